@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Configuration shared by all services, read from the environment once at start-up
+ * (variables as in CONTRACT.md). Each service extends it with its own schema in its `config.ts`.
+ */
+
+export type ServiceName = 'registry' | 'issuer' | 'verifier' | 'wallet';
+
+export interface ServiceUrls {
+  registry: string;
+  issuer: string;
+  verifier: string;
+  wallet: string;
+}
+
+export interface CommonConfig {
+  service: ServiceName;
+  mode: 'demo' | 'production';
+  host: string;
+  port: number;
+  publicUrl: string;
+  urls: ServiceUrls;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** 32-byte key-encryption secret as 64 hex characters (Veramo SecretBox). */
+  keyEncryptionSecret: string;
+  /** Admin bearer token; undefined for services without an admin API. */
+  adminToken: string | undefined;
+  /** Lines to print once on the console (generated demo secrets), never logged. */
+  notices: string[];
+}
+
+const DEFAULT_PORTS: Record<ServiceName, number> = { registry: 3003, issuer: 3001, verifier: 3002, wallet: 3004 };
+const PREFIX: Record<ServiceName, string> = { registry: 'REGISTRY', issuer: 'ISSUER', verifier: 'VERIFIER', wallet: 'WALLET' };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** CONTRACT: plain http is accepted only for localhost/127.0.0.1; production wants https everywhere. */
+export function checkPublicUrl(name: string, value: string, production: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} is not a URL`);
+  }
+  if (url.search || url.hash) throw new ConfigError(`${name} must not have a query or fragment`);
+  if (url.protocol === 'http:' && !LOCAL_HOSTS.has(url.hostname)) throw new ConfigError(`${name}: http:// is allowed only for localhost`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name} must be an http(s) URL`);
+  if (production && url.protocol !== 'https:') throw new ConfigError(`${name} must be https in production mode`);
+  return url.href.replace(/\/+$/, '');
+}
+
+const zPort = z.coerce.number().int().min(0).max(65535);
+const zHex32 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)');
+const zToken = z.string().min(24, 'must be at least 24 characters').max(512).regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be a bearer token (RFC 6750 token68)');
+
+/**
+ * Reads a secret file under DATA_DIR, creating it (mode 0600) with `make()` when absent. Creation is
+ * atomic (write a private temp file, then hard-link it into place), so services starting together
+ * agree on one value.
+ */
+function demoSecret(dataDir: string, file: string, make: () => string): { value: string; created: boolean; path: string } {
+  const dir = join(dataDir, 'secrets');
+  const path = join(dir, file);
+  if (existsSync(path)) return { value: readFileSync(path, 'utf8').trim(), created: false, path };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const value = make();
+  writeFileSync(tmp, value + '\n', { mode: 0o600, flag: 'wx' });
+  try {
+    linkSync(tmp, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return { value: readFileSync(path, 'utf8').trim(), created: false, path };
+  } finally {
+    unlinkSync(tmp);
+  }
+  return { value, created: true, path };
+}
+
+export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): CommonConfig {
+  const production = env.NODE_ENV === 'production';
+  const prefix = PREFIX[service];
+  const dataDir = resolve(env.DATA_DIR ?? './.data');
+  const notices: string[] = [];
+
+  const urls: ServiceUrls = {
+    registry: checkPublicUrl('REGISTRY_PUBLIC_URL', env.REGISTRY_PUBLIC_URL ?? `http://localhost:${env.REGISTRY_PORT ?? 3003}`, production),
+    issuer: checkPublicUrl('ISSUER_PUBLIC_URL', env.ISSUER_PUBLIC_URL ?? `http://localhost:${env.ISSUER_PORT ?? 3001}`, production),
+    verifier: checkPublicUrl('VERIFIER_PUBLIC_URL', env.VERIFIER_PUBLIC_URL ?? `http://localhost:${env.VERIFIER_PORT ?? 3002}`, production),
+    wallet: checkPublicUrl('WALLET_PUBLIC_URL', env.WALLET_PUBLIC_URL ?? `http://localhost:${env.WALLET_PORT ?? 3004}`, production),
+  };
+
+  const portRaw = env[`${prefix}_PORT`];
+  const port = zPort.safeParse(portRaw ?? DEFAULT_PORTS[service]);
+  if (!port.success) throw new ConfigError(`${prefix}_PORT must be a port number`);
+
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+
+  let keyEncryptionSecret = env.KEY_ENCRYPTION_SECRET;
+  if (keyEncryptionSecret !== undefined) {
+    if (!zHex32.safeParse(keyEncryptionSecret).success) throw new ConfigError('KEY_ENCRYPTION_SECRET must be 64 hex characters (32 bytes)');
+  } else if (production) {
+    throw new ConfigError('KEY_ENCRYPTION_SECRET is required in production mode');
+  } else {
+    const s = demoSecret(dataDir, 'key-encryption.secret', () => randomBytes(32).toString('hex'));
+    keyEncryptionSecret = s.value;
+    if (s.created) notices.push(`[demo] generated key-encryption secret in ${s.path} (set KEY_ENCRYPTION_SECRET in production)`);
+  }
+
+  let adminToken: string | undefined;
+  if (service !== 'wallet') {
+    const name = `${prefix}_ADMIN_TOKEN`;
+    adminToken = env[name];
+    if (adminToken !== undefined) {
+      const t = zToken.safeParse(adminToken);
+      if (!t.success) throw new ConfigError(`${name} ${t.error.issues[0]?.message ?? 'is invalid'}`);
+    } else if (production) {
+      throw new ConfigError(`${name} is required in production mode`);
+    } else {
+      const s = demoSecret(dataDir, `${service}-admin-token`, () => randomBytes(24).toString('base64url'));
+      adminToken = s.value;
+      if (s.created) notices.push(`[demo] ${name} generated and written to ${s.path}: ${adminToken}`);
+    }
+  }
+
+  return {
+    service,
+    mode: production ? 'production' : 'demo',
+    host: env.HOST ?? '127.0.0.1',
+    port: port.data,
+    publicUrl: urls[service],
+    urls,
+    dataDir,
+    databaseUrl,
+    keyEncryptionSecret,
+    adminToken,
+    notices,
+  };
+}

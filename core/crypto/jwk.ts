@@ -1,0 +1,54 @@
+import { ECDH, createECDH, createPrivateKey, createPublicKey, type JsonWebKey as NodeJwk, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+
+/**
+ * P-256 key helpers built on node:crypto. Written here rather than taken from @veramo/utils,
+ * whose createJWK drops leading zero bytes of the coordinates (RFC 7518 §6.2.1.2 wants 32 bytes).
+ */
+
+export interface EcPublicJwk extends JWK {
+  kty: 'EC';
+  crv: 'P-256';
+  x: string;
+  y: string;
+}
+
+const b64u = (b: Uint8Array) => Buffer.from(b).toString('base64url');
+
+/** Public JWK from a P-256 public key in hex, compressed (02/03…) or uncompressed (04…). */
+export function p256JwkFromPublicHex(hex: string): EcPublicJwk {
+  const raw = Buffer.from(hex.replace(/^0x/, ''), 'hex');
+  const point = raw.length === 33 ? ECDHConvert(raw) : raw;
+  if (point.length !== 65 || point[0] !== 0x04) throw new Error('not a P-256 public key');
+  return { kty: 'EC', crv: 'P-256', x: b64u(point.subarray(1, 33)), y: b64u(point.subarray(33, 65)) };
+}
+
+function ECDHConvert(compressed: Buffer): Buffer {
+  return ECDH.convertKey(compressed, 'prime256v1', undefined, undefined, 'uncompressed') as Buffer;
+}
+
+/** Private P-256 KeyObject and its public JWK from the 32-byte private scalar in hex. */
+export function p256KeyFromPrivateHex(hex: string): { privateKey: KeyObject; publicJwk: EcPublicJwk } {
+  const d = Buffer.from(hex.replace(/^0x/, ''), 'hex');
+  if (d.length !== 32) throw new Error('not a P-256 private key');
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(d);
+  const publicJwk = p256JwkFromPublicHex(ecdh.getPublicKey('hex', 'uncompressed'));
+  const privateKey = createPrivateKey({ key: { ...publicJwk, d: b64u(d) }, format: 'jwk' });
+  return { privateKey, publicJwk };
+}
+
+/** Strips everything but the public members of an EC or OKP JWK. */
+export function publicPart(jwk: JWK): JWK {
+  const { kty, crv, x, y, n, e } = jwk;
+  return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined)) as JWK;
+}
+
+export function publicKeyObject(jwk: JWK): KeyObject {
+  return createPublicKey({ key: publicPart(jwk) as NodeJwk, format: 'jwk' });
+}
+
+/** RFC 7638 thumbprint (SHA-256, base64url). */
+export function thumbprint(jwk: JWK): Promise<string> {
+  return calculateJwkThumbprint(publicPart(jwk), 'sha256');
+}

@@ -1,0 +1,96 @@
+import { getDidJwkResolver } from '@veramo/did-provider-jwk';
+import { getDidKeyResolver } from '@veramo/did-provider-key';
+import { Resolver, type DIDResolutionResult, type DIDResolver, type VerificationMethod as DidVm } from 'did-resolver';
+import type { JWK } from 'jose';
+import { didWebDocumentUrl } from './did-web.ts';
+
+/**
+ * DID resolution for did:web, did:jwk and did:key.
+ *
+ * did:web is resolved here rather than with `web-did-resolver`, which fetches only over https: CONTRACT
+ * allows plain http for localhost in development and tests. The fetch is bounded in time and size,
+ * and the document's `id` must equal the DID (did:web spec §3.2.1 read).
+ */
+
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+export interface ResolverOptions {
+  fetch?: FetchLike;
+  timeoutMs?: number;
+  maxBytes?: number;
+  /** Documents this process serves itself, answered without a network round trip. */
+  local?: (did: string) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
+}
+
+const notFound = (message: string): DIDResolutionResult => ({
+  didResolutionMetadata: { error: 'notFound', message },
+  didDocument: null,
+  didDocumentMetadata: {},
+});
+
+export function webResolver(opts: ResolverOptions = {}): DIDResolver {
+  const doFetch = opts.fetch ?? fetch;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const maxBytes = opts.maxBytes ?? 100_000;
+  return async (did) => {
+    const local = await opts.local?.(did);
+    if (local) return { didResolutionMetadata: { contentType: 'application/did+json' }, didDocument: local as never, didDocumentMetadata: {} };
+    const url = didWebDocumentUrl(did);
+    if (!url) return { didResolutionMetadata: { error: 'invalidDid' }, didDocument: null, didDocumentMetadata: {} };
+    let body: string;
+    try {
+      const res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/did+json, application/json' }, redirect: 'error' });
+      if (!res.ok) return notFound(`DID document answered HTTP ${res.status}`);
+      body = await res.text();
+    } catch {
+      return notFound('DID document could not be fetched');
+    }
+    if (body.length > maxBytes) return notFound('DID document too large');
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return notFound('DID document is not JSON');
+    }
+    if (doc?.id !== did) return notFound('DID document id does not match the DID');
+    return { didResolutionMetadata: { contentType: 'application/did+json' }, didDocument: doc as never, didDocumentMetadata: {} };
+  };
+}
+
+export function createDidResolver(opts: ResolverOptions = {}): Resolver {
+  return new Resolver(
+    {
+      web: webResolver(opts),
+      ...(getDidJwkResolver() as Record<string, DIDResolver>),
+      ...(getDidKeyResolver() as Record<string, DIDResolver>),
+    },
+    { cache: false },
+  );
+}
+
+export class KeyResolutionError extends Error {
+  override name = 'KeyResolutionError';
+}
+
+/**
+ * The public JWK behind a `kid` of the form `<did>#<fragment>`, taken only from the document's
+ * `assertionMethod` relationship (the keys a DID controller uses to sign statements).
+ */
+export async function resolveAssertionKey(resolver: Resolver, kid: string, expectedDid?: string): Promise<JWK> {
+  const hash = kid.indexOf('#');
+  if (hash < 0) throw new KeyResolutionError('kid must be a DID URL with a fragment');
+  const did = kid.slice(0, hash);
+  if (expectedDid !== undefined && did !== expectedDid) throw new KeyResolutionError('kid does not belong to the expected DID');
+  const result = await resolver.resolve(did);
+  const doc = result.didDocument;
+  if (!doc) throw new KeyResolutionError(`DID could not be resolved (${result.didResolutionMetadata.error ?? 'unknown'})`);
+  const fragment = kid.slice(hash);
+  const matches = (id: string) => id === kid || id === fragment;
+  const assertion = (doc.assertionMethod ?? []).map((a) => (typeof a === 'string' ? a : a.id));
+  if (!assertion.some(matches)) throw new KeyResolutionError('kid is not an assertion method of the DID');
+  const vm: DidVm | undefined =
+    (doc.verificationMethod ?? []).find((v) => matches(v.id)) ??
+    (doc.assertionMethod ?? []).find((a): a is DidVm => typeof a !== 'string' && matches(a.id));
+  if (!vm?.publicKeyJwk) throw new KeyResolutionError('verification method has no publicKeyJwk');
+  return vm.publicKeyJwk as JWK;
+}

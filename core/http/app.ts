@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../log/logger.ts';
+import { ProblemError } from './errors.ts';
+import { errorExit } from './error-exit.ts';
+
+export interface BaseAppOptions {
+  logger: Logger;
+  /** Largest JSON or form body accepted (body-parser syntax). */
+  bodyLimit?: string;
+  /** Answers `GET /health`; resolves false while the service cannot serve. */
+  ready?: () => boolean | Promise<boolean>;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
+
+/** Security headers for API responses (pages set their own CSP). */
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
+  res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+  next();
+};
+
+/**
+ * Express 5 app with what every service shares: request id, access log without bodies or query
+ * strings, security headers, bounded JSON and form bodies, `GET /health`.
+ * Routes are mounted by the caller, then `finish(app)` adds the 404 and the error exit.
+ */
+export function createBaseApp(opts: BaseAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = id;
+    res.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      // Path only: query strings may carry codes or identifiers of citizens.
+      opts.logger.info({ reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    });
+    next();
+  });
+  app.use(securityHeaders);
+
+  const limit = opts.bodyLimit ?? '64kb';
+  app.use(express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ limit, extended: false, parameterLimit: 100 }));
+
+  app.get('/health', async (_req, res) => {
+    const ok = opts.ready ? await opts.ready() : true;
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'starting' });
+  });
+  return app;
+}
+
+/** Adds the not-found answer and the one error exit; call after all routes are mounted. */
+export function finish(app: Express, logger: Logger): Express {
+  app.use((req, _res, next) => {
+    next(new ProblemError({ status: 404, code: 'not-found', title: 'Not found', detail: `No resource at ${req.method} ${req.path}.` }));
+  });
+  app.use(errorExit(logger));
+  return app;
+}
+
+/** Refuses a body that is not JSON with `415` before any handler runs. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is(['application/json', 'application/*+json'])) {
+    next(new ProblemError({ status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: 'The request body must be application/json.' }));
+    return;
+  }
+  next();
+};
+
+/** Public, credential-less documents (DID documents, metadata, snapshots) may be read from any origin. */
+export const publicCors: RequestHandler = (_req, res, next) => {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  next();
+};

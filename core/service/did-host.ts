@@ -1,0 +1,69 @@
+import type { Server } from 'node:http';
+import { Router, type Express } from 'express';
+import type { DataSource } from 'typeorm';
+import type { CommonConfig } from '../config/env.ts';
+import { didWebFor } from '../did/did-web.ts';
+import { createDidResolver } from '../did/resolver.ts';
+import { createBaseApp, finish, publicCors } from '../http/app.ts';
+import { notFound } from '../http/errors.ts';
+import { createKeyAgent, type KeyAgentParts } from '../keys/agent.ts';
+import { loadDidWebIdentity, type DidIdentity } from '../keys/did-identity.ts';
+import type { Logger } from '../log/logger.ts';
+import { openDataSource } from '../store/data-source.ts';
+import { closeServer, listen } from './run.ts';
+
+/**
+ * A service that hosts several organisations' did:web identities under one path segment
+ * (`/offices/<slug>` on the issuer, `/verifiers/<slug>` on the verifier), each with its own key in
+ * the service's encrypted key store, and serves their DID documents.
+ */
+export interface HostedIdentities {
+  dataSource: DataSource;
+  keys: KeyAgentParts;
+  identities: Map<string, DidIdentity>;
+  didFor(slug: string): string;
+}
+
+export async function openHostedIdentities(config: CommonConfig, collection: string, slugs: string[]): Promise<HostedIdentities> {
+  const dataSource = await openDataSource({ name: config.service, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: [], migrations: [], veramo: true });
+  const identities = new Map<string, DidIdentity>();
+  const resolver = createDidResolver({ local: (did) => [...identities.values()].find((i) => i.did === did)?.document() });
+  const keys = createKeyAgent(dataSource, config.keyEncryptionSecret, resolver);
+  const didFor = (slug: string) => didWebFor(config.publicUrl, collection, slug);
+  for (const slug of slugs) identities.set(slug, await loadDidWebIdentity(keys, didFor(slug)));
+  return { dataSource, keys, identities, didFor };
+}
+
+export function didDocumentRoutes(collection: string, hosted: HostedIdentities): Router {
+  const r = Router();
+  r.get(`/${collection}/:slug/did.json`, publicCors, (req, res) => {
+    const identity = hosted.identities.get(String(req.params.slug));
+    if (!identity) throw notFound('unknown-did', 'No DID document at this path.');
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/did+json').send(JSON.stringify(identity.document()));
+  });
+  return r;
+}
+
+/** Minimal service until its own issue lands: `/health` and the DID documents of what it hosts. */
+export async function startDidHostService(
+  config: CommonConfig,
+  logger: Logger,
+  collection: string,
+  slugs: string[],
+): Promise<{ app: Express; server: Server; port: number; close(): Promise<void> }> {
+  const hosted = await openHostedIdentities(config, collection, slugs);
+  const app = createBaseApp({ logger });
+  app.use(didDocumentRoutes(collection, hosted));
+  finish(app, logger);
+  const { server, port } = await listen(app, config.host, config.port);
+  return {
+    app,
+    server,
+    port,
+    close: async () => {
+      await closeServer(server);
+      await hosted.dataSource.destroy();
+    },
+  };
+}

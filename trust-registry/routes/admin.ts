@@ -1,0 +1,92 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireJson } from '../../core/http/app.ts';
+import { requireAdmin } from '../../core/http/admin-auth.ts';
+import { notFound } from '../../core/http/errors.ts';
+import { parseOrThrow, zDid } from '../../core/http/validate.ts';
+import { statusAt } from '../../core/trust/evaluate.ts';
+import type { Grant } from '../../core/trust/model.ts';
+import { checkChain } from '../audit/audit-chain.ts';
+import type { Registry } from '../registry.ts';
+import { changeGrantStatus } from '../use-cases/change-grant-status.ts';
+import { createCredentialType } from '../use-cases/create-credential-type.ts';
+import { createEntity } from '../use-cases/create-entity.ts';
+import { createGrant } from '../use-cases/create-grant.ts';
+
+const zGrantFilter = z.strictObject({
+  entity_id: zDid.optional(),
+  authority_id: zDid.optional(),
+  action: z.string().max(64).optional(),
+  resource: z.string().max(512).optional(),
+});
+
+const zGrantId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be a grant id');
+
+/** Grant as the admin API shows it: its current status next to its append-only history. */
+export function grantView(g: Grant, now: number) {
+  return { ...g, status: statusAt(g, now).status };
+}
+
+/** Admin API (CONTRACT, Trust registry), behind the bearer token. Every write is audited by Registry.write. */
+export function adminRoutes(registry: Registry, adminToken: string): Router {
+  const r = Router();
+  r.use('/api', requireAdmin(adminToken));
+  r.use('/api', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor);
+
+  r.post('/api/entities', requireJson, async (req, res) => {
+    res.status(201).json(await createEntity(registry, actor(res), req.body));
+  });
+  r.get('/api/entities', async (_req, res) => {
+    res.json({ entities: (await registry.index()).state.entities });
+  });
+
+  r.post('/api/credential-types', requireJson, async (req, res) => {
+    res.status(201).json(await createCredentialType(registry, actor(res), req.body));
+  });
+  r.get('/api/credential-types', async (_req, res) => {
+    res.json({ credential_types: (await registry.index()).state.credential_types });
+  });
+
+  r.post('/api/grants', requireJson, async (req, res) => {
+    const g = await createGrant(registry, actor(res), req.body);
+    res.status(201).location(`/api/grants/${g.id}`).json(grantView(g, registry.clock()));
+  });
+  r.get('/api/grants', async (req, res) => {
+    const f = parseOrThrow(zGrantFilter, req.query, { what: 'query' });
+    const now = registry.clock();
+    const grants = (await registry.index()).state.grants.filter(
+      (g) =>
+        (f.entity_id === undefined || g.entity_id === f.entity_id) &&
+        (f.authority_id === undefined || g.authority_id === f.authority_id) &&
+        (f.action === undefined || g.action === f.action) &&
+        (f.resource === undefined || g.resource === f.resource),
+    );
+    res.json({ grants: grants.map((g) => grantView(g, now)) });
+  });
+  r.get('/api/grants/:id', async (req, res) => {
+    const id = parseOrThrow(zGrantId, req.params.id, { what: 'path' });
+    const g = (await registry.index()).state.grants.find((x) => x.id === id);
+    if (!g) throw notFound('unknown-grant', `Grant ${id} does not exist.`);
+    res.json(grantView(g, registry.clock()));
+  });
+  r.post('/api/grants/:id/status', requireJson, async (req, res) => {
+    const id = parseOrThrow(zGrantId, req.params.id, { what: 'path' });
+    res.json(grantView(await changeGrantStatus(registry, actor(res), id, req.body), registry.clock()));
+  });
+
+  r.get('/api/audit', async (_req, res) => {
+    res.json({ entries: await registry.auditEntries() });
+  });
+  r.get('/api/audit/check', async (_req, res) => {
+    const snapshot = await registry.latestSnapshot();
+    const head = JSON.parse(Buffer.from(snapshot.jws.split('.')[1]!, 'base64url').toString('utf8')).audit_head as { seq: number; hash: string };
+    const problems = checkChain(await registry.auditEntries(), head);
+    res.json({ valid: problems.length === 0, problems });
+  });
+
+  return r;
+}

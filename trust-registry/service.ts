@@ -1,0 +1,106 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { DataSource } from 'typeorm';
+import { createBaseApp, finish } from '../core/http/app.ts';
+import { setErrorStyle } from '../core/http/error-exit.ts';
+import { createKeyAgent } from '../core/keys/agent.ts';
+import { loadDidWebIdentity, type DidIdentity } from '../core/keys/did-identity.ts';
+import { createDidResolver } from '../core/did/resolver.ts';
+import { didWebFor } from '../core/did/did-web.ts';
+import { DEPARTMENTS } from '../core/demo/leipzig.ts';
+import type { Logger } from '../core/log/logger.ts';
+import { closeServer, listen } from '../core/service/run.ts';
+import { openDataSource } from '../core/store/data-source.ts';
+import { systemClock, type Clock } from '../core/util/time.ts';
+import type { RegistryConfig } from './config.ts';
+import { Registry } from './registry.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { publicRoutes } from './routes/public.ts';
+import { trqpRoutes } from './routes/trqp.ts';
+import { seedDemoLeipzig } from './seed/demo-leipzig.ts';
+import { registryMigrations } from './store/migrations/0001-registry.ts';
+import { registryTables } from './store/schema.ts';
+import { RegistryStore } from './store/registry-store.ts';
+
+export interface RegistryService {
+  app: Express;
+  registry: Registry;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'>): Promise<DataSource> {
+  return openDataSource({ name: 'registry', dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: registryTables, migrations: registryMigrations, veramo: true });
+}
+
+/** Builds the registry (database, keys, seed, routes) without listening. */
+export async function createRegistryService(config: RegistryConfig, logger: Logger, clock: Clock = systemClock): Promise<RegistryService> {
+  const dataSource = await openRegistryDataSource(config);
+  const hosted = new Map<string, DidIdentity>();
+  const resolver = createDidResolver({ local: (did) => hosted.get(did)?.document() });
+  const keys = createKeyAgent(dataSource, config.keyEncryptionSecret, resolver);
+
+  const registryDid = didWebFor(config.publicUrl);
+  const identity = await loadDidWebIdentity(keys, registryDid);
+  hosted.set(registryDid, identity);
+  const rootAuthority = didWebFor(config.publicUrl, 'authorities', config.rootSlug);
+  const slugs = [config.rootSlug, ...(config.seedDemo ? DEPARTMENTS.map((d) => d.slug) : [])];
+  for (const slug of slugs) {
+    const did = didWebFor(config.publicUrl, 'authorities', slug);
+    hosted.set(did, await loadDidWebIdentity(keys, did));
+  }
+  // Authorities created earlier (e.g. by a former demo seed) keep being served.
+  for (const id of await keys.agent.didManagerFind({ provider: 'did:web' })) {
+    if (!hosted.has(id.did)) hosted.set(id.did, await loadDidWebIdentity(keys, id.did));
+  }
+  const authorities = new Map([...hosted].filter(([did]) => did !== registryDid));
+
+  const registry = new Registry({
+    store: new RegistryStore(dataSource),
+    identity,
+    rootAuthority,
+    hosted: authorities,
+    resolver,
+    clock,
+    logger,
+    snapshotTtl: config.snapshotTtl,
+  });
+  if (config.seedDemo) {
+    const n = await seedDemoLeipzig(registry, config.urls);
+    if (n > 0) logger.info({ created: n }, 'seeded demo Leipzig');
+  }
+  await registry.latestSnapshot();
+
+  const app = createBaseApp({ logger, bodyLimit: '64kb' });
+  app.use((_req, res, next) => {
+    setErrorStyle(res, 'problem');
+    next();
+  });
+  app.use(publicRoutes(registry, config.publicUrl));
+  app.use(trqpRoutes(registry));
+  app.use(adminRoutes(registry, config.adminToken));
+  finish(app, logger);
+
+  return {
+    app,
+    registry,
+    dataSource,
+    close: async () => {
+      await dataSource.destroy();
+    },
+  };
+}
+
+export async function startRegistry(config: RegistryConfig, logger: Logger, clock?: Clock): Promise<RegistryService & { server: Server; port: number }> {
+  const service = await createRegistryService(config, logger, clock);
+  const { server, port } = await listen(service.app, config.host, config.port);
+  return {
+    ...service,
+    server,
+    port,
+    close: async () => {
+      await closeServer(server);
+      await service.close();
+    },
+  };
+}

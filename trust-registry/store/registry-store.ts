@@ -1,0 +1,130 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { CredentialType, Entity, Grant, GrantConstraints, RegistryState, StatusEvent } from '../../core/trust/model.ts';
+import type { AuditEntry } from '../audit/audit-chain.ts';
+import {
+  AuditTable,
+  CredentialTypeTable,
+  EntityTable,
+  GrantStatusTable,
+  GrantTable,
+  SnapshotTable,
+  type AuditRow,
+  type GrantStatusRow,
+  type SnapshotRow,
+} from './schema.ts';
+
+/**
+ * The registry's storage port over TypeORM (SQLite or PostgreSQL). Reads take an optional
+ * EntityManager so a write unit can read its own uncommitted rows. Rows are append-only except
+ * that nothing is ever updated: status changes and audit entries are new rows.
+ */
+export class RegistryStore {
+  constructor(readonly ds: DataSource) {}
+
+  /** Runs `fn` in one database transaction. */
+  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
+  }
+
+  async loadState(rootAuthority: string, m: EntityManager = this.ds.manager): Promise<RegistryState> {
+    const [entities, types, grants, statuses] = await Promise.all([
+      m.find(EntityTable, { order: { id: 'ASC' } }),
+      m.find(CredentialTypeTable, { order: { vct: 'ASC' } }),
+      m.find(GrantTable, { order: { created_at: 'ASC', id: 'ASC' } }),
+      m.find(GrantStatusTable, { order: { id: 'ASC' } }),
+    ]);
+    const history = new Map<string, StatusEvent[]>();
+    for (const s of statuses) {
+      const list = history.get(s.grant_id) ?? [];
+      list.push({ status: s.status as StatusEvent['status'], reason: s.reason, effective_at: s.effective_at, recorded_at: s.recorded_at });
+      history.set(s.grant_id, list);
+    }
+    return {
+      authority_id: rootAuthority,
+      entities: entities.map<Entity>((e) => ({
+        id: e.id,
+        kind: e.kind as Entity['kind'],
+        name: { de: e.name_de, en: e.name_en },
+        ...(e.jwks ? { jwks: JSON.parse(e.jwks) } : {}),
+      })),
+      credential_types: types.map<CredentialType>((t) => ({
+        vct: t.vct,
+        name: { de: t.name_de, en: t.name_en },
+        issued_before_suspension: t.issued_before_suspension as CredentialType['issued_before_suspension'],
+        ...(t.w3c_types ? { w3c_types: JSON.parse(t.w3c_types) } : {}),
+      })),
+      grants: grants.map<Grant>((g) => ({
+        id: g.id,
+        authority_id: g.authority_id,
+        entity_id: g.entity_id,
+        action: g.action as Grant['action'],
+        resource: g.resource,
+        valid_from: g.valid_from,
+        valid_until: g.valid_until,
+        constraints: JSON.parse(g.constraints) as GrantConstraints,
+        statement: g.statement,
+        history: history.get(g.id) ?? [],
+      })),
+    };
+  }
+
+  async insertEntity(m: EntityManager, e: Entity, at: string): Promise<void> {
+    await m.insert(EntityTable, { id: e.id, kind: e.kind, name_de: e.name.de, name_en: e.name.en, jwks: e.jwks ? JSON.stringify(e.jwks) : null, created_at: at });
+  }
+
+  async insertCredentialType(m: EntityManager, t: CredentialType, at: string): Promise<void> {
+    await m.insert(CredentialTypeTable, {
+      vct: t.vct,
+      name_de: t.name.de,
+      name_en: t.name.en,
+      issued_before_suspension: t.issued_before_suspension,
+      w3c_types: t.w3c_types ? JSON.stringify(t.w3c_types) : null,
+      created_at: at,
+    });
+  }
+
+  async insertGrant(m: EntityManager, g: Omit<Grant, 'history'>, at: string): Promise<void> {
+    await m.insert(GrantTable, {
+      id: g.id,
+      authority_id: g.authority_id,
+      entity_id: g.entity_id,
+      action: g.action,
+      resource: g.resource,
+      valid_from: g.valid_from,
+      valid_until: g.valid_until,
+      constraints: JSON.stringify(g.constraints),
+      statement: g.statement,
+      created_at: at,
+    });
+  }
+
+  async appendStatus(m: EntityManager, row: GrantStatusRow): Promise<void> {
+    await m.insert(GrantStatusTable, row);
+  }
+
+  async lastAudit(m: EntityManager = this.ds.manager): Promise<AuditEntry | undefined> {
+    const [row] = await m.find(AuditTable, { order: { seq: 'DESC' }, take: 1 });
+    return row ? toAudit(row) : undefined;
+  }
+
+  async appendAudit(m: EntityManager, e: AuditEntry): Promise<void> {
+    await m.insert(AuditTable, { ...e, details: JSON.stringify(e.details) });
+  }
+
+  async auditEntries(m: EntityManager = this.ds.manager): Promise<AuditEntry[]> {
+    return (await m.find(AuditTable, { order: { seq: 'ASC' } })).map(toAudit);
+  }
+
+  async latestSnapshot(m: EntityManager = this.ds.manager): Promise<SnapshotRow | undefined> {
+    const [row] = await m.find(SnapshotTable, { order: { seq: 'DESC' }, take: 1 });
+    return row;
+  }
+
+  async insertSnapshot(m: EntityManager, row: SnapshotRow): Promise<void> {
+    await m.insert(SnapshotTable, row);
+  }
+}
+
+function toAudit(r: AuditRow): AuditEntry {
+  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) as Record<string, unknown>, prev_hash: r.prev_hash, hash: r.hash };
+}
