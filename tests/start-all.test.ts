@@ -10,7 +10,7 @@ describe('npm start', () => {
   it('starts registry, issuer, verifier and wallet, each answering /health, and stops on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'idideal-all-'));
     const [r, i, v, w] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    const env = { ...process.env, DATA_DIR: dataDir, REGISTRY_PORT: String(r), ISSUER_PORT: String(i), VERIFIER_PORT: String(v), WALLET_PORT: String(w), LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, REGISTRY_PORT: String(r), ISSUER_PORT: String(i), VERIFIER_PORT: String(v), WALLET_PORT: String(w), LOG_LEVEL: 'warn' };
     for (const k of ['REGISTRY_PUBLIC_URL', 'ISSUER_PUBLIC_URL', 'VERIFIER_PUBLIC_URL', 'WALLET_PUBLIC_URL', 'REGISTRY_ADMIN_TOKEN', 'ISSUER_ADMIN_TOKEN', 'VERIFIER_ADMIN_TOKEN', 'KEY_ENCRYPTION_SECRET', 'NODE_ENV']) delete env[k];
     const child = spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';

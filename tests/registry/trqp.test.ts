@@ -75,7 +75,7 @@ describe('trust registry: TRQP v2 queries over HTTP', () => {
   });
 
   it('signs the answer when asked for application/jwt, with the registry DID key', async () => {
-    const res = await authz.call(null, { entity_id: BUERGERBUERO, action: 'issue', resource: VCT.meldebescheinigung });
+    const res = await authz({ entity_id: BUERGERBUERO, action: 'issue', resource: VCT.meldebescheinigung });
     expect(res.headers.get('content-type')).toContain('application/json');
     const signed = await reg.post('/trqp/authorization', { authority_id: reg.root, entity_id: BUERGERBUERO, action: 'issue', resource: VCT.meldebescheinigung }, { accept: 'application/jwt' });
     expect(signed.status).toBe(200);
@@ -88,10 +88,9 @@ describe('trust registry: TRQP v2 queries over HTTP', () => {
     const { payload } = await jwtVerify(jwt, publicKeyObject(key), { algorithms: ['ES256'], issuer: reg.did });
     expect(payload).toMatchObject({ authorized: true, entity_id: BUERGERBUERO });
     // A tampered answer does not verify.
-    const [h, p, s] = jwt.split('.');
+    const [h, , s] = jwt.split('.');
     const forged = Buffer.from(JSON.stringify({ ...decodeJwt(jwt), authorized: false })).toString('base64url');
     await expect(jwtVerify(`${h}.${forged}.${s}`, publicKeyObject(key), { algorithms: ['ES256'] })).rejects.toThrow();
-    expect(p).toBeTruthy();
   });
 
   it('recognizes the departments the city accredited, and not the offices', async () => {
