@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { createDidResolver } from '../../core/did/resolver.ts';
+import { createKeyAgent } from '../../core/keys/agent.ts';
+import { loadDidWebIdentity } from '../../core/keys/did-identity.ts';
+import { sealEntry, GENESIS } from '../../trust-registry/audit/audit-chain.ts';
+import { openRegistryDataSource } from '../../trust-registry/service.ts';
+import { RegistryStore } from '../../trust-registry/store/registry-store.ts';
+
+/** The registry store on a real SQLite file, through the numbered migrations. */
+describe('registry store on SQLite', () => {
+  const open: DataSource[] = [];
+  afterEach(async () => {
+    for (const ds of open.splice(0)) if (ds.isInitialized) await ds.destroy();
+  });
+  const fresh = async (dataDir = mkdtempSync(join(tmpdir(), 'idideal-store-'))) => {
+    const ds = await openRegistryDataSource({ dataDir, databaseUrl: undefined });
+    open.push(ds);
+    return { ds, store: new RegistryStore(ds), dataDir };
+  };
+  const at = '2026-02-01T10:00:00Z';
+
+  it('round-trips entities, types, grants and their append-only status history', async () => {
+    const { store, ds } = await fresh();
+    await store.transaction(async (m) => {
+      await store.insertEntity(m, { id: 'did:web:a', kind: 'authority', name: { de: 'Ä', en: 'A' } }, at);
+      await store.insertEntity(m, { id: 'did:web:o', kind: 'issuer', name: { de: 'Ö', en: 'O' }, jwks: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] }, at);
+      await store.insertCredentialType(m, { vct: 'urn:t', name: { de: 'T', en: 'T' }, issued_before_suspension: 'accept', w3c_types: ['T'] }, at);
+      await store.insertGrant(m, { id: 'grant-0001', authority_id: 'did:web:a', entity_id: 'did:web:o', action: 'issue', resource: 'urn:t', valid_from: at, valid_until: null, constraints: {}, statement: 'a.b.c' }, at);
+      await store.appendStatus(m, { grant_id: 'grant-0001', status: 'suspended', reason: 'eins', effective_at: at, recorded_at: at, actor: 'admin' });
+      await store.appendStatus(m, { grant_id: 'grant-0001', status: 'active', reason: 'zwei', effective_at: at, recorded_at: at, actor: 'admin' });
+    });
+    const s = await store.loadState('did:web:a');
+    expect(s.entities.find((e) => e.id === 'did:web:o')).toEqual({ id: 'did:web:o', kind: 'issuer', name: { de: 'Ö', en: 'O' }, jwks: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y' }] });
+    expect(s.credential_types).toEqual([{ vct: 'urn:t', name: { de: 'T', en: 'T' }, issued_before_suspension: 'accept', w3c_types: ['T'] }]);
+    expect(s.grants).toHaveLength(1);
+    expect(s.grants[0]!.history.map((h) => h.reason)).toEqual(['eins', 'zwei']);
+    // A status row for an unknown grant violates the foreign key (SQLite enforces it under TypeORM).
+    await expect(store.transaction((m) => store.appendStatus(m, { grant_id: 'nope', status: 'revoked', reason: 'x', effective_at: at, recorded_at: at, actor: 'a' }))).rejects.toThrow();
+    expect((await store.loadState('did:web:a')).grants[0]!.history).toHaveLength(2);
+    expect(ds.options.type).toBe('sqlite');
+  });
+
+  it('rolls a failed write unit back whole', async () => {
+    const { store } = await fresh();
+    await expect(
+      store.transaction(async (m) => {
+        await store.insertEntity(m, { id: 'did:web:x', kind: 'issuer', name: { de: 'X', en: 'X' } }, at);
+        await store.insertEntity(m, { id: 'did:web:x', kind: 'issuer', name: { de: 'X', en: 'X' } }, at);
+      }),
+    ).rejects.toThrow();
+    expect((await store.loadState('r')).entities).toHaveLength(0);
+  });
+
+  it('refuses a second audit entry or snapshot with the same seq', async () => {
+    const { store } = await fresh();
+    const e1 = sealEntry({ seq: 1, at, actor: 'a', action: 'x', target: 't', details: {}, prev_hash: GENESIS });
+    await store.transaction((m) => store.appendAudit(m, e1));
+    await expect(store.transaction((m) => store.appendAudit(m, { ...e1, hash: 'f'.repeat(64) }))).rejects.toThrow();
+    await store.transaction((m) => store.insertSnapshot(m, { seq: 1, iat: 1, next_update: 2, prev_hash: GENESIS, hash: 'a'.repeat(64), jws: 'j' }));
+    await expect(store.transaction((m) => store.insertSnapshot(m, { seq: 1, iat: 1, next_update: 2, prev_hash: GENESIS, hash: 'b'.repeat(64), jws: 'k' }))).rejects.toThrow();
+    expect((await store.latestSnapshot())?.hash).toBe('a'.repeat(64));
+    expect(await store.auditEntries()).toEqual([e1]);
+  });
+
+  it('re-opens an existing database without re-running migrations', async () => {
+    const { ds, dataDir, store } = await fresh();
+    await store.transaction((m) => store.insertEntity(m, { id: 'did:web:keep', kind: 'issuer', name: { de: 'K', en: 'K' } }, at));
+    await ds.destroy();
+    const again = await fresh(dataDir);
+    expect((await again.store.loadState('r')).entities.map((e) => e.id)).toEqual(['did:web:keep']);
+    expect((await again.ds.query('SELECT COUNT(*) AS n FROM migrations'))[0].n).toBeGreaterThanOrEqual(5);
+  });
+
+  it('keeps private keys encrypted at rest and refuses a wrong key-encryption secret', async () => {
+    const { ds, dataDir } = await fresh();
+    const secret = 'b'.repeat(64);
+    const parts = createKeyAgent(ds, secret, createDidResolver());
+    const id = await loadDidWebIdentity(parts, 'did:web:localhost%3A1234:authorities:test');
+    const [key] = (await parts.agent.didManagerGet({ did: id.did })).keys;
+    const plain = (await parts.privateKeys.getKey({ alias: key!.kid })).privateKeyHex;
+    expect(plain).toMatch(/^[0-9a-f]{64}$/);
+    // Reload: the same key comes back and its public JWK matches the DID document.
+    const again = await loadDidWebIdentity(parts, id.did);
+    expect(again.signer.publicJwk).toEqual(id.signer.publicJwk);
+    await ds.destroy();
+    const bytes = readFileSync(join(dataDir, 'registry.sqlite'));
+    expect(bytes.includes(Buffer.from(plain, 'utf8'))).toBe(false);
+    expect(bytes.includes(Buffer.from(plain, 'hex'))).toBe(false);
+
+    const reopened = await fresh(dataDir);
+    const wrong = createKeyAgent(reopened.ds, 'c'.repeat(64), createDidResolver());
+    await expect(loadDidWebIdentity(wrong, id.did)).rejects.toThrow();
+  });
+});
