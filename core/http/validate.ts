@@ -3,7 +3,8 @@ import { ProblemError } from './errors.ts';
 
 /** Dotted path of the first failing field, `(body)` for the root. */
 function fieldOf(issue: z.core.$ZodIssue): string {
-  return issue.path.length === 0 ? '(body)' : issue.path.map(String).join('.');
+  const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
+  return path.length === 0 ? '(body)' : path.map(String).join('.');
 }
 
 export interface ParseOptions {
@@ -11,6 +12,8 @@ export interface ParseOptions {
   code?: string;
   /** What is being parsed, for the message ("request body", "query"). */
   what?: string;
+  /** Path of the parsed value inside the body, prepended to field names (`claims`). */
+  fieldPrefix?: string;
 }
 
 /**
@@ -20,7 +23,8 @@ export interface ParseOptions {
 export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, opts: ParseOptions = {}): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 10).map((i) => ({ field: fieldOf(i), message: i.message }));
+  const prefix = (f: string) => (opts.fieldPrefix ? (f === '(body)' ? opts.fieldPrefix : `${opts.fieldPrefix}.${f}`) : f);
+  const issues = result.error.issues.slice(0, 10).map((i) => ({ field: prefix(fieldOf(i)), message: i.message }));
   const first = issues[0]!;
   throw new ProblemError({
     status: 400,

@@ -21,18 +21,24 @@ import {
 export class RegistryStore {
   constructor(readonly ds: DataSource) {}
 
-  /** Runs `fn` in one database transaction. */
+  /**
+   * Runs `fn` in one database transaction. Writes extend the audit chain and the snapshot sequence,
+   * so on PostgreSQL (several instances) the transaction first takes a table lock that serialises
+   * writers across processes; SQLite allows one writer at a time anyway.
+   */
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(fn);
+    return this.ds.transaction(async (m) => {
+      if (this.ds.options.type === 'postgres') await m.query('LOCK TABLE registry_audit IN SHARE ROW EXCLUSIVE MODE');
+      return fn(m);
+    });
   }
 
   async loadState(rootAuthority: string, m: EntityManager = this.ds.manager): Promise<RegistryState> {
-    const [entities, types, grants, statuses] = await Promise.all([
-      m.find(EntityTable, { order: { id: 'ASC' } }),
-      m.find(CredentialTypeTable, { order: { vct: 'ASC' } }),
-      m.find(GrantTable, { order: { created_at: 'ASC', id: 'ASC' } }),
-      m.find(GrantStatusTable, { order: { id: 'ASC' } }),
-    ]);
+    // Sequential: inside a transaction all queries share one connection.
+    const entities = await m.find(EntityTable, { order: { id: 'ASC' } });
+    const types = await m.find(CredentialTypeTable, { order: { vct: 'ASC' } });
+    const grants = await m.find(GrantTable, { order: { created_at: 'ASC', id: 'ASC' } });
+    const statuses = await m.find(GrantStatusTable, { order: { id: 'ASC' } });
     const history = new Map<string, StatusEvent[]>();
     for (const s of statuses) {
       const list = history.get(s.grant_id) ?? [];
