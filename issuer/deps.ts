@@ -1,0 +1,70 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import type { Sealer } from '../core/crypto/seal.ts';
+import type { DidIdentity } from '../core/keys/did-identity.ts';
+import type { Logger } from '../core/log/logger.ts';
+import type { SnapshotClient } from '../core/trust/snapshot.ts';
+import type { I18nText } from '../core/trust/model.ts';
+import type { Clock } from '../core/util/time.ts';
+import type { CredentialConfiguration } from './credential-configurations.ts';
+import type { IssuerStore } from './store/issuer-store.ts';
+
+/** One city office hosted by this issuer: its own DID, key, Credential Issuer Identifier and types. */
+export interface Office {
+  slug: string;
+  name: I18nText;
+  identity: DidIdentity;
+  /** OID4VCI 1.0 §11.1 Credential Issuer Identifier: `<ISSUER_PUBLIC_URL>/offices/<slug>`. */
+  issuerId: string;
+  configurations: Map<string, CredentialConfiguration>;
+}
+
+export interface IssuerDeps {
+  publicUrl: string;
+  offices: Map<string, Office>;
+  store: IssuerStore;
+  /** Seals offer claims at rest. */
+  sealer: Sealer;
+  /** Derives pre-authorized codes and hashes tx_codes (HMAC keys from the key-encryption secret). */
+  codes: CodeKeys;
+  trust: SnapshotClient;
+  clock: Clock;
+  logger: Logger;
+  settings: IssuerSettings;
+}
+
+export interface IssuerSettings {
+  /** Default offer lifetime in seconds. */
+  offerTtl: number;
+  accessTokenTtl: number;
+  nonceTtl: number;
+  /** Largest number of credentials (proofs) in one request (OID4VCI 1.0 §12.2.4 batch_credential_issuance). */
+  batchSize: number;
+  /** Status list size in entries. */
+  statusListSize: number;
+}
+
+/** HMAC keys derived from the key-encryption secret: nothing secret about an offer is stored in clear. */
+export class CodeKeys {
+  private readonly preAuth: Buffer;
+  private readonly txCode: Buffer;
+
+  constructor(secretHex: string) {
+    const ikm = Buffer.from(secretHex, 'hex');
+    this.preAuth = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'id-ideal:pre-authorized-code', 32));
+    this.txCode = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'id-ideal:tx-code', 32));
+  }
+
+  /** The pre-authorized code of an offer: derived, so the offer object can be served without storing it. */
+  preAuthorizedCode(offerId: string): string {
+    return createHmac('sha256', this.preAuth).update(`code:${offerId}`).digest('base64url');
+  }
+
+  /** What is stored to look a code up: a hash of the code, never the code. */
+  codeHash(code: string): string {
+    return createHmac('sha256', this.preAuth).update(`lookup:${code}`).digest('hex');
+  }
+
+  txCodeHash(offerId: string, txCode: string): string {
+    return createHmac('sha256', this.txCode).update(`${offerId}:${txCode}`).digest('hex');
+  }
+}

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { ALLOWED_ALGS } from '../core/crypto/jws.ts';
+import { CLAIM_SCHEMAS, claimDisplay, type CredentialConfiguration } from './credential-configurations.ts';
+import type { Office } from './deps.ts';
+
+const locales = (t: { de: string; en: string }) => [
+  { name: t.de, locale: 'de-DE' },
+  { name: t.en, locale: 'en-US' },
+];
+
+/** OID4VCI 1.0 §12.2.4: one entry of `credential_configurations_supported`, in the 1.0 shape (`credential_metadata`). */
+export function configurationMetadata(c: CredentialConfiguration): Record<string, unknown> {
+  const prefix = c.format === 'jwt_vc_json' ? ['credentialSubject'] : [];
+  const claims = c.claimPaths.map((path) => {
+    const display = claimDisplay(path);
+    return { path: [...prefix, ...path], ...(display ? { display: locales(display) } : {}) };
+  });
+  const common = {
+    format: c.format,
+    scope: c.id,
+    cryptographic_binding_methods_supported: ['jwk'],
+    credential_signing_alg_values_supported: [...ALLOWED_ALGS],
+    proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...ALLOWED_ALGS] } },
+    credential_metadata: {
+      display: locales(c.name).map((d) => ({ ...d, background_color: '#004f9f', text_color: '#ffffff' })),
+      claims,
+    },
+  };
+  if (c.format === 'jwt_vc_json') return { ...common, credential_definition: { type: ['VerifiableCredential', c.w3cType!] } };
+  return { ...common, vct: c.vct };
+}
+
+/** OID4VCI 1.0 §12.2: Credential Issuer Metadata of one office. The office is its own authorization server. */
+export function issuerMetadata(office: Office, batchSize: number): Record<string, unknown> {
+  return {
+    credential_issuer: office.issuerId,
+    credential_endpoint: `${office.issuerId}/credential`,
+    nonce_endpoint: `${office.issuerId}/nonce`,
+    deferred_credential_endpoint: `${office.issuerId}/deferred_credential`,
+    batch_credential_issuance: { batch_size: batchSize },
+    display: locales(office.name),
+    credential_configurations_supported: Object.fromEntries([...office.configurations.values()].map((c) => [c.id, configurationMetadata(c)])),
+  };
+}
+
+/** RFC 8414 §2 metadata of the office's authorization server (pre-authorized code grant only). */
+export function authorizationServerMetadata(office: Office): Record<string, unknown> {
+  return {
+    issuer: office.issuerId,
+    token_endpoint: `${office.issuerId}/token`,
+    jwks_uri: `${office.issuerId}/jwks.json`,
+    response_types_supported: [],
+    grant_types_supported: ['urn:ietf:params:oauth:grant-type:pre-authorized_code'],
+    token_endpoint_auth_methods_supported: ['none'],
+    // OID4VCI 1.0 §12.3: a wallet may use the pre-authorized code without client authentication.
+    'pre-authorized_grant_anonymous_access_supported': true,
+  };
+}
+
+/** JSON Schema of a configuration's claims (served in /openapi.json). */
+export function claimsJsonSchema(c: CredentialConfiguration): unknown {
+  return z.toJSONSchema(CLAIM_SCHEMAS[c.kind]);
+}

@@ -1,0 +1,64 @@
+import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
+
+const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
+
+/** 0001: offers, nonces, issued credentials. Never edit once released; add a new numbered migration. */
+export class Issuer0001Init1764100001001 implements MigrationInterface {
+  name = 'Issuer0001Init1764100001001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'issuer_offers',
+        columns: [
+          v('id', 36, { isPrimary: true }),
+          v('office', 64),
+          v('configuration_id', 100),
+          { name: 'claims_sealed', type: 'text', isNullable: true },
+          v('pre_auth_code_hash', 64, { isUnique: true }),
+          v('tx_code_hash', 64),
+          { name: 'tx_code_failures', type: 'integer', default: 0 },
+          v('approval', 16),
+          v('approved_at', 40, { isNullable: true }),
+          v('state', 16),
+          v('token_jti', 64, { isNullable: true, isUnique: true }),
+          v('created_at', 40),
+          { name: 'expires_at', type: 'bigint' },
+        ],
+      }),
+    );
+    await q.createIndex('issuer_offers', new TableIndex({ name: 'idx_issuer_offers_office', columnNames: ['office', 'created_at'] }));
+    await q.createTable(
+      new Table({
+        name: 'issuer_nonces',
+        columns: [v('value', 64, { isPrimary: true }), v('office', 64), { name: 'expires_at', type: 'bigint' }],
+      }),
+    );
+    await q.createTable(
+      new Table({
+        name: 'issuer_credentials',
+        columns: [
+          v('id', 36, { isPrimary: true }),
+          v('offer_id', 36),
+          v('office', 64),
+          v('configuration_id', 100),
+          v('format', 32),
+          v('status_list', 100),
+          { name: 'status_idx', type: 'integer' },
+          v('status', 16),
+          v('issued_at', 40),
+          v('expires_at', 40),
+        ],
+        foreignKeys: [{ columnNames: ['offer_id'], referencedTableName: 'issuer_offers', referencedColumnNames: ['id'] }],
+        uniques: [{ name: 'uq_issuer_credentials_status_slot', columnNames: ['status_list', 'status_idx'] }],
+      }),
+    );
+    await q.createIndex('issuer_credentials', new TableIndex({ name: 'idx_issuer_credentials_offer', columnNames: ['offer_id'] }));
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['issuer_credentials', 'issuer_nonces', 'issuer_offers']) await q.dropTable(t);
+  }
+}
+
+export const issuerMigrations = [Issuer0001Init1764100001001];

@@ -1,0 +1,89 @@
+import { EntitySchema } from 'typeorm';
+
+export type OfferState = 'pending' | 'token_issued' | 'issued' | 'locked';
+
+export interface OfferRow {
+  id: string;
+  office: string;
+  configuration_id: string;
+  /** Claims sealed with the key-encryption secret; null once the credential has been collected. */
+  claims_sealed: string | null;
+  pre_auth_code_hash: string;
+  tx_code_hash: string;
+  tx_code_failures: number;
+  approval: 'auto' | 'manual';
+  approved_at: string | null;
+  state: OfferState;
+  token_jti: string | null;
+  created_at: string;
+  expires_at: number;
+}
+
+export interface NonceRow {
+  value: string;
+  office: string;
+  expires_at: number;
+}
+
+export type CredentialStatus = 'valid' | 'revoked' | 'suspended';
+
+export interface CredentialRow {
+  id: string;
+  offer_id: string;
+  office: string;
+  configuration_id: string;
+  format: string;
+  status_list: string;
+  status_idx: number;
+  status: CredentialStatus;
+  issued_at: string;
+  expires_at: string;
+}
+
+const str = (length: number, nullable = false) => ({ type: 'varchar' as const, length, nullable });
+const big = { type: 'bigint' as const, transformer: { to: (v: number) => v, from: (v: string | number) => Number(v) } };
+
+export const OfferTable = new EntitySchema<OfferRow>({
+  name: 'issuer_offer',
+  tableName: 'issuer_offers',
+  columns: {
+    id: { ...str(36), primary: true },
+    office: str(64),
+    configuration_id: str(100),
+    claims_sealed: { type: 'text', nullable: true },
+    pre_auth_code_hash: str(64),
+    tx_code_hash: str(64),
+    tx_code_failures: { type: 'integer' },
+    approval: str(16),
+    approved_at: str(40, true),
+    state: str(16),
+    token_jti: str(64, true),
+    created_at: str(40),
+    expires_at: big,
+  },
+});
+
+export const NonceTable = new EntitySchema<NonceRow>({
+  name: 'issuer_nonce',
+  tableName: 'issuer_nonces',
+  columns: { value: { ...str(64), primary: true }, office: str(64), expires_at: big },
+});
+
+export const CredentialTable = new EntitySchema<CredentialRow>({
+  name: 'issuer_credential',
+  tableName: 'issuer_credentials',
+  columns: {
+    id: { ...str(36), primary: true },
+    offer_id: str(36),
+    office: str(64),
+    configuration_id: str(100),
+    format: str(32),
+    status_list: str(100),
+    status_idx: { type: 'integer' },
+    status: str(16),
+    issued_at: str(40),
+    expires_at: str(40),
+  },
+});
+
+export const issuerTables = [OfferTable, NonceTable, CredentialTable];

@@ -1,0 +1,85 @@
+import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { badRequest, notFound } from '../../core/http/errors.ts';
+import { parseOrThrow } from '../../core/http/validate.ts';
+import { toIso } from '../../core/util/time.ts';
+import { CLAIM_SCHEMAS } from '../credential-configurations.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+
+export const zCreateOffer = z.strictObject({
+  credential_configuration_id: z.string().min(1).max(100),
+  claims: z.record(z.string(), z.unknown()),
+  /** `manual`: issued only after a clerk approves (deferred issuance, OID4VCI 1.0 §9). */
+  approval: z.enum(['auto', 'manual']).default('auto'),
+  /** Seconds the offer stays open; default from ISSUER_OFFER_TTL. At most 7 days (letters by post). */
+  expires_in: z.number().int().min(60).max(7 * 86_400).optional(),
+});
+
+export interface CreatedOffer {
+  offer_id: string;
+  credential_offer: string;
+  credential_offer_uri: string;
+  tx_code: string;
+  expires_at: string;
+}
+
+export const offerUri = (office: Office, offerId: string) => `${office.issuerId}/credential-offers/${offerId}`;
+
+/**
+ * A clerk's offer: validates the claims against the type's schema (400 naming the field), seals
+ * them, and returns the offer by reference (OID4VCI 1.0 §4.1.3) with a six-digit tx_code (§4.1.1)
+ * that the clerk hands over separately.
+ */
+export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'codes' | 'clock' | 'settings'>, office: Office, body: unknown): Promise<CreatedOffer> {
+  const input = parseOrThrow(zCreateOffer, body);
+  const configuration = office.configurations.get(input.credential_configuration_id);
+  if (!configuration) throw notFound('unknown-credential-configuration', `Office ${office.slug} does not offer ${input.credential_configuration_id}.`);
+  const claims = parseOrThrow(CLAIM_SCHEMAS[configuration.kind], input.claims, { what: 'request body', fieldPrefix: 'claims' });
+  if (configuration.kind === 'meldebescheinigung') checkAdult(claims as { geburtsdatum: string; alter_ueber_18: boolean }, deps.clock());
+
+  const id = randomUUID();
+  const now = deps.clock();
+  const expiresAt = now + (input.expires_in ?? deps.settings.offerTtl) * 1000;
+  const txCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const code = deps.codes.preAuthorizedCode(id);
+  await deps.store.insertOffer({
+    id,
+    office: office.slug,
+    configuration_id: configuration.id,
+    claims_sealed: deps.sealer.seal(JSON.stringify(claims), id),
+    pre_auth_code_hash: deps.codes.codeHash(code),
+    tx_code_hash: deps.codes.txCodeHash(id, txCode),
+    tx_code_failures: 0,
+    approval: input.approval,
+    approved_at: null,
+    state: 'pending',
+    token_jti: null,
+    created_at: toIso(now),
+    expires_at: expiresAt,
+  });
+  const uri = offerUri(office, id);
+  return {
+    offer_id: id,
+    credential_offer: `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(uri)}`,
+    credential_offer_uri: uri,
+    tx_code: txCode,
+    expires_at: toIso(expiresAt),
+  };
+}
+
+/** `alter_ueber_18` must agree with `geburtsdatum` on the day of the offer. */
+function checkAdult(c: { geburtsdatum: string; alter_ueber_18: boolean }, now: number): void {
+  const birth = new Date(`${c.geburtsdatum}T00:00:00Z`);
+  const today = new Date(now);
+  if (birth.getTime() > now) throw badRequest('claims: geburtsdatum: must not be in the future', { field: 'claims.geburtsdatum' });
+  const eighteenth = Date.UTC(birth.getUTCFullYear() + 18, birth.getUTCMonth(), birth.getUTCDate());
+  const adult = today.getTime() >= eighteenth;
+  if (adult !== c.alter_ueber_18) throw badRequest(`claims: alter_ueber_18: must be ${adult} for this geburtsdatum`, { field: 'claims.alter_ueber_18' });
+}
+
+/** Constant-time comparison of hex digests. */
+export function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
