@@ -1,0 +1,156 @@
+import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
+import type { JWK } from 'jose';
+import type { Signer } from '../../crypto/jws.ts';
+import { publicPart } from '../../crypto/jwk.ts';
+import { es256Sign, p256PublicKey } from './es256.ts';
+import { type SaltGenerator, SD_ALG, randomSalt, sha256Hasher } from './hasher.ts';
+import { ISSUER_SET_CLAIMS, SD_JWT_VC_TYP } from './profile.ts';
+import { SdJwtVcUsageError, type StatusListReference } from './result.ts';
+
+/** Path of a claim to make selectively disclosable: object member names and array indices. */
+export type DisclosablePath = readonly (string | number)[];
+
+export interface IssueSdJwtVcArgs {
+  /** Issuer key; its `kid` (the DID URL of the key) goes into the header. */
+  signer: Signer;
+  /** The issuer's DID. */
+  iss: string;
+  vct: string;
+  /** Credential subject claims (JSON). Must not contain the names in ISSUER_SET_CLAIMS at the top level, nor `_sd` / `...` anywhere. */
+  claims: Record<string, unknown>;
+  /**
+   * Claims to make selectively disclosable. Default (undefined): every member of every object,
+   * recursively: each top-level claim, and inside a nested object each member as well as the
+   * object itself (RFC 9901 §4.2.6 recursive disclosure), so a holder can reveal `anschrift.ort`
+   * without `anschrift.strasse`. Arrays are disclosable as a whole; their elements are not
+   * (unless listed here by index). An explicit list (possibly empty) replaces the default.
+   */
+  disclosable?: readonly DisclosablePath[];
+  /** Holder's public key (RFC 7800 §3.2); only the public members are copied. Must be P-256. */
+  cnf: { jwk: JWK };
+  /** Seconds since the epoch. */
+  iat: number;
+  exp?: number;
+  nbf?: number;
+  /** Token Status List reference (draft-ietf-oauth-status-list §6.2). */
+  status?: StatusListReference;
+  /** Number of decoy digests added to the top-level `_sd` (RFC 9901 §4.2.5). Default 0. Ignored when no claim is disclosable. */
+  decoys?: number;
+  /** Salt source, injectable for tests. Default: 128 random bits (RFC 9901 §9.3). */
+  salt?: SaltGenerator;
+}
+
+/**
+ * Issues an SD-JWT VC (SD-JWT VC §2.2; RFC 9901 §4) in compact form `<jwt>~<disclosure>~…~`.
+ * Throws SdJwtVcUsageError on invalid arguments.
+ */
+export async function issueSdJwtVc(args: IssueSdJwtVcArgs): Promise<string> {
+  const payload = buildPayload(args);
+  const paths = args.disclosable ?? allMemberPaths(args.claims, []);
+  const frame = disclosureFrame(args.claims, paths, args.decoys ?? 0);
+
+  const salt = args.salt ?? randomSalt;
+  const sdjwt = new SDJwtVcInstance({
+    signer: es256Sign(args.signer.privateKey),
+    signAlg: args.signer.alg,
+    hasher: sha256Hasher,
+    hashAlg: SD_ALG,
+    saltGenerator: () => salt(),
+  });
+  // The library does the packing: disclosures, digests, sorted `_sd`, `_sd_alg`, decoys, typ `dc+sd-jwt`.
+  return sdjwt.issue(payload as Parameters<typeof sdjwt.issue>[0], frame as never, { header: { kid: args.signer.kid, typ: SD_JWT_VC_TYP } });
+}
+
+function buildPayload(args: IssueSdJwtVcArgs): Record<string, unknown> {
+  const { signer, iss, vct, claims, cnf, iat, exp, nbf, status, decoys } = args;
+  if (signer.alg !== 'ES256') throw new SdJwtVcUsageError('only ES256 signers are supported');
+  if (typeof iss !== 'string' || iss === '') throw new SdJwtVcUsageError('iss must be a non-empty string');
+  // SD-JWT VC §2.2.2.1: vct is a case-sensitive string (a Collision-Resistant Name).
+  if (typeof vct !== 'string' || vct === '') throw new SdJwtVcUsageError('vct must be a non-empty string');
+  if (!Number.isSafeInteger(iat)) throw new SdJwtVcUsageError('iat must be an integer number of seconds');
+  for (const [name, value] of [['exp', exp], ['nbf', nbf]] as const) {
+    if (value !== undefined && !Number.isSafeInteger(value)) throw new SdJwtVcUsageError(`${name} must be an integer number of seconds`);
+  }
+  if (decoys !== undefined && !(Number.isSafeInteger(decoys) && decoys >= 0)) throw new SdJwtVcUsageError('decoys must be a non-negative integer');
+  if (!p256PublicKey(cnf?.jwk)) throw new SdJwtVcUsageError('cnf.jwk must be a P-256 public key (key binding uses ES256)');
+  if (status !== undefined && !isStatusReference(status)) throw new SdJwtVcUsageError('status must be { status_list: { idx: non-negative integer, uri: string } }');
+  if (!isPlainObject(claims)) throw new SdJwtVcUsageError('claims must be an object');
+  for (const name of Object.keys(claims)) {
+    if (ISSUER_SET_CLAIMS.includes(name)) throw new SdJwtVcUsageError(`claim ${name} is set by the issuer function or reserved, not passed in claims`);
+  }
+  assertJson(claims, 'claims');
+
+  return {
+    iss,
+    iat,
+    ...(nbf !== undefined ? { nbf } : {}),
+    ...(exp !== undefined ? { exp } : {}),
+    vct,
+    cnf: { jwk: publicPart(cnf.jwk) },
+    ...(status !== undefined ? { status: { status_list: { idx: status.status_list.idx, uri: status.status_list.uri } } } : {}),
+    ...claims,
+  };
+}
+
+/** The default: every object member at every depth; arrays are not entered. */
+function allMemberPaths(obj: Record<string, unknown>, prefix: DisclosablePath): DisclosablePath[] {
+  return Object.entries(obj).flatMap(([key, value]) => {
+    const path = [...prefix, key];
+    return isPlainObject(value) ? [path, ...allMemberPaths(value, path)] : [path];
+  });
+}
+
+type Frame = { _sd?: (string | number)[]; _sd_decoy?: number; [member: string]: unknown };
+
+/** Builds the library's DisclosureFrame (`{ _sd: [names], child: { _sd: [...] } }`) from paths. */
+function disclosureFrame(claims: Record<string, unknown>, paths: readonly DisclosablePath[], decoys: number): Frame | undefined {
+  if (paths.length === 0) return undefined; // SD-JWT VC §2.2.2.5: no `_sd` (not even decoys) when nothing is disclosable
+  const root: Frame = {};
+  for (const path of paths) {
+    if (!Array.isArray(path) || path.length === 0) throw new SdJwtVcUsageError('a disclosable path must be a non-empty array');
+    let node = root;
+    let value: unknown = claims;
+    path.forEach((seg, i) => {
+      const exists = typeof seg === 'string' ? isPlainObject(value) && Object.hasOwn(value, seg) : Array.isArray(value) && Number.isInteger(seg) && seg >= 0 && seg < value.length;
+      if (!exists) throw new SdJwtVcUsageError(`disclosable path ${JSON.stringify(path)} does not name a claim`);
+      if (i === path.length - 1) {
+        const sd = (node._sd ??= []);
+        if (!sd.includes(seg)) sd.push(seg);
+      } else {
+        const key = String(seg);
+        node = (node[key] ??= {}) as Frame;
+        value = (value as Record<string, unknown>)[key];
+      }
+    });
+  }
+  if (decoys > 0) root._sd_decoy = decoys;
+  return root;
+}
+
+function isStatusReference(s: unknown): s is StatusListReference {
+  const list = isPlainObject(s) ? s['status_list'] : undefined;
+  return isPlainObject(list) && Number.isSafeInteger(list['idx']) && (list['idx'] as number) >= 0 && typeof list['uri'] === 'string' && list['uri'] !== '';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Claims must survive JSON unchanged, and must not use the names SD-JWT reserves for digests. */
+function assertJson(value: unknown, at: string): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new SdJwtVcUsageError(`${at} is not a finite number`);
+    return;
+  }
+  if (Array.isArray(value)) return value.forEach((v, i) => assertJson(v, `${at}[${i}]`));
+  if (!isPlainObject(value)) throw new SdJwtVcUsageError(`${at} is not JSON`);
+  for (const [key, v] of Object.entries(value)) {
+    // RFC 9901 §4.1 item 7, §4.2.1: `_sd` and `...` only carry digests. `_sd_decoy` is a control key
+    // of the library's disclosure frame and `__proto__` would not survive its packing.
+    if (['_sd', '...', '_sd_alg', '_sd_decoy', '__proto__'].includes(key)) throw new SdJwtVcUsageError(`${at}.${key}: reserved member name`);
+    assertJson(v, `${at}.${key}`);
+  }
+}
