@@ -41,6 +41,8 @@ export interface IssuerSettings {
   batchSize: number;
   /** Status list size in entries. */
   statusListSize: number;
+  /** Seconds the registry snapshot is relied on before it is fetched again (ISSUER_TRUST_MAX_AGE). */
+  trustMaxAge: number;
 }
 
 /** HMAC keys derived from the key-encryption secret: nothing secret about an offer is stored in clear. */

@@ -1,14 +1,12 @@
-import { loadCommonConfig } from '../core/config/env.ts';
-import { OFFICES } from '../core/demo/leipzig.ts';
 import { createLogger } from '../core/log/logger.ts';
-import { startDidHostService } from '../core/service/did-host.ts';
 import { runMain } from '../core/service/main-wrapper.ts';
+import { loadIssuerConfig } from './config.ts';
+import { startIssuer } from './service.ts';
 
-// Issuer: until the OID4VCI issue lands it serves /health and the offices' DID documents.
 const logger = createLogger('issuer');
 await runMain('issuer', logger, async () => {
-  const config = loadCommonConfig('issuer');
+  const config = loadIssuerConfig();
   for (const line of config.notices) console.log(line);
-  const s = await startDidHostService(config, logger, 'offices', OFFICES.map((o) => o.slug));
+  const s = await startIssuer(config, logger);
   return { close: s.close, port: s.port, url: config.publicUrl, mode: config.mode };
 });

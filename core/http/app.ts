@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log/logger.ts';
 import { ProblemError } from './errors.ts';
-import { errorExit } from './error-exit.ts';
+import { errorExit, setErrorStyle, type ErrorStyle } from './error-exit.ts';
 
 export interface BaseAppOptions {
   logger: Logger;
@@ -10,6 +10,8 @@ export interface BaseAppOptions {
   bodyLimit?: string;
   /** Answers `GET /health`; resolves false while the service cannot serve. */
   ready?: () => boolean | Promise<boolean>;
+  /** Which error style a path uses, decided before the body is parsed (protocol endpoints: `oauth`). */
+  errorStyle?: (path: string) => ErrorStyle;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -50,6 +52,13 @@ export function createBaseApp(opts: BaseAppOptions): Express {
     next();
   });
   app.use(securityHeaders);
+  if (opts.errorStyle) {
+    const style = opts.errorStyle;
+    app.use((req, res, next) => {
+      setErrorStyle(res, style(req.path));
+      next();
+    });
+  }
 
   const limit = opts.bodyLimit ?? '64kb';
   app.use(express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }));

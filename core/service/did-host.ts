@@ -9,7 +9,7 @@ import { notFound } from '../http/errors.ts';
 import { createKeyAgent, type KeyAgentParts } from '../keys/agent.ts';
 import { loadDidWebIdentity, type DidIdentity } from '../keys/did-identity.ts';
 import type { Logger } from '../log/logger.ts';
-import { openDataSource } from '../store/data-source.ts';
+import { openDataSource, type DataSourceOptions } from '../store/data-source.ts';
 import { closeServer, listen } from './run.ts';
 
 /**
@@ -24,8 +24,13 @@ export interface HostedIdentities {
   didFor(slug: string): string;
 }
 
-export async function openHostedIdentities(config: CommonConfig, collection: string, slugs: string[]): Promise<HostedIdentities> {
-  const dataSource = await openDataSource({ name: config.service, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: [], migrations: [], veramo: true });
+export async function openHostedIdentities(
+  config: CommonConfig,
+  collection: string,
+  slugs: string[],
+  tables: Pick<DataSourceOptions, 'entities' | 'migrations'> = { entities: [], migrations: [] },
+): Promise<HostedIdentities> {
+  const dataSource = await openDataSource({ name: config.service, dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...tables, veramo: true });
   const identities = new Map<string, DidIdentity>();
   const resolver = createDidResolver({ local: (did) => [...identities.values()].find((i) => i.did === did)?.document() });
   const keys = createKeyAgent(dataSource, config.keyEncryptionSecret, resolver);

@@ -76,6 +76,8 @@ export interface SnapshotClientOptions {
   clock?: Clock;
   /** Longest the client relies on a snapshot past its `next_update` when the registry is unreachable (ms). */
   graceMs?: number;
+  /** Re-fetch after this long even before `next_update` (ms), so suspensions show within it. Default: 60 s. */
+  maxAgeMs?: number;
 }
 
 /**
@@ -83,7 +85,7 @@ export interface SnapshotClientOptions {
  * `seq` lower than one already seen, and answers from memory until `next_update`.
  */
 export class SnapshotClient {
-  private current: { payload: SnapshotPayload; index: TrustIndex; hash: string } | undefined;
+  private current: { payload: SnapshotPayload; index: TrustIndex; hash: string; fetchedAt: number } | undefined;
   private inflight: Promise<TrustIndex> | undefined;
   private readonly clock: Clock;
 
@@ -98,7 +100,8 @@ export class SnapshotClient {
   /** The trust index from a fresh snapshot, refreshed when `next_update` has passed. */
   async index(): Promise<TrustIndex> {
     const now = this.clock();
-    if (this.current && now < this.current.payload.next_update * 1000) return this.current.index;
+    const maxAge = this.opts.maxAgeMs ?? 60_000;
+    if (this.current && now < this.current.payload.next_update * 1000 && now - this.current.fetchedAt < maxAge) return this.current.index;
     this.inflight ??= this.refresh().finally(() => (this.inflight = undefined));
     try {
       return await this.inflight;
@@ -122,7 +125,7 @@ export class SnapshotClient {
     const payload = await verifySnapshot(jws, this.opts.registryDid, this.opts.resolver);
     if (this.current && payload.seq < this.current.payload.seq) throw new SnapshotError(`snapshot seq went backwards (${payload.seq} < ${this.current.payload.seq})`);
     if (this.current && payload.seq === this.current.payload.seq + 1 && payload.prev !== this.current.hash) throw new SnapshotError('snapshot does not link to the previous one');
-    this.current = { payload, index: new TrustIndex(payload), hash: snapshotHash(jws) };
+    this.current = { payload, index: new TrustIndex(payload), hash: snapshotHash(jws), fetchedAt: this.clock() };
     return this.current.index;
   }
 }

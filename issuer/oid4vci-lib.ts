@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { CompactSign, compactVerify, type JWK } from 'jose';
+import {
+  HashAlgorithm,
+  Oauth2AuthorizationServer,
+  Oauth2ResourceServer,
+  clientAuthenticationAnonymous,
+  type CallbackContext,
+  type SignJwtCallback,
+  type VerifyJwtCallback,
+} from '@openid4vc/oauth2';
+import { Openid4vciIssuer } from '@openid4vc/openid4vci';
+import { ALLOWED_ALGS } from '../core/crypto/jws.ts';
+import { publicKeyObject } from '../core/crypto/jwk.ts';
+import type { Office } from './deps.ts';
+
+/**
+ * The @openid4vc libraries parse and check the OID4VCI and OAuth messages; crypto is ours, passed
+ * in as callbacks: ES256 only, public JWKs only, office keys held in memory.
+ */
+
+const HASH: Record<string, string> = { [HashAlgorithm.Sha256]: 'sha256', [HashAlgorithm.Sha384]: 'sha384', [HashAlgorithm.Sha512]: 'sha512' };
+
+export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackContext, 'decryptJwe' | 'encryptJwe'> {
+  const byKid = new Map([...offices.values()].map((o) => [o.identity.signer.kid, o.identity.signer]));
+
+  const signJwt: SignJwtCallback = async (signer, { header, payload }) => {
+    if (signer.method !== 'custom' || !signer.kid) throw new Error('only office keys sign here');
+    const s = byKid.get(signer.kid);
+    if (!s) throw new Error('unknown signing key');
+    // jwtHeaderFromJwtSigner() leaves out `kid` for custom signers: put it back.
+    const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
+      .setProtectedHeader({ ...header, alg: s.alg, kid: s.kid })
+      .sign(s.privateKey);
+    return { jwt, signerJwk: s.publicJwk as never };
+  };
+
+  const verifyJwt: VerifyJwtCallback = async (signer, { header, compact }) => {
+    // Proofs carry the holder key as `jwk` (OID4VCI 1.0 §F.1); access tokens are checked with the office key.
+    if (signer.method !== 'jwk' || !ALLOWED_ALGS.includes(header.alg as 'ES256') || signer.alg !== header.alg) return { verified: false };
+    const jwk = signer.publicJwk as JWK;
+    // A private key in a proof header is refused (OID4VCI 1.0 §F.1: "MUST NOT contain a private key").
+    if ('d' in jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256') return { verified: false };
+    try {
+      await compactVerify(compact, publicKeyObject(jwk), { algorithms: [...ALLOWED_ALGS] });
+      return { verified: true, signerJwk: signer.publicJwk };
+    } catch {
+      return { verified: false };
+    }
+  };
+
+  // The resource server reads jwks_uri to check access tokens: answer our own offices from memory.
+  const jwks = new Map([...offices.values()].map((o) => [`${o.issuerId}/jwks.json`, officeJwks(o)]));
+  const localFetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const set = jwks.get(url);
+    if (set) return new Response(JSON.stringify(set), { status: 200, headers: { 'content-type': 'application/jwk-set+json' } });
+    return fetch(input, init);
+  }) as typeof fetch;
+
+  return {
+    hash: (data, alg) => new Uint8Array(createHash(HASH[alg] ?? 'unsupported').update(data).digest()),
+    generateRandom: (n) => new Uint8Array(randomBytes(n)),
+    signJwt,
+    verifyJwt,
+    fetch: localFetch,
+    clientAuthentication: clientAuthenticationAnonymous(),
+  };
+}
+
+/** The office's JWK Set for access-token verification (RFC 8414 `jwks_uri`). */
+export function officeJwks(o: Office): { keys: JWK[] } {
+  return { keys: [{ ...o.identity.signer.publicJwk, kid: o.identity.signer.kid, use: 'sig', alg: 'ES256' }] };
+}
+
+export interface Libraries {
+  issuer: Openid4vciIssuer;
+  authorizationServer: Oauth2AuthorizationServer;
+  resourceServer: Oauth2ResourceServer;
+}
+
+export function createLibraries(offices: Map<string, Office>): Libraries {
+  const callbacks = libraryCallbacks(offices) as CallbackContext;
+  return {
+    issuer: new Openid4vciIssuer({ callbacks }),
+    authorizationServer: new Oauth2AuthorizationServer({ callbacks }),
+    resourceServer: new Oauth2ResourceServer({ callbacks }),
+  };
+}

@@ -1,0 +1,65 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireJson } from '../../core/http/app.ts';
+import { requireAdmin } from '../../core/http/admin-auth.ts';
+import { conflict, notFound } from '../../core/http/errors.ts';
+import { parseOrThrow } from '../../core/http/validate.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+import { listUri } from '../status-lists.ts';
+import { createOffer } from '../use-cases/create-offer.ts';
+
+const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
+const zStatus = z.strictObject({ status: z.enum(['revoked', 'suspended', 'valid']) });
+
+/** Clerk and administrator API per office (CONTRACT, Issuer), behind the bearer token. */
+export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
+  const r = Router();
+  r.use('/api', requireAdmin(adminToken), (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  const office = (slug: unknown): Office => {
+    const o = deps.offices.get(String(slug));
+    if (!o) throw notFound('unknown-office', `No office ${String(slug)}.`);
+    return o;
+  };
+
+  r.post('/api/offices/:slug/offers', requireJson, async (req, res) => {
+    const o = office(req.params.slug);
+    const created = await createOffer(deps, o, req.body);
+    res.status(201).location(`/api/offices/${o.slug}/offers/${created.offer_id}`).json(created);
+  });
+
+  r.get('/api/offices/:slug/offers/:id', async (req, res) => {
+    const o = office(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const row = await deps.store.getOffer(o.slug, id);
+    if (!row) throw notFound('unknown-offer', `No offer ${id} at ${o.slug}.`);
+    const credentials = await deps.store.credentialsOf(row.id);
+    const status = row.state === 'issued' ? 'issued' : row.state === 'locked' || row.expires_at <= deps.clock() ? 'expired' : 'pending';
+    res.json({
+      offer_id: row.id,
+      status,
+      ...(row.state === 'locked' ? { locked: true } : {}),
+      credential_configuration_id: row.configuration_id,
+      approval: row.approval,
+      expires_at: new Date(row.expires_at).toISOString(),
+      credentials: credentials.map((c) => ({ credential_id: c.id, format: c.format, status: c.status, status_list: { uri: listUri(o), idx: c.status_idx } })),
+    });
+  });
+
+  r.post('/api/offices/:slug/credentials/:id/status', requireJson, async (req, res) => {
+    const o = office(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const { status } = parseOrThrow(zStatus, req.body);
+    const c = await deps.store.getCredential(o.slug, id);
+    if (!c) throw notFound('unknown-credential', `No credential ${id} at ${o.slug}.`);
+    // Token Status List: INVALID is final (revocation cannot be undone).
+    if (c.status === 'revoked' && status !== 'revoked') throw conflict('credential-revoked', 'The credential is revoked; revocation is final.');
+    await deps.store.setCredentialStatus(o.slug, id, status);
+    deps.logger.info({ office: o.slug, credential: id, status }, 'credential status changed');
+    res.json({ credential_id: id, status, status_list: { uri: listUri(o), idx: c.status_idx } });
+  });
+
+  return r;
+}

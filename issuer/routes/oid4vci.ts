@@ -1,0 +1,112 @@
+import express, { Router, type Request } from 'express';
+import { preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/oauth2';
+import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
+import { publicCors } from '../../core/http/app.ts';
+import { notFound } from '../../core/http/errors.ts';
+import { setErrorStyle } from '../../core/http/error-exit.ts';
+import { STATUS_LIST_MEDIA_TYPE } from '../../core/status-list/token-status-list.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+import { authorizationServerMetadata } from '../metadata.ts';
+import { officeJwks, type Libraries } from '../oid4vci-lib.ts';
+import { protocolStep } from '../protocol-errors.ts';
+import { statusListToken } from '../status-lists.ts';
+import { exchangeToken } from '../use-cases/exchange-token.ts';
+import { issueCredential } from '../use-cases/issue-credential.ts';
+import { offerUri } from '../use-cases/create-offer.ts';
+import { randomBytes } from 'node:crypto';
+
+const STATUS_LIST_TTL = 300;
+
+/** The request as the libraries see it; the URL is built from our public URL, never from Host. */
+function requestLike(publicUrl: string, req: Request): RequestLike {
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+    else if (typeof v === 'string') headers.set(k, v);
+  }
+  return { method: req.method as RequestLike['method'], url: new URL(req.originalUrl, publicUrl).toString(), headers };
+}
+
+/**
+ * OID4VCI 1.0 endpoints of every office, under its Credential Issuer Identifier
+ * `<ISSUER_PUBLIC_URL>/offices/<slug>`; metadata at the well-known locations for an identifier
+ * with a path (§12.2.2, RFC 8414 §3.1: the well-known segment goes before the path).
+ */
+export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<string, { issuer: Record<string, unknown>; result: IssuerMetadataResult }>): Router {
+  const r = Router();
+  const office = (slug: unknown): Office => {
+    const o = deps.offices.get(String(slug));
+    if (!o) throw notFound('unknown-office', 'No office at this path.');
+    return o;
+  };
+  const oauth = (_req: Request, res: express.Response, next: express.NextFunction) => {
+    setErrorStyle(res, 'oauth');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  };
+
+  r.get('/.well-known/openid-credential-issuer/offices/:slug', publicCors, (req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(metadata.get(office(req.params.slug).slug)!.issuer);
+  });
+  r.get('/.well-known/oauth-authorization-server/offices/:slug', publicCors, (req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(authorizationServerMetadata(office(req.params.slug)));
+  });
+  r.get('/offices/:slug/jwks.json', publicCors, (req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/jwk-set+json').send(JSON.stringify(officeJwks(office(req.params.slug))));
+  });
+
+  // §4.1.3: the Credential Offer object, by reference. Served only while the offer is open.
+  r.get('/offices/:slug/credential-offers/:id', publicCors, async (req, res) => {
+    const o = office(req.params.slug);
+    const id = String(req.params.id);
+    const row = /^[0-9a-f-]{36}$/.test(id) ? await deps.store.getOffer(o.slug, id) : null;
+    if (!row || row.state !== 'pending' || row.expires_at <= deps.clock()) throw notFound('unknown-offer', 'This credential offer does not exist, was used or has expired.');
+    const { credentialOfferObject } = await protocolStep(() =>
+      libs.issuer.createCredentialOffer({
+        issuerMetadata: metadata.get(o.slug)!.result,
+        credentialConfigurationIds: [row.configuration_id],
+        grants: {
+          [preAuthorizedCodeGrantIdentifier]: {
+            'pre-authorized_code': deps.codes.preAuthorizedCode(row.id),
+            tx_code: { input_mode: 'numeric', length: 6, description: 'Bitte geben Sie den sechsstelligen Code ein, den Sie im Amt erhalten haben. / Enter the six-digit code you received at the office.' },
+          },
+        },
+        credentialOfferUri: offerUri(o, row.id),
+      }),
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(credentialOfferObject);
+  });
+
+  // §6: token endpoint (form-encoded, RFC 6749 §4.1.3).
+  r.post('/offices/:slug/token', oauth, async (req, res) => {
+    const o = office(req.params.slug);
+    res.json(await exchangeToken(deps, libs, o, requestLike(deps.publicUrl, req), req.body));
+  });
+
+  // §7: nonce endpoint.
+  r.post('/offices/:slug/nonce', oauth, async (req, res) => {
+    const o = office(req.params.slug);
+    const cNonce = randomBytes(24).toString('base64url');
+    await deps.store.insertNonce(cNonce, o.slug, deps.clock() + deps.settings.nonceTtl * 1000);
+    res.json(libs.issuer.createNonceResponse({ cNonce }));
+  });
+
+  // §8: credential endpoint.
+  r.post('/offices/:slug/credential', oauth, async (req, res) => {
+    const o = office(req.params.slug);
+    res.json(await issueCredential(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body));
+  });
+
+  // Token Status List (draft-ietf-oauth-status-list §8.1, §8.2), with CORS for browser-based holders.
+  r.get('/offices/:slug/status-lists/1', publicCors, async (req, res) => {
+    const o = office(req.params.slug);
+    res.setHeader('Cache-Control', `public, max-age=${Math.min(60, STATUS_LIST_TTL)}`);
+    res.type(STATUS_LIST_MEDIA_TYPE).send(await statusListToken(deps, o, STATUS_LIST_TTL));
+  });
+
+  return r;
+}

@@ -1,0 +1,108 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { setGlobalConfig } from '@openid4vc/openid4vci';
+import { Openid4vciVersion, type IssuerMetadataResult } from '@openid4vc/openid4vci';
+import { Sealer } from '../core/crypto/seal.ts';
+import { OFFICES } from '../core/demo/leipzig.ts';
+import { didWebFor } from '../core/did/did-web.ts';
+import { createDidResolver } from '../core/did/resolver.ts';
+import { createBaseApp, finish } from '../core/http/app.ts';
+import type { Logger } from '../core/log/logger.ts';
+import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
+import { closeServer, listen } from '../core/service/run.ts';
+import { SnapshotClient } from '../core/trust/snapshot.ts';
+import { systemClock, type Clock } from '../core/util/time.ts';
+import type { IssuerConfig } from './config.ts';
+import { configurationsOf } from './credential-configurations.ts';
+import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
+import { authorizationServerMetadata, issuerMetadata } from './metadata.ts';
+import { createLibraries } from './oid4vci-lib.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { oid4vciRoutes } from './routes/oid4vci.ts';
+import { issuerMigrations } from './store/migrations/0001-issuer.ts';
+import { IssuerStore } from './store/issuer-store.ts';
+import { issuerTables } from './store/schema.ts';
+
+export interface IssuerService {
+  app: Express;
+  deps: IssuerDeps;
+  close(): Promise<void>;
+}
+
+export async function createIssuerService(config: IssuerConfig, logger: Logger, clock: Clock = systemClock): Promise<IssuerService> {
+  // @openid4vc refuses http URLs unless told; CONTRACT allows http only for localhost, in demo mode.
+  if (config.mode === 'demo' && config.publicUrl.startsWith('http://')) setGlobalConfig({ allowInsecureUrls: true });
+
+  const hosted = await openHostedIdentities(config, 'offices', OFFICES.map((o) => o.slug), { entities: issuerTables, migrations: issuerMigrations });
+  const offices = new Map<string, Office>();
+  for (const o of OFFICES) {
+    offices.set(o.slug, {
+      slug: o.slug,
+      name: o.name,
+      identity: hosted.identities.get(o.slug)!,
+      issuerId: `${config.publicUrl}/offices/${o.slug}`,
+      configurations: new Map(configurationsOf(o.slug).map((c) => [c.id, c])),
+    });
+  }
+  const resolver = createDidResolver({ local: (did) => [...offices.values()].find((o) => o.identity.did === did)?.identity.document() });
+  const deps: IssuerDeps = {
+    publicUrl: config.publicUrl,
+    offices,
+    store: new IssuerStore(hosted.dataSource),
+    sealer: new Sealer(config.keyEncryptionSecret, 'issuer-offer-claims'),
+    codes: new CodeKeys(config.keyEncryptionSecret),
+    trust: new SnapshotClient({ registryUrl: config.urls.registry, registryDid: didWebFor(config.urls.registry), resolver, clock, graceMs: 3600_000, maxAgeMs: config.settings.trustMaxAge * 1000 }),
+    clock,
+    logger,
+    settings: config.settings,
+  };
+  const libs = createLibraries(offices);
+
+  // Library-checked metadata per office (the shape it accepts as OID4VCI 1.0).
+  const metadata = new Map<string, { issuer: Record<string, unknown>; result: IssuerMetadataResult }>();
+  for (const o of offices.values()) {
+    const credentialIssuer = libs.issuer.createCredentialIssuerMetadata(issuerMetadata(o, config.settings.batchSize) as never);
+    const as = libs.authorizationServer.createAuthorizationServerMetadata(authorizationServerMetadata(o) as never);
+    metadata.set(o.slug, {
+      issuer: credentialIssuer as Record<string, unknown>,
+      result: {
+        originalDraftVersion: Openid4vciVersion.V1,
+        credentialIssuer,
+        authorizationServers: [as],
+        knownCredentialConfigurations: libs.issuer.getKnownCredentialConfigurationsSupported(credentialIssuer),
+      },
+    });
+  }
+
+  // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
+  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (/^\/offices\/[^/]+\/(token|nonce|credential)$/.test(path) ? 'oauth' : 'problem') });
+  app.use(didDocumentRoutes('offices', hosted));
+  app.use(oid4vciRoutes(deps, libs, metadata));
+  app.use(adminRoutes(deps, config.adminToken));
+  finish(app, logger);
+
+  const purge = setInterval(() => void deps.store.purgeExpiredNonces(clock()).catch(() => undefined), 60_000);
+  purge.unref();
+  return {
+    app,
+    deps,
+    close: async () => {
+      clearInterval(purge);
+      await hosted.dataSource.destroy();
+    },
+  };
+}
+
+export async function startIssuer(config: IssuerConfig, logger: Logger, clock?: Clock): Promise<IssuerService & { server: Server; port: number }> {
+  const service = await createIssuerService(config, logger, clock);
+  const { server, port } = await listen(service.app, config.host, config.port);
+  return {
+    ...service,
+    server,
+    port,
+    close: async () => {
+      await closeServer(server);
+      await service.close();
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { randomInt } from 'node:crypto';
+import { signJwt } from '../core/crypto/jws.ts';
+import { encodeStatusList, STATUS, STATUS_LIST_TYP } from '../core/status-list/token-status-list.ts';
+import { toSeconds } from '../core/util/time.ts';
+import type { IssuerDeps, Office } from './deps.ts';
+import type { CredentialStatus } from './store/schema.ts';
+
+/**
+ * Token Status Lists of the offices (draft-ietf-oauth-status-list): one 2-bit list per office,
+ * served at `<issuer id>/status-lists/1`, signed by the office. Indices are drawn at random (never
+ * sequential, so an index does not reveal issuance order); the database's unique (list, index)
+ * constraint makes a collision fail rather than share a slot.
+ */
+export const listName = (office: Office) => `tsl:${office.slug}:1`;
+export const listUri = (office: Office) => `${office.issuerId}/status-lists/1`;
+
+/** Picks `count` free random indices in the office's list. */
+export async function allocateIndices(deps: Pick<IssuerDeps, 'store' | 'settings'>, office: Office, count: number): Promise<number[]> {
+  const used = await deps.store.usedSlots(listName(office));
+  const size = deps.settings.statusListSize;
+  if (used.size + count > size * 0.8) throw new Error('status list nearly full');
+  const picked = new Set<number>();
+  while (picked.size < count) {
+    const i = randomInt(0, size);
+    if (!used.has(i)) picked.add(i);
+  }
+  return [...picked];
+}
+
+const VALUE: Record<CredentialStatus, number> = { valid: STATUS.VALID, revoked: STATUS.INVALID, suspended: STATUS.SUSPENDED };
+
+/** The Status List Token (§5.1): `sub` = its URI, `iat`, `exp`, `ttl`, `status_list`. */
+export async function statusListToken(deps: Pick<IssuerDeps, 'store' | 'settings' | 'clock'>, office: Office, ttl: number): Promise<string> {
+  const entries = await deps.store.statusEntries(listName(office));
+  const list = encodeStatusList(entries.map((e) => [e.status_idx, VALUE[e.status]] as [number, number]), 2, deps.settings.statusListSize);
+  const iat = toSeconds(deps.clock());
+  return signJwt(office.identity.signer, { sub: listUri(office), iat, exp: iat + 24 * 3600, ttl, status_list: list }, { typ: STATUS_LIST_TYP });
+}

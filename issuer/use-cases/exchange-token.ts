@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import { preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/oauth2';
+import { ProtocolError } from '../../core/http/errors.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+import type { Libraries } from '../oid4vci-lib.ts';
+import { protocolStep } from '../protocol-errors.ts';
+import { MAX_TX_CODE_FAILURES } from '../store/issuer-store.ts';
+import { sameHex } from './create-offer.ts';
+
+const invalidGrant = (d: string) => new ProtocolError('invalid_grant', d);
+
+/**
+ * Token endpoint, pre-authorized code grant (OID4VCI 1.0 §6.1, RFC 6749 §5): find the offer by its
+ * code, check expiry, lock and tx_code, redeem the code exactly once, answer with an access token
+ * bound to the offer. No c_nonce here: 1.0 delivers it from the Nonce Endpoint (§7).
+ */
+export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | 'clock' | 'settings'>, libs: Libraries, office: Office, request: RequestLike, body: unknown) {
+  const parsed = await protocolStep(() => libs.authorizationServer.parseAccessTokenRequest({ request, accessTokenRequest: (body ?? {}) as Record<string, unknown> }));
+  if (parsed.grant.grantType !== preAuthorizedCodeGrantIdentifier) throw new ProtocolError('unsupported_grant_type', 'Only the pre-authorized code grant is supported.');
+  const code = parsed.grant.preAuthorizedCode;
+  const offer = await deps.store.findOfferByCode(deps.codes.codeHash(code));
+  if (!offer || offer.office !== office.slug) throw invalidGrant('The pre-authorized code is not valid.');
+  if (offer.state === 'locked') throw invalidGrant('The offer is locked after too many wrong transaction codes.');
+  if (offer.state !== 'pending') throw invalidGrant('The pre-authorized code has already been used.');
+  if (offer.expires_at <= deps.clock()) throw invalidGrant('The offer has expired.');
+
+  // §6.1: tx_code is REQUIRED when the offer announced one (ours always do).
+  const txCode = parsed.grant.txCode;
+  if (typeof txCode !== 'string' || txCode.length === 0) throw new ProtocolError('invalid_request', 'The transaction code (tx_code) is missing.');
+  if (txCode.length > 64 || !sameHex(deps.codes.txCodeHash(offer.id, txCode), offer.tx_code_hash)) {
+    const failures = await deps.store.recordTxCodeFailure(offer.id);
+    const left = Math.max(0, MAX_TX_CODE_FAILURES - failures);
+    throw invalidGrant(left > 0 ? `The transaction code is wrong (${left} attempts left).` : 'The transaction code is wrong; the offer is now locked.');
+  }
+
+  const jti = randomUUID();
+  // Single use across instances: exactly one conditional UPDATE succeeds (§4.1.1 "MUST be short lived and single use").
+  if (!(await deps.store.redeemCode(offer.id, jti))) throw invalidGrant('The pre-authorized code has already been used.');
+
+  return protocolStep(() =>
+    libs.authorizationServer.createAccessTokenResponse({
+      authorizationServer: office.issuerId,
+      audience: office.issuerId,
+      subject: offer.id,
+      expiresInSeconds: deps.settings.accessTokenTtl,
+      signer: { method: 'custom', alg: 'ES256', kid: office.identity.signer.kid },
+      now: new Date(deps.clock()),
+      additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id] },
+    }),
+  );
+}

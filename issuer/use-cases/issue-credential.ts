@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { calculateJwkThumbprint, decodeJwt, HashAlgorithm, type RequestLike } from '@openid4vc/oauth2';
+import { createHash } from 'node:crypto';
+import type { JWK } from 'jose';
+import { ProtocolError } from '../../core/http/errors.ts';
+import { peekHeader } from '../../core/crypto/jws.ts';
+import { issueSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
+import { evaluateAuthorization } from '../../core/trust/evaluate.ts';
+import { toIso, toSeconds } from '../../core/util/time.ts';
+import type { CredentialConfiguration } from '../credential-configurations.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+import type { Libraries } from '../oid4vci-lib.ts';
+import { protocolStep } from '../protocol-errors.ts';
+import { allocateIndices, listName, listUri } from '../status-lists.ts';
+import type { CredentialRow } from '../store/schema.ts';
+
+const err = (code: string, description: string, status = 400) => new ProtocolError(code, description, status);
+/** Proof `iat` must be within this many seconds in the past (and not in the future beyond skew). */
+const PROOF_MAX_AGE = 300;
+const CLOCK_SKEW = 60;
+
+/**
+ * Credential endpoint (OID4VCI 1.0 §8): authenticate the access token, find the offer, check the
+ * request and each key proof (§8.2.1.1, Appendix F.1), ask the trust registry whether the office
+ * may issue this type now, sign one credential per proof key with its own status index, record
+ * them, and drop the offer's claims.
+ */
+export async function issueCredential(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: Parameters<Libraries['issuer']['parseCredentialRequest']>[0]['issuerMetadata'], request: RequestLike, body: unknown) {
+  const { tokenPayload } = await protocolStep(() =>
+    libs.resourceServer.verifyResourceRequest({ request, resourceServer: office.issuerId, authorizationServers: issuerMetadata.authorizationServers, now: new Date(deps.clock()) }),
+  );
+  if (typeof tokenPayload.sub !== 'string') throw invalidToken('The access token has no subject.');
+  const offer = await deps.store.getOffer(office.slug, tokenPayload.sub);
+  if (!offer) throw invalidToken('The access token does not belong to an offer of this office.');
+  if (offer.state === 'issued') throw invalidToken('The credential for this access token has already been issued.');
+  if (offer.state !== 'token_issued') throw invalidToken('The access token is not valid for this offer.');
+
+  const b = (body ?? {}) as Record<string, unknown>;
+  // §8.2: 1.0 requests name a credential_configuration_id and carry `proofs`; `proof` and `format` are earlier drafts.
+  if (typeof b !== 'object' || Array.isArray(b)) throw err('invalid_credential_request', 'The request body must be a JSON object.');
+  if ('proof' in b || 'format' in b) throw err('invalid_credential_request', '`proof` and `format` are not part of OID4VCI 1.0; use `proofs` and `credential_configuration_id`.');
+  if (typeof b.credential_configuration_id !== 'string') throw err('invalid_credential_request', 'credential_configuration_id is required.');
+  const configuration = office.configurations.get(b.credential_configuration_id);
+  if (!configuration) throw err('unknown_credential_configuration', `Unknown credential_configuration_id ${b.credential_configuration_id}.`);
+  if (configuration.id !== offer.configuration_id) throw err('credential_request_denied', 'The access token does not cover this credential configuration.');
+  // A proof that is not an ES256 compact JWS is an invalid proof (§8.3.1.2), not a malformed request.
+  const rawProofs = (b.proofs as { jwt?: unknown } | undefined)?.jwt;
+  if (Array.isArray(rawProofs)) for (const p of rawProofs) checkProofShape(p);
+  const parsed = await protocolStep(() => libs.issuer.parseCredentialRequest({ issuerMetadata, credentialRequest: b }));
+  const proofs = parsed.proofs?.jwt;
+  if (!proofs || proofs.length === 0) throw err('invalid_proof', 'proofs.jwt is required: one key proof per credential.');
+  if (proofs.length > deps.settings.batchSize) throw err('invalid_credential_request', `At most ${deps.settings.batchSize} proofs per request (batch_size).`);
+
+  const holderKeys = await verifyProofs(deps, libs, office, issuerMetadata, proofs);
+
+  // Trust check before signing: may this office issue this type now (registry snapshot, cached)?
+  let index;
+  try {
+    index = await deps.trust.index();
+  } catch {
+    throw err('temporarily_unavailable', 'The trust registry cannot be reached; try again later.', 503);
+  }
+  const verdict = evaluateAuthorization(index, { entity_id: office.identity.did, authority_id: index.root, action: 'issue', resource: configuration.vct, time: deps.clock() });
+  if (!verdict.authorized) throw err('credential_request_denied', `The office may not issue this credential type now (${verdict.message}).`);
+
+  const claims = JSON.parse(deps.sealer.open(offer.claims_sealed!, offer.id)) as Record<string, unknown>;
+  const rows: CredentialRow[] = [];
+  const credentials: { credential: string }[] = [];
+  const indices = await allocateIndices(deps, office, holderKeys.length);
+  const now = deps.clock();
+  const exp = expiry(configuration, claims, now);
+  for (const [i, jwk] of holderKeys.entries()) {
+    const id = randomUUID();
+    const idx = indices[i]!;
+    credentials.push({ credential: await sign(office, configuration, claims, jwk, now, exp, idx) });
+    rows.push({ id, offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: listName(office), status_idx: idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
+  }
+  if (!(await deps.store.completeIssuance(offer.id, rows))) throw invalidToken('The credential for this access token has already been issued.');
+  deps.logger.info({ office: office.slug, configuration: configuration.id, count: rows.length }, 'credentials issued');
+  return protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: parsed, credentials }));
+}
+
+function checkProofShape(p: unknown): void {
+  if (typeof p !== 'string' || p.length > 8192 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(p)) throw err('invalid_proof', 'A proof is not a compact JWS.');
+  try {
+    peekHeader(p);
+  } catch {
+    throw err('invalid_proof', 'A proof uses an algorithm that is not allowed (ES256 only).');
+  }
+}
+
+const invalidToken = (d: string) =>
+  new ProtocolError('invalid_token', d, 401, { headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${d.replace(/["\\]/g, '')}"` } });
+
+async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: Parameters<typeof issueCredential>[3], proofs: string[]): Promise<JWK[]> {
+  const keys: JWK[] = [];
+  const thumbprints = new Set<string>();
+  const nonces = new Set<string>();
+  const nowS = toSeconds(deps.clock());
+  for (const jwt of proofs) {
+    let nonce: unknown;
+    try {
+      nonce = decodeJwt({ jwt }).payload.nonce;
+    } catch {
+      throw err('invalid_proof', 'A proof is not a JWT.');
+    }
+    if (typeof nonce !== 'string' || nonce.length === 0) throw err('invalid_nonce', 'A proof has no c_nonce; fetch one from the nonce endpoint.');
+    // Library: typ openid4vci-proof+jwt, signature (our callback: ES256, public P-256 jwk), aud = credential issuer, nonce.
+    const { signer, payload } = await protocolStep(() => libs.issuer.verifyCredentialRequestJwtProof({ issuerMetadata, jwt, expectedNonce: nonce as string, now: new Date(deps.clock()) }));
+    // Ours: the library accepts any past iat (F.1: iat is REQUIRED; freshness is the issuer's policy).
+    if (typeof payload.iat !== 'number' || payload.iat > nowS + CLOCK_SKEW || payload.iat < nowS - PROOF_MAX_AGE) throw err('invalid_proof', 'The proof iat is not recent.');
+    // §F.1: iss MUST be omitted for anonymous pre-authorized access.
+    if (payload.iss !== undefined) throw err('invalid_proof', 'The proof must not contain iss for anonymous access.');
+    if (signer.method !== 'jwk') throw err('invalid_proof', 'The proof key must be given as jwk.');
+    const jkt = await calculateJwkThumbprint({ jwk: signer.publicJwk, hashAlgorithm: HashAlgorithm.Sha256, hashCallback: (d) => new Uint8Array(createHash('sha256').update(d).digest()) });
+    if (thumbprints.has(jkt)) throw err('invalid_proof', 'Each proof must use a different key.');
+    thumbprints.add(jkt);
+    keys.push(signer.publicJwk as JWK);
+    nonces.add(nonce);
+  }
+  // Only after every proof verified: consume the c_nonces, once each, across instances.
+  for (const n of nonces) if (!(await deps.store.consumeNonce(n, office.slug, deps.clock()))) throw err('invalid_nonce', 'The c_nonce is unknown, used or expired; fetch a new one.');
+  return keys;
+}
+
+/** Credential expiry: its validity period, but never past the document's own `gueltig_bis`. */
+function expiry(c: CredentialConfiguration, claims: Record<string, unknown>, now: number): number {
+  let exp = now + c.validityDays * 86_400_000;
+  if (typeof claims.gueltig_bis === 'string') exp = Math.min(exp, Date.parse(`${claims.gueltig_bis}T23:59:59Z`));
+  return Math.max(exp, now + 60_000);
+}
+
+async function sign(office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, jwk: JWK, now: number, exp: number, idx: number): Promise<string> {
+  if (c.format === 'dc+sd-jwt') {
+    return issueSdJwtVc({
+      signer: office.identity.signer,
+      iss: office.identity.did,
+      vct: c.vct,
+      claims,
+      cnf: { jwk },
+      iat: toSeconds(now),
+      exp: toSeconds(exp),
+      status: { status_list: { idx, uri: listUri(office) } },
+    });
+  }
+  throw err('unsupported_credential_format', `Format ${c.format} is not issued yet.`);
+}
+

@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT, decodeJwt } from 'jose';
+import { Openid4vciVersion } from '@openid4vc/openid4vci';
+import { createDidResolver, resolveAssertionKey } from '../../core/did/resolver.ts';
+import { verifySdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
+import { VCT } from '../../core/demo/leipzig.ts';
+import { startTestIssuer, type RunningIssuer } from '../helpers/issuer.ts';
+import { newHolderKey, testWallet, type HolderKey } from '../helpers/oid4vci-wallet.ts';
+
+const MELDE = {
+  vorname: 'Erika',
+  familienname: 'Mustermann',
+  geburtsdatum: '1990-04-01',
+  anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' },
+  wohnsitz_leipzig: true,
+  alter_ueber_18: true,
+};
+
+describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc wallet client', () => {
+  let iss: RunningIssuer;
+  let keys: HolderKey[];
+  beforeAll(async () => {
+    iss = await startTestIssuer({ env: { ISSUER_TRUST_MAX_AGE: '0' } });
+    keys = await Promise.all([newHolderKey(), newHolderKey(), newHolderKey()]);
+  });
+  afterAll(async () => {
+    await iss.close();
+  });
+
+  const offer = async (slug = 'buergerbuero', configuration = 'meldebescheinigung_sd_jwt', claims: unknown = MELDE) => {
+    const res = await iss.admin(`/api/offices/${slug}/offers`, { credential_configuration_id: configuration, claims });
+    expect(res.status, await res.clone().text()).toBe(201);
+    return res.json() as Promise<{ offer_id: string; credential_offer: string; credential_offer_uri: string; tx_code: string; expires_at: string }>;
+  };
+
+  /** Resolves an offer and its metadata, and redeems the code. */
+  const redeem = async (o: { credential_offer: string; tx_code: string }) => {
+    const { client } = testWallet(keys);
+    const credentialOffer = await client.resolveCredentialOffer(o.credential_offer);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: o.tx_code });
+    return { credentialOffer, issuerMetadata, accessToken: accessTokenResponse.access_token, accessTokenResponse };
+  };
+
+  const proofFor = async (issuerMetadata: Awaited<ReturnType<typeof redeem>>['issuerMetadata'], key: HolderKey, nonce: string, configurationId = 'meldebescheinigung_sd_jwt') => {
+    const { client, signer } = testWallet(keys);
+    return (await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configurationId, signer: signer(key), nonce })).jwt;
+  };
+
+  const credentialRequest = (accessToken: string | null, body: unknown) =>
+    fetch(`${iss.url}/offices/buergerbuero/credential`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(accessToken ? { authorization: `Bearer ${accessToken}` } : {}) },
+      body: JSON.stringify(body),
+    });
+
+  const nonce = async () => (await (await fetch(`${iss.url}/offices/buergerbuero/nonce`, { method: 'POST' })).json()).c_nonce as string;
+
+  it('issues an SD-JWT VC that verifies independently against the office’s did:web', async () => {
+    const o = await offer();
+    expect(o.credential_offer).toMatch(/^openid-credential-offer:\/\/\?credential_offer_uri=/);
+    expect(o.tx_code).toMatch(/^\d{6}$/);
+    const { client } = testWallet(keys);
+    const { issuerMetadata, accessToken, accessTokenResponse, credentialOffer } = await redeem(o);
+    expect(issuerMetadata.originalDraftVersion).toBe(Openid4vciVersion.V1);
+    expect(credentialOffer.grants?.['urn:ietf:params:oauth:grant-type:pre-authorized_code']?.tx_code).toMatchObject({ input_mode: 'numeric', length: 6 });
+    expect(accessTokenResponse.c_nonce).toBeUndefined();
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const jwt = await proofFor(issuerMetadata, keys[0]!, c_nonce);
+    const result = await client.retrieveCredentials({ issuerMetadata, accessToken, credentialConfigurationId: 'meldebescheinigung_sd_jwt', proofs: { jwt: [jwt] } });
+    const credentials = result.credentialResponse.credentials as { credential: string }[];
+    expect(credentials).toHaveLength(1);
+    const sdJwt = credentials[0]!.credential;
+
+    // Independent check: key from the office's did:web over HTTP, disclosures, cnf, vct, status.
+    const resolver = createDidResolver();
+    const officeDid = iss.officeDid('buergerbuero');
+    const verified = await verifySdJwtVc({
+      sdJwt,
+      now: Date.now(),
+      requireKeyBinding: false,
+      issuerKey: async (header) => resolveAssertionKey(resolver, String(header.kid), officeDid),
+    });
+    if (!verified.ok) throw new Error(`${verified.code}: ${verified.message}`);
+    expect(verified.iss).toBe(officeDid);
+    expect(verified.vct).toBe(VCT.meldebescheinigung);
+    expect(verified.claims).toMatchObject(MELDE);
+    expect(verified.payload.cnf).toEqual({ jwk: { kty: 'EC', crv: 'P-256', x: keys[0]!.publicJwk.x, y: keys[0]!.publicJwk.y } });
+    expect(verified.status?.status_list.uri).toBe(`${iss.url}/offices/buergerbuero/status-lists/1`);
+    // Personal claims are selectively disclosable: none is in the signed payload in clear.
+    const payload = decodeJwt(sdJwt.split('~')[0]!);
+    for (const k of Object.keys(MELDE)) expect(payload[k]).toBeUndefined();
+
+    const view = await (await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}`)).json();
+    expect(view.status).toBe('issued');
+    expect(view.credentials).toHaveLength(1);
+    expect(view.credentials[0].status_list).toEqual({ uri: verified.status!.status_list.uri, idx: verified.status!.status_list.idx });
+
+    // The status list is served, signed by the office, and says VALID for this index.
+    const sl = await fetch(verified.status!.status_list.uri);
+    expect(sl.headers.get('content-type')).toContain('application/statuslist+jwt');
+    const token = await sl.text();
+    expect(decodeJwt(token).sub).toBe(verified.status!.status_list.uri);
+  });
+
+  it('issues a batch: one credential per key, each with its own status index and salts', async () => {
+    const o = await offer();
+    const { client } = testWallet(keys);
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const proofs = await Promise.all(keys.map((k) => proofFor(issuerMetadata, k, c_nonce)));
+    const result = await client.retrieveCredentials({ issuerMetadata, accessToken, credentialConfigurationId: 'meldebescheinigung_sd_jwt', proofs: { jwt: proofs } });
+    const creds = (result.credentialResponse.credentials as { credential: string }[]).map((c) => c.credential);
+    expect(creds).toHaveLength(3);
+    const payloads = creds.map((c) => decodeJwt(c.split('~')[0]!) as { cnf: { jwk: { x: string } }; status: { status_list: { idx: number } }; _sd: string[] });
+    expect(new Set(payloads.map((p) => p.cnf.jwk.x)).size).toBe(3);
+    expect(new Set(payloads.map((p) => p.status.status_list.idx)).size).toBe(3);
+    expect(new Set(payloads.map((p) => p._sd.join())).size).toBe(3);
+  });
+
+  it('answers a wrong tx_code with invalid_grant and locks the offer after five', async () => {
+    const o = await offer();
+    const token = (tx: string, code?: string) =>
+      fetch(`${iss.url}/offices/buergerbuero/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code ?? '', tx_code: tx }),
+      });
+    const credentialOffer = await (await fetch(o.credential_offer_uri)).json();
+    const code = credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+    const wrong = o.tx_code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 5; i++) {
+      const r = await token(wrong, code);
+      expect(r.status).toBe(400);
+      expect((await r.json()).error).toBe('invalid_grant');
+    }
+    const locked = await token(o.tx_code, code);
+    expect(locked.status).toBe(400);
+    expect(await locked.json()).toMatchObject({ error: 'invalid_grant' });
+    expect((await (await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}`)).json()).locked).toBe(true);
+    expect((await token(o.tx_code, 'not-a-code')).status).toBe(400);
+  });
+
+  it('gives exactly one access token for one code, also under concurrent requests', async () => {
+    const o = await offer();
+    const credentialOffer = await (await fetch(o.credential_offer_uri)).json();
+    const code = credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+    const attempts = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        fetch(`${iss.url}/offices/buergerbuero/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code, tx_code: o.tx_code }),
+        }),
+      ),
+    );
+    const statuses = attempts.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 400)).toHaveLength(19);
+    // The offer object is no longer served once the code is redeemed.
+    expect((await fetch(o.credential_offer_uri)).status).toBe(404);
+  });
+
+  it('rejects bad proofs with invalid_proof or invalid_nonce, and issues nothing', async () => {
+    const o = await offer();
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const aud = `${iss.url}/offices/buergerbuero`;
+    const k = keys[0]!;
+    const proof = async (opts: { header?: Record<string, unknown>; payload?: Record<string, unknown>; key?: HolderKey } = {}) =>
+      new SignJWT({ aud, iat: Math.floor(Date.now() / 1000), nonce: await nonce(), ...opts.payload })
+        .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: k.publicJwk, ...opts.header })
+        .sign((opts.key ?? k).privateKey);
+    const send = async (jwt: string) => {
+      const r = await credentialRequest(accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [jwt] } });
+      return { status: r.status, body: await r.json() };
+    };
+    const other = await newHolderKey();
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const none = `${b64({ alg: 'none', typ: 'openid4vci-proof+jwt', jwk: k.publicJwk })}.${b64({ aud, iat: Math.floor(Date.now() / 1000), nonce: await nonce() })}.`;
+    const hs = await new SignJWT({ aud, iat: Math.floor(Date.now() / 1000), nonce: await nonce() })
+      .setProtectedHeader({ alg: 'HS256', typ: 'openid4vci-proof+jwt', jwk: k.publicJwk })
+      .sign(new TextEncoder().encode(JSON.stringify(k.publicJwk)));
+
+    const cases: [string, string, string][] = [
+      ['foreign nonce', await proof({ payload: { nonce: 'a-nonce-we-never-issued' } }), 'invalid_nonce'],
+      ['wrong aud', await proof({ payload: { aud: 'https://elsewhere.example' } }), 'invalid_proof'],
+      ['wrong typ', await proof({ header: { typ: 'JWT' } }), 'invalid_proof'],
+      ['old iat', await proof({ payload: { iat: Math.floor(Date.now() / 1000) - 3600 } }), 'invalid_proof'],
+      ['alg none', none, 'invalid_proof'],
+      ['HMAC with the public key', hs, 'invalid_proof'],
+      ['signed by another key than its header says', await proof({ key: other }), 'invalid_proof'],
+    ];
+    for (const [what, jwt, code] of cases) {
+      const r = await send(jwt);
+      expect(r.status, what).toBe(400);
+      expect(r.body.error, what).toBe(code);
+    }
+    // A used nonce is stale.
+    const n = await nonce();
+    const first = await proofFor(issuerMetadata, k, n);
+    expect((await send(first)).status).toBe(200);
+    const o2 = await offer();
+    const second = await redeem(o2);
+    const stale = await credentialRequest(second.accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [await proofFor(second.issuerMetadata, k, n)] } });
+    expect(stale.status).toBe(400);
+    expect((await stale.json()).error).toBe('invalid_nonce');
+  });
+
+  it('answers unknown configurations, missing or wrong tokens, and a second request with the protocol’s codes', async () => {
+    const o = await offer();
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const unknown = await credentialRequest(accessToken, { credential_configuration_id: 'personalausweis', proofs: { jwt: ['a.b.c'] } });
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error).toBe('unknown_credential_configuration');
+    const noToken = await credentialRequest(null, { credential_configuration_id: 'meldebescheinigung_sd_jwt' });
+    expect(noToken.status).toBe(401);
+    expect(noToken.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    const badToken = await credentialRequest(`${accessToken.slice(0, -4)}AAAA`, { credential_configuration_id: 'meldebescheinigung_sd_jwt' });
+    expect(badToken.status).toBe(401);
+    expect((await badToken.json()).error).toBe('invalid_token');
+    const garbage = await fetch(`${iss.url}/offices/buergerbuero/credential`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` }, body: '{"credential_configuration_id":' });
+    expect(garbage.status).toBe(400);
+    expect((await garbage.json()).error).toBe('invalid_request');
+
+    const ok = await credentialRequest(accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [await proofFor(issuerMetadata, keys[1]!, await nonce())] } });
+    expect(ok.status).toBe(200);
+    const again = await credentialRequest(accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [await proofFor(issuerMetadata, keys[1]!, await nonce())] } });
+    expect(again.status).toBe(401);
+  });
+
+  it('validates offers at the admin API: 400 naming the field, 413, 401, 404', async () => {
+    const bad = await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { ...MELDE, anschrift: { ...MELDE.anschrift, postleitzahl: '4109' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    expect((await bad.json()).field).toBe('claims.anschrift.postleitzahl');
+    const extra = await iss.admin('/api/offices/sozialamt/offers', { credential_configuration_id: 'leipzig_pass_sd_jwt', claims: { ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31', passnummer: 'LP-1234', vorname: 'A', familienname: 'B', geburtsdatum: '1980-01-01', sozialleistung: 'SGB II' } });
+    expect(extra.status).toBe(400);
+    expect((await extra.json()).field).toBe('claims.sozialleistung');
+    const inconsistent = await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { ...MELDE, geburtsdatum: '2015-01-01' } });
+    expect((await inconsistent.json()).field).toBe('claims.alter_ueber_18');
+    expect((await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: MELDE, pad: 'x'.repeat(100_000) })).status).toBe(413);
+    expect((await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: MELDE }, null)).status).toBe(401);
+    expect((await iss.admin('/api/offices/nirgendwo/offers', { credential_configuration_id: 'x', claims: {} })).status).toBe(404);
+    expect((await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'leipzig_pass_sd_jwt', claims: {} })).status).toBe(404);
+  });
+
+  it('refuses with credential_request_denied once the registry suspends the office', async () => {
+    const o = await offer('bibliothek', 'bibliotheksausweis_sd_jwt', { ausweisnummer: 'LSB-0001', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' });
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const grants = (await (await iss.registry.admin(`/api/grants?entity_id=${encodeURIComponent(iss.officeDid('bibliothek'))}&action=issue`)).json()).grants;
+    expect((await iss.registry.admin(`/api/grants/${grants[0].id}/status`, { body: { status: 'suspended', reason: 'Test der Sperre / suspension test' } })).status).toBe(200);
+    const r = await fetch(`${iss.url}/offices/bibliothek/credential`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ credential_configuration_id: 'bibliotheksausweis_sd_jwt', proofs: { jwt: [await proofFor(issuerMetadata, keys[2]!, (await (await fetch(`${iss.url}/offices/bibliothek/nonce`, { method: 'POST' })).json()).c_nonce, 'bibliotheksausweis_sd_jwt')] } }),
+    });
+    expect(r.status).toBe(400);
+    expect((await r.json()).error).toBe('credential_request_denied');
+    expect((await (await iss.admin(`/api/offices/bibliothek/offers/${o.offer_id}`)).json()).status).toBe('pending');
+  });
+});
