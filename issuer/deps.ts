@@ -3,6 +3,7 @@ import type { Sealer } from '../core/crypto/seal.ts';
 import type { DidIdentity } from '../core/keys/did-identity.ts';
 import type { Logger } from '../core/log/logger.ts';
 import type { SnapshotClient } from '../core/trust/snapshot.ts';
+import type { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
 import type { I18nText } from '../core/trust/model.ts';
 import type { Clock } from '../core/util/time.ts';
 import type { CredentialConfiguration } from './credential-configurations.ts';
@@ -27,6 +28,8 @@ export interface IssuerDeps {
   /** Derives pre-authorized codes and hashes tx_codes (HMAC keys from the key-encryption secret). */
   codes: CodeKeys;
   trust: SnapshotClient;
+  /** VC-JWT signing with the offices' keys, in memory. */
+  vcJwt: VcJwtIssuer;
   clock: Clock;
   logger: Logger;
   settings: IssuerSettings;

@@ -18,7 +18,8 @@ export function configurationMetadata(c: CredentialConfiguration): Record<string
   const common = {
     format: c.format,
     scope: c.id,
-    cryptographic_binding_methods_supported: ['jwk'],
+    // SD-JWT VC binds to the proof key in `cnf.jwk`; VC-JWT binds to it as did:jwk in credentialSubject.id.
+    cryptographic_binding_methods_supported: [c.format === 'jwt_vc_json' ? 'did:jwk' : 'jwk'],
     credential_signing_alg_values_supported: [...ALLOWED_ALGS],
     proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...ALLOWED_ALGS] } },
     credential_metadata: {

@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { setGlobalConfig } from '@openid4vc/openid4vci';
 import { Openid4vciVersion, type IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { Sealer } from '../core/crypto/seal.ts';
+import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
 import { OFFICES } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
@@ -52,6 +53,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     sealer: new Sealer(config.keyEncryptionSecret, 'issuer-offer-claims'),
     codes: new CodeKeys(config.keyEncryptionSecret),
     trust: new SnapshotClient({ registryUrl: config.urls.registry, registryDid: didWebFor(config.urls.registry), resolver, clock, graceMs: 3600_000, maxAgeMs: config.settings.trustMaxAge * 1000 }),
+    vcJwt: await VcJwtIssuer.create([...offices.values()].map((o) => o.identity), resolver),
     clock,
     logger,
     settings: config.settings,

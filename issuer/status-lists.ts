@@ -11,12 +11,15 @@ import type { CredentialStatus } from './store/schema.ts';
  * sequential, so an index does not reveal issuance order); the database's unique (list, index)
  * constraint makes a collision fail rather than share a slot.
  */
-export const listName = (office: Office) => `tsl:${office.slug}:1`;
+/** Status list of a format: Token Status List for SD-JWT VC; VC-JWT indices live in their own list. */
+export const listName = (office: Office, format = 'dc+sd-jwt') => (format === 'dc+sd-jwt' ? `tsl:${office.slug}:1` : `bsl:${office.slug}:1`);
 export const listUri = (office: Office) => `${office.issuerId}/status-lists/1`;
+/** Public URI of a credential's status list, or null where it is not served yet (VC-JWT). */
+export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : null);
 
 /** Picks `count` free random indices in the office's list. */
-export async function allocateIndices(deps: Pick<IssuerDeps, 'store' | 'settings'>, office: Office, count: number): Promise<number[]> {
-  const used = await deps.store.usedSlots(listName(office));
+export async function allocateIndices(deps: Pick<IssuerDeps, 'store' | 'settings'>, office: Office, count: number, format = 'dc+sd-jwt'): Promise<number[]> {
+  const used = await deps.store.usedSlots(listName(office, format));
   const size = deps.settings.statusListSize;
   if (used.size + count > size * 0.8) throw new Error('status list nearly full');
   const picked = new Set<number>();

@@ -5,7 +5,13 @@ import { requireAdmin } from '../../core/http/admin-auth.ts';
 import { conflict, notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
-import { listUri } from '../status-lists.ts';
+import { publicListUri } from '../status-lists.ts';
+import type { CredentialRow } from '../store/schema.ts';
+
+const statusRef = (o: Office, c: CredentialRow) => {
+  const uri = publicListUri(o, c.format);
+  return uri ? { uri, idx: c.status_idx } : null;
+};
 import { createOffer } from '../use-cases/create-offer.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
@@ -44,7 +50,7 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
       credential_configuration_id: row.configuration_id,
       approval: row.approval,
       expires_at: new Date(row.expires_at).toISOString(),
-      credentials: credentials.map((c) => ({ credential_id: c.id, format: c.format, status: c.status, status_list: { uri: listUri(o), idx: c.status_idx } })),
+      credentials: credentials.map((c) => ({ credential_id: c.id, format: c.format, status: c.status, status_list: statusRef(o, c) })),
     });
   });
 
@@ -58,7 +64,7 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
     if (c.status === 'revoked' && status !== 'revoked') throw conflict('credential-revoked', 'The credential is revoked; revocation is final.');
     await deps.store.setCredentialStatus(o.slug, id, status);
     deps.logger.info({ office: o.slug, credential: id, status }, 'credential status changed');
-    res.json({ credential_id: id, status, status_list: { uri: listUri(o), idx: c.status_idx } });
+    res.json({ credential_id: id, status, status_list: statusRef(o, c) });
   });
 
   return r;

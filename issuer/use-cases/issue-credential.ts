@@ -5,6 +5,7 @@ import type { JWK } from 'jose';
 import { ProtocolError } from '../../core/http/errors.ts';
 import { peekHeader } from '../../core/crypto/jws.ts';
 import { issueSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
+import { didJwk } from '../../core/formats/vc-jwt/vc-jwt-issuer.ts';
 import { evaluateAuthorization } from '../../core/trust/evaluate.ts';
 import { toIso, toSeconds } from '../../core/util/time.ts';
 import type { CredentialConfiguration } from '../credential-configurations.ts';
@@ -66,14 +67,14 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   const claims = JSON.parse(deps.sealer.open(offer.claims_sealed!, offer.id)) as Record<string, unknown>;
   const rows: CredentialRow[] = [];
   const credentials: { credential: string }[] = [];
-  const indices = await allocateIndices(deps, office, holderKeys.length);
+  const indices = await allocateIndices(deps, office, holderKeys.length, configuration.format);
   const now = deps.clock();
   const exp = expiry(configuration, claims, now);
   for (const [i, jwk] of holderKeys.entries()) {
     const id = randomUUID();
     const idx = indices[i]!;
-    credentials.push({ credential: await sign(office, configuration, claims, jwk, now, exp, idx) });
-    rows.push({ id, offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: listName(office), status_idx: idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
+    credentials.push({ credential: await sign(deps, office, configuration, claims, jwk, now, exp, idx) });
+    rows.push({ id, offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: listName(office, configuration.format), status_idx: idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
   }
   if (!(await deps.store.completeIssuance(offer.id, rows))) throw invalidToken('The credential for this access token has already been issued.');
   deps.logger.info({ office: office.slug, configuration: configuration.id, count: rows.length }, 'credentials issued');
@@ -130,7 +131,7 @@ function expiry(c: CredentialConfiguration, claims: Record<string, unknown>, now
   return Math.max(exp, now + 60_000);
 }
 
-async function sign(office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, jwk: JWK, now: number, exp: number, idx: number): Promise<string> {
+async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, jwk: JWK, now: number, exp: number, idx: number): Promise<string> {
   if (c.format === 'dc+sd-jwt') {
     return issueSdJwtVc({
       signer: office.identity.signer,
@@ -143,6 +144,8 @@ async function sign(office: Office, c: CredentialConfiguration, claims: Record<s
       status: { status_list: { idx, uri: listUri(office) } },
     });
   }
-  throw err('unsupported_credential_format', `Format ${c.format} is not issued yet.`);
+  // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id. Its W3C Bitstring Status
+  // List entry comes with the status-list work; the index is already allocated and recorded.
+  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: didJwk(jwk), claims, issuedAt: now, expiresAt: exp });
 }
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SignJWT, decodeJwt } from 'jose';
+import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { publicKeyObject } from '../../core/crypto/jwk.ts';
 import { Openid4vciVersion } from '@openid4vc/openid4vci';
 import { createDidResolver, resolveAssertionKey } from '../../core/did/resolver.ts';
 import { verifySdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
@@ -101,6 +102,26 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect(sl.headers.get('content-type')).toContain('application/statuslist+jwt');
     const token = await sl.text();
     expect(decodeJwt(token).sub).toBe(verified.status!.status_list.uri);
+  });
+
+  it('issues a W3C VC-JWT (jwt_vc_json) bound to the holder’s did:jwk, verifiable against the office DID', async () => {
+    const card = { ausweisnummer: 'LSB-4711', nutzergruppe: 'ermaessigt', gueltig_bis: '2028-06-30', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
+    const o = await offer('bibliothek', 'bibliotheksausweis_jwt_vc', card);
+    const { client } = testWallet(keys);
+    const { issuerMetadata, accessToken } = await redeem(o);
+    expect(issuerMetadata.credentialIssuer.credential_configurations_supported.bibliotheksausweis_jwt_vc?.format).toBe('jwt_vc_json');
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const jwt = await proofFor(issuerMetadata, keys[1]!, c_nonce, 'bibliotheksausweis_jwt_vc');
+    const result = await client.retrieveCredentials({ issuerMetadata, accessToken, credentialConfigurationId: 'bibliotheksausweis_jwt_vc', proofs: { jwt: [jwt] } });
+    const vcJwt = (result.credentialResponse.credentials as { credential: string }[])[0]!.credential;
+    const header = decodeProtectedHeader(vcJwt);
+    const key = await resolveAssertionKey(createDidResolver(), String(header.kid), iss.officeDid('bibliothek'));
+    const { payload } = await jwtVerify(vcJwt, publicKeyObject(key), { algorithms: ['ES256'], issuer: iss.officeDid('bibliothek') });
+    const { kty, crv, x, y } = keys[1]!.publicJwk;
+    expect(payload.sub).toBe(`did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`);
+    expect((payload.vc as { type: string[] }).type).toEqual(['VerifiableCredential', 'Bibliotheksausweis']);
+    expect((payload.vc as { credentialSubject: Record<string, unknown> }).credentialSubject).toMatchObject(card);
+    expect(payload.exp).toBeLessThanOrEqual(Date.parse('2028-06-30T23:59:59Z') / 1000);
   });
 
   it('issues a batch: one credential per key, each with its own status index and salts', async () => {
