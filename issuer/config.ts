@@ -22,6 +22,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
     settings: {
       offerTtl: int('ISSUER_OFFER_TTL', env, 1800, 60, 7 * 86_400),
       accessTokenTtl: int('ISSUER_ACCESS_TOKEN_TTL', env, 300, 30, 3600),
+      deferredAccessTokenTtl: int('ISSUER_DEFERRED_ACCESS_TOKEN_TTL', env, 7 * 86_400, 300, 30 * 86_400),
       nonceTtl: int('ISSUER_NONCE_TTL', env, 300, 30, 3600),
       batchSize: int('ISSUER_BATCH_SIZE', env, 10, 1, 50),
       statusListSize: int('ISSUER_STATUS_LIST_SIZE', env, 131_072, 1024, 8_388_608),

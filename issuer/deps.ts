@@ -39,6 +39,8 @@ export interface IssuerSettings {
   /** Default offer lifetime in seconds. */
   offerTtl: number;
   accessTokenTtl: number;
+  /** Access token lifetime for offers that wait for a clerk's approval (they are collected later). */
+  deferredAccessTokenTtl: number;
   nonceTtl: number;
   /** Largest number of credentials (proofs) in one request (OID4VCI 1.0 §12.2.4 batch_credential_issuance). */
   batchSize: number;
@@ -67,6 +69,10 @@ export class CodeKeys {
   /** What is stored to look a code up: a hash of the code, never the code. */
   codeHash(code: string): string {
     return createHmac('sha256', this.preAuth).update(`lookup:${code}`).digest('hex');
+  }
+
+  transactionHash(transactionId: string): string {
+    return createHmac('sha256', this.preAuth).update(`transaction:${transactionId}`).digest('hex');
   }
 
   txCodeHash(offerId: string, txCode: string): string {

@@ -37,6 +37,7 @@ export function issuerMetadata(office: Office, batchSize: number): Record<string
     credential_issuer: office.issuerId,
     credential_endpoint: `${office.issuerId}/credential`,
     nonce_endpoint: `${office.issuerId}/nonce`,
+    deferred_credential_endpoint: `${office.issuerId}/deferred_credential`,
     batch_credential_issuance: { batch_size: batchSize },
     display: locales(office.name),
     credential_configurations_supported: Object.fromEntries([...office.configurations.values()].map((c) => [c.id, configurationMetadata(c)])),

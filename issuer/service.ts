@@ -77,7 +77,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   }
 
   // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
-  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (/^\/offices\/[^/]+\/(token|nonce|credential)$/.test(path) ? 'oauth' : 'problem') });
+  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (/^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/.test(path) ? 'oauth' : 'problem') });
   app.use(didDocumentRoutes('offices', hosted));
   app.use(oid4vciRoutes(deps, libs, metadata));
   app.use(adminRoutes(deps, config.adminToken));

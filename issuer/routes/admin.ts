@@ -42,16 +42,30 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
     const row = await deps.store.getOffer(o.slug, id);
     if (!row) throw notFound('unknown-offer', `No offer ${id} at ${o.slug}.`);
     const credentials = await deps.store.credentialsOf(row.id);
-    const status = row.state === 'issued' ? 'issued' : row.state === 'locked' || row.expires_at <= deps.clock() ? 'expired' : 'pending';
+    const open = row.state === 'token_issued' || row.state === 'deferred';
+    const status = row.state === 'issued' ? 'issued' : row.state === 'locked' || (!open && row.expires_at <= deps.clock()) ? 'expired' : 'pending';
     res.json({
       offer_id: row.id,
       status,
       ...(row.state === 'locked' ? { locked: true } : {}),
       credential_configuration_id: row.configuration_id,
       approval: row.approval,
+      ...(row.approval === 'manual' ? { approved: row.approved_at !== null } : {}),
       expires_at: new Date(row.expires_at).toISOString(),
       credentials: credentials.map((c) => ({ credential_id: c.id, format: c.format, status: c.status, status_list: statusRef(o, c) })),
     });
+  });
+
+  // Deferred issuance: a clerk approves an offer created with "approval": "manual".
+  r.post('/api/offices/:slug/offers/:id/approve', async (req, res) => {
+    const o = office(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const row = await deps.store.getOffer(o.slug, id);
+    if (!row) throw notFound('unknown-offer', `No offer ${id} at ${o.slug}.`);
+    if (row.approval !== 'manual') throw conflict('approval-not-required', 'This offer does not need approval.');
+    if (!(await deps.store.approve(o.slug, id, new Date(deps.clock()).toISOString()))) throw conflict('already-approved', 'This offer is already approved.');
+    deps.logger.info({ office: o.slug, offer: id }, 'offer approved');
+    res.json({ offer_id: id, approved: true });
   });
 
   r.post('/api/offices/:slug/credentials/:id/status', requireJson, async (req, res) => {

@@ -12,6 +12,7 @@ import { protocolStep } from '../protocol-errors.ts';
 import { statusListToken } from '../status-lists.ts';
 import { exchangeToken } from '../use-cases/exchange-token.ts';
 import { issueCredential } from '../use-cases/issue-credential.ts';
+import { collectDeferred } from '../use-cases/collect-deferred.ts';
 import { offerUri } from '../use-cases/create-offer.ts';
 import { randomBytes } from 'node:crypto';
 
@@ -98,7 +99,15 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
   // §8: credential endpoint.
   r.post('/offices/:slug/credential', oauth, async (req, res) => {
     const o = office(req.params.slug);
-    res.json(await issueCredential(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body));
+    const out = await issueCredential(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body);
+    res.status(out.status).json(out.body);
+  });
+
+  // §9: deferred credential endpoint.
+  r.post('/offices/:slug/deferred_credential', oauth, async (req, res) => {
+    const o = office(req.params.slug);
+    const out = await collectDeferred(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body);
+    res.status(out.status).json(out.body);
   });
 
   // Token Status List (draft-ietf-oauth-status-list §8.1, §8.2), with CORS for browser-based holders.

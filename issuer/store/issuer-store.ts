@@ -84,6 +84,21 @@ export class IssuerStore {
     await this.ds.manager.createQueryBuilder().delete().from(NonceTable).where('expires_at <= :now', { now }).execute();
   }
 
+  /** Parks an offer awaiting a clerk's approval: the wallet's proven keys and the transaction id's hash. */
+  async deferIssuance(offerId: string, transactionHash: string, holderJwks: string): Promise<boolean> {
+    const r = await this.ds.manager
+      .createQueryBuilder()
+      .update(OfferTable)
+      .set({ state: 'deferred', transaction_hash: transactionHash, holder_jwks: holderJwks })
+      .where('id = :id AND state = :s', { id: offerId, s: 'token_issued' })
+      .execute();
+    return r.affected === 1;
+  }
+
+  findOfferByTransaction(transactionHash: string): Promise<OfferRow | null> {
+    return this.ds.manager.findOneBy(OfferTable, { transaction_hash: transactionHash });
+  }
+
   /**
    * Records issued credentials and closes the offer in one transaction: the offer moves to
    * `issued` and its sealed claims are dropped, so no personal data stays behind.
@@ -93,8 +108,8 @@ export class IssuerStore {
       const r = await m
         .createQueryBuilder()
         .update(OfferTable)
-        .set({ state: 'issued', claims_sealed: null })
-        .where('id = :id AND state = :s', { id: offerId, s: 'token_issued' })
+        .set({ state: 'issued', claims_sealed: null, holder_jwks: null })
+        .where('id = :id AND state IN (:...s)', { id: offerId, s: ['token_issued', 'deferred'] })
         .execute();
       if (r.affected !== 1) return false;
       for (const c of credentials) await m.insert(CredentialTable, c);

@@ -1,6 +1,6 @@
 import { EntitySchema } from 'typeorm';
 
-export type OfferState = 'pending' | 'token_issued' | 'issued' | 'locked';
+export type OfferState = 'pending' | 'token_issued' | 'deferred' | 'issued' | 'locked';
 
 export interface OfferRow {
   id: string;
@@ -17,6 +17,9 @@ export interface OfferRow {
   token_jti: string | null;
   created_at: string;
   expires_at: number;
+  /** Deferred issuance: HMAC of the transaction_id handed to the wallet, and the keys it proved. */
+  transaction_hash?: string | null;
+  holder_jwks?: string | null;
 }
 
 export interface NonceRow {
@@ -60,6 +63,8 @@ export const OfferTable = new EntitySchema<OfferRow>({
     token_jti: str(64, true),
     created_at: str(40),
     expires_at: big,
+    transaction_hash: str(64, true),
+    holder_jwks: { type: 'text', nullable: true },
   },
 });
 

@@ -42,7 +42,7 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
       authorizationServer: office.issuerId,
       audience: office.issuerId,
       subject: offer.id,
-      expiresInSeconds: deps.settings.accessTokenTtl,
+      expiresInSeconds: offer.approval === 'manual' ? deps.settings.deferredAccessTokenTtl : deps.settings.accessTokenTtl,
       signer: { method: 'custom', alg: 'ES256', kid: office.identity.signer.kid },
       now: new Date(deps.clock()),
       additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id] },

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, decodeJwt, HashAlgorithm, type RequestLike } from '@openid4vc/oauth2';
 import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -11,9 +11,10 @@ import { toIso, toSeconds } from '../../core/util/time.ts';
 import type { CredentialConfiguration } from '../credential-configurations.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
+import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
 import { allocateIndices, listName, listUri } from '../status-lists.ts';
-import type { CredentialRow } from '../store/schema.ts';
+import type { CredentialRow, OfferRow } from '../store/schema.ts';
 
 const err = (code: string, description: string, status = 400) => new ProtocolError(code, description, status);
 /** Proof `iat` must be within this many seconds in the past (and not in the future beyond skew). */
@@ -26,14 +27,10 @@ const CLOCK_SKEW = 60;
  * may issue this type now, sign one credential per proof key with its own status index, record
  * them, and drop the offer's claims.
  */
-export async function issueCredential(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: Parameters<Libraries['issuer']['parseCredentialRequest']>[0]['issuerMetadata'], request: RequestLike, body: unknown) {
-  const { tokenPayload } = await protocolStep(() =>
-    libs.resourceServer.verifyResourceRequest({ request, resourceServer: office.issuerId, authorizationServers: issuerMetadata.authorizationServers, now: new Date(deps.clock()) }),
-  );
-  if (typeof tokenPayload.sub !== 'string') throw invalidToken('The access token has no subject.');
-  const offer = await deps.store.getOffer(office.slug, tokenPayload.sub);
-  if (!offer) throw invalidToken('The access token does not belong to an offer of this office.');
+export async function issueCredential(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike, body: unknown) {
+  const offer = await authenticate(deps, libs, office, issuerMetadata, request);
   if (offer.state === 'issued') throw invalidToken('The credential for this access token has already been issued.');
+  if (offer.state === 'deferred') throw err('invalid_credential_request', 'This issuance is deferred; collect it from the deferred credential endpoint.');
   if (offer.state !== 'token_issued') throw invalidToken('The access token is not valid for this offer.');
 
   const b = (body ?? {}) as Record<string, unknown>;
@@ -54,7 +51,34 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
 
   const holderKeys = await verifyProofs(deps, libs, office, issuerMetadata, proofs);
 
-  // Trust check before signing: may this office issue this type now (registry snapshot, cached)?
+  await requireTrust(deps, office, configuration);
+
+  // Deferred issuance (§9): an offer that needs a clerk's approval parks the proven keys and answers 202.
+  if (offer.approval === 'manual' && !offer.approved_at) {
+    const transactionId = randomBytes(24).toString('base64url');
+    if (!(await deps.store.deferIssuance(offer.id, deps.codes.transactionHash(transactionId), JSON.stringify(holderKeys)))) throw invalidToken('The access token has already been used.');
+    return { status: 202, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: parsed, transactionId, interval: DEFERRED_INTERVAL })) };
+  }
+  const credentials = await signAndRecord(deps, office, configuration, offer, holderKeys);
+  return { status: 200, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: parsed, credentials })) };
+}
+
+/** Verifies the access token (RFC 9068 JWT from this office, via jwks_uri) and loads the offer it was issued for. */
+export async function authenticate(deps: Pick<IssuerDeps, 'store' | 'clock'>, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike): Promise<OfferRow> {
+  const { tokenPayload } = await protocolStep(() =>
+    libs.resourceServer.verifyResourceRequest({ request, resourceServer: office.issuerId, authorizationServers: issuerMetadata.authorizationServers, now: new Date(deps.clock()) }),
+  );
+  if (typeof tokenPayload.sub !== 'string') throw invalidToken('The access token has no subject.');
+  const offer = await deps.store.getOffer(office.slug, tokenPayload.sub);
+  if (!offer) throw invalidToken('The access token does not belong to an offer of this office.');
+  return offer;
+}
+
+/** Seconds a wallet should wait between polls of the deferred endpoint. */
+export const DEFERRED_INTERVAL = 60;
+
+/** Trust check before signing: may this office issue this type now (registry snapshot, cached)? */
+export async function requireTrust(deps: Pick<IssuerDeps, 'trust' | 'clock'>, office: Office, configuration: CredentialConfiguration): Promise<void> {
   let index;
   try {
     index = await deps.trust.index();
@@ -63,7 +87,10 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   }
   const verdict = evaluateAuthorization(index, { entity_id: office.identity.did, authority_id: index.root, action: 'issue', resource: configuration.vct, time: deps.clock() });
   if (!verdict.authorized) throw err('credential_request_denied', `The office may not issue this credential type now (${verdict.message}).`);
+}
 
+/** Signs one credential per holder key, each with its own random status index, records them and closes the offer. */
+export async function signAndRecord(deps: IssuerDeps, office: Office, configuration: CredentialConfiguration, offer: OfferRow, holderKeys: JWK[]): Promise<{ credential: string }[]> {
   const claims = JSON.parse(deps.sealer.open(offer.claims_sealed!, offer.id)) as Record<string, unknown>;
   const rows: CredentialRow[] = [];
   const credentials: { credential: string }[] = [];
@@ -71,15 +98,15 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   const now = deps.clock();
   const exp = expiry(configuration, claims, now);
   for (const [i, jwk] of holderKeys.entries()) {
-    const id = randomUUID();
     const idx = indices[i]!;
     credentials.push({ credential: await sign(deps, office, configuration, claims, jwk, now, exp, idx) });
-    rows.push({ id, offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: listName(office, configuration.format), status_idx: idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
+    rows.push({ id: randomUUID(), offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: listName(office, configuration.format), status_idx: idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
   }
   if (!(await deps.store.completeIssuance(offer.id, rows))) throw invalidToken('The credential for this access token has already been issued.');
   deps.logger.info({ office: office.slug, configuration: configuration.id, count: rows.length }, 'credentials issued');
-  return protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: parsed, credentials }));
+  return credentials;
 }
+
 
 function checkProofShape(p: unknown): void {
   if (typeof p !== 'string' || p.length > 8192 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(p)) throw err('invalid_proof', 'A proof is not a compact JWS.');
@@ -90,10 +117,10 @@ function checkProofShape(p: unknown): void {
   }
 }
 
-const invalidToken = (d: string) =>
+export const invalidToken = (d: string) =>
   new ProtocolError('invalid_token', d, 401, { headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${d.replace(/["\\]/g, '')}"` } });
 
-async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: Parameters<typeof issueCredential>[3], proofs: string[]): Promise<JWK[]> {
+async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, proofs: string[]): Promise<JWK[]> {
   const keys: JWK[] = [];
   const thumbprints = new Set<string>();
   const nonces = new Set<string>();

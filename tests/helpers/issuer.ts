@@ -25,7 +25,7 @@ export async function startTestIssuer(opts: { clock?: Clock; env?: Record<string
   const shared = { ISSUER_PUBLIC_URL: url, ISSUER_PORT: String(issuerPort), REGISTRY_PUBLIC_URL: `http://localhost:${registryPort}`, REGISTRY_PORT: String(registryPort) };
   const registry = await startTestRegistry({ port: registryPort, env: shared });
   const config = loadIssuerConfig({ ...shared, DATA_DIR: registry.dataDir, ISSUER_ADMIN_TOKEN: ISSUER_TOKEN, KEY_ENCRYPTION_SECRET: 'a'.repeat(64), ...opts.env });
-  const service = await startIssuer(config, createLogger('issuer', 'silent'), opts.clock);
+  const service = await startIssuer(config, createLogger('issuer', process.env.TEST_LOG_LEVEL ?? 'silent'), opts.clock);
   return {
     url,
     registry,

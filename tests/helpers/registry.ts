@@ -33,7 +33,7 @@ export async function startTestRegistry(opts: { dataDir?: string; port?: number;
     KEY_ENCRYPTION_SECRET: 'a'.repeat(64),
     ...opts.env,
   });
-  const logger = createLogger('trust-registry', 'silent');
+  const logger = createLogger('trust-registry', process.env.TEST_LOG_LEVEL ?? 'silent');
   const service = await startRegistry(config, logger, opts.clock);
   const did = `did:web:localhost%3A${port}`;
   return {

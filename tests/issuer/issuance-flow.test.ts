@@ -265,6 +265,39 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect((await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'leipzig_pass_sd_jwt', claims: {} })).status).toBe(404);
   });
 
+  it('defers an offer that needs a clerk’s approval, then hands the credential out once', async () => {
+    const res = await iss.admin('/api/offices/standesamt/offers', {
+      credential_configuration_id: 'geburtsurkunde_sd_jwt',
+      approval: 'manual',
+      claims: { vorname: 'Erika', familienname: 'Mustermann', geburtsname: 'Gabler', geburtsdatum: '1990-04-01', geburtsort: 'Leipzig', registernummer: 'G 1234/1990', standesamt: 'Leipzig' },
+    });
+    expect(res.status).toBe(201);
+    const o = await res.json();
+    const { client } = testWallet(keys);
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const jwt = await proofFor(issuerMetadata, keys[0]!, c_nonce, 'geburtsurkunde_sd_jwt');
+    const first = await client.retrieveCredentials({ issuerMetadata, accessToken, credentialConfigurationId: 'geburtsurkunde_sd_jwt', proofs: { jwt: [jwt] } });
+    expect(first.response.status).toBe(202);
+    const transactionId = first.credentialResponse.transaction_id!;
+    expect(transactionId).toBeTruthy();
+    const poll = () => client.retrieveDeferredCredentials({ issuerMetadata, accessToken, transactionId });
+    expect((await poll()).deferredCredentialResponse.credentials).toBeUndefined();
+    expect((await (await iss.admin(`/api/offices/standesamt/offers/${o.offer_id}`)).json()).approved).toBe(false);
+
+    expect((await iss.admin(`/api/offices/standesamt/offers/${o.offer_id}/approve`, {})).status).toBe(200);
+    expect((await iss.admin(`/api/offices/standesamt/offers/${o.offer_id}/approve`, {})).status).toBe(409);
+    const done = await poll();
+    const creds = done.deferredCredentialResponse.credentials as { credential: string }[];
+    expect(creds).toHaveLength(1);
+    expect(decodeJwt(creds[0]!.credential.split('~')[0]!).vct).toBe(VCT.geburtsurkunde);
+    await expect(poll()).rejects.toMatchObject({ response: { deferredCredentialErrorResponseResult: { data: { error: 'invalid_transaction_id' } } } });
+    expect((await (await iss.admin(`/api/offices/standesamt/offers/${o.offer_id}`)).json()).status).toBe('issued');
+    // An automatic offer needs no approval.
+    const auto = await offer();
+    expect((await iss.admin(`/api/offices/buergerbuero/offers/${auto.offer_id}/approve`, {})).status).toBe(409);
+  });
+
   it('refuses with credential_request_denied once the registry suspends the office', async () => {
     const o = await offer('bibliothek', 'bibliotheksausweis_sd_jwt', { ausweisnummer: 'LSB-0001', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' });
     const { issuerMetadata, accessToken } = await redeem(o);
