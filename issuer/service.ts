@@ -19,6 +19,7 @@ import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
 import { authorizationServerMetadata, issuerMetadata } from './metadata.ts';
 import { createLibraries } from './oid4vci-lib.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
 import { IssuerStore } from './store/issuer-store.ts';
@@ -80,6 +81,11 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (/^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/.test(path) ? 'oauth' : 'problem') });
   app.use(didDocumentRoutes('offices', hosted));
   app.use(oid4vciRoutes(deps, libs, metadata));
+  const openapi = openApiDocument(config.publicUrl);
+  app.get('/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(openapi);
+  });
   app.use(adminRoutes(deps, config.adminToken));
   finish(app, logger);
 

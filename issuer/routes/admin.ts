@@ -12,7 +12,8 @@ const statusRef = (o: Office, c: CredentialRow) => {
   const uri = publicListUri(o, c.format);
   return uri ? { uri, idx: c.status_idx } : null;
 };
-import { createOffer } from '../use-cases/create-offer.ts';
+import QRCode from 'qrcode';
+import { createOffer, offerUri } from '../use-cases/create-offer.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 const zStatus = z.strictObject({ status: z.enum(['revoked', 'suspended', 'valid']) });
@@ -54,6 +55,19 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
       expires_at: new Date(row.expires_at).toISOString(),
       credentials: credentials.map((c) => ({ credential_id: c.id, format: c.format, status: c.status, status_list: statusRef(o, c) })),
     });
+  });
+
+  r.get('/api/offices/:slug/offers/:id/qr.svg', async (req, res) => {
+    const o = office(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const row = await deps.store.getOffer(o.slug, id);
+    if (!row) throw notFound('unknown-offer', `No offer ${id} at ${o.slug}.`);
+    const link = `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerUri(o, id))}`;
+    if (req.query.format === 'png') {
+      res.type('image/png').send(await QRCode.toBuffer(link, { errorCorrectionLevel: 'M', margin: 2, width: 360 }));
+      return;
+    }
+    res.type('image/svg+xml').send(await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
   });
 
   // Deferred issuance: a clerk approves an offer created with "approval": "manual".

@@ -249,6 +249,22 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect(again.status).toBe(401);
   });
 
+  it('serves each offer as a QR code and documents the admin API in /openapi.json', async () => {
+    const o = await offer();
+    const svg = await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}/qr.svg`);
+    expect(svg.status).toBe(200);
+    expect(svg.headers.get('content-type')).toContain('image/svg+xml');
+    expect(await svg.text()).toMatch(/^<svg/);
+    const png = await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}/qr.svg?format=png`);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect((await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}/qr.svg`, undefined, null)).status).toBe(401);
+    const doc = await (await fetch(`${iss.url}/openapi.json`)).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/api/offices/{slug}/offers');
+    expect(doc.components.schemas.Claims_meldebescheinigung_sd_jwt.required).toContain('anschrift');
+  });
+
   it('validates offers at the admin API: 400 naming the field, 413, 401, 404', async () => {
     const bad = await iss.admin('/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { ...MELDE, anschrift: { ...MELDE.anschrift, postleitzahl: '4109' } } });
     expect(bad.status).toBe(400);

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { CREDENTIAL_CONFIGURATIONS } from './credential-configurations.ts';
+import { claimsJsonSchema } from './metadata.ts';
+import { zCreateOffer } from './use-cases/create-offer.ts';
+
+/**
+ * OpenAPI 3.1 description of the issuer's admin API (CONTRACT, Issuer). Request schemas come from
+ * the same zod schemas that validate the requests, so the document cannot drift from the code.
+ * The OID4VCI endpoints are described by their specification, not here.
+ */
+export function openApiDocument(publicUrl: string): Record<string, unknown> {
+  const problem = { $ref: '#/components/schemas/Problem' };
+  const errors = (...codes: number[]) =>
+    Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'Invalid request (names the field)', 401: 'Missing or wrong bearer token', 404: 'Unknown office, offer or credential', 409: 'Conflict', 413: 'Body over the size limit', 415: 'Body is not JSON' }[c] ?? 'Error', content: { 'application/problem+json': { schema: problem } } }]));
+  const slug = { name: 'slug', in: 'path', required: true, schema: { type: 'string', enum: [...new Set(CREDENTIAL_CONFIGURATIONS.map((c) => c.office))] } };
+  const id = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
+  return {
+    openapi: '3.1.0',
+    info: { title: 'ID-Ideal issuer admin API', version: '1', description: 'Clerk and administrator API of the city offices. Errors are RFC 9457 problem details.' },
+    servers: [{ url: publicUrl }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: {
+        Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, field: { type: 'string' } }, required: ['type', 'title', 'status'] },
+        CreateOffer: z.toJSONSchema(zCreateOffer, { io: 'input' }),
+        ...Object.fromEntries(CREDENTIAL_CONFIGURATIONS.map((c) => [`Claims_${c.id}`, claimsJsonSchema(c)])),
+        StatusListRef: { type: ['object', 'null'], properties: { uri: { type: 'string', format: 'uri' }, idx: { type: 'integer' } } },
+      },
+    },
+    paths: {
+      '/api/offices/{slug}/offers': {
+        post: {
+          summary: 'Create a credential offer (pre-authorized code with tx_code, by reference)',
+          parameters: [slug],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateOffer' } } },
+            description: `claims must match the configuration's schema: ${CREDENTIAL_CONFIGURATIONS.map((c) => `#/components/schemas/Claims_${c.id}`).join(', ')}`,
+          },
+          responses: {
+            '201': {
+              description: 'Offer created; hand the QR code (or link) and the tx_code to the citizen separately',
+              content: { 'application/json': { schema: { type: 'object', properties: { offer_id: { type: 'string' }, credential_offer: { type: 'string' }, credential_offer_uri: { type: 'string' }, tx_code: { type: 'string' }, expires_at: { type: 'string', format: 'date-time' } } } } },
+            },
+            ...errors(400, 401, 404, 413, 415),
+          },
+        },
+      },
+      '/api/offices/{slug}/offers/{offer_id}': {
+        get: {
+          summary: 'Status of an offer and the credentials issued from it',
+          parameters: [slug, id('offer_id')],
+          responses: {
+            '200': { description: 'Offer status', content: { 'application/json': { schema: { type: 'object', properties: { status: { enum: ['pending', 'issued', 'expired'] }, credentials: { type: 'array', items: { type: 'object', properties: { credential_id: { type: 'string' }, format: { type: 'string' }, status: { enum: ['valid', 'revoked', 'suspended'] }, status_list: { $ref: '#/components/schemas/StatusListRef' } } } } } } } } },
+            ...errors(401, 404),
+          },
+        },
+      },
+      '/api/offices/{slug}/offers/{offer_id}/qr.svg': {
+        get: { summary: 'The offer as a QR code (SVG; ?format=png for PNG)', parameters: [slug, id('offer_id')], responses: { '200': { description: 'QR code', content: { 'image/svg+xml': {}, 'image/png': {} } }, ...errors(401, 404) } },
+      },
+      '/api/offices/{slug}/offers/{offer_id}/approve': {
+        post: { summary: 'Approve an offer created with "approval": "manual" (deferred issuance)', parameters: [slug, id('offer_id')], responses: { '200': { description: 'Approved' }, ...errors(401, 404, 409) } },
+      },
+      '/api/offices/{slug}/credentials/{credential_id}/status': {
+        post: {
+          summary: 'Revoke, suspend or reinstate an issued credential (status list)',
+          parameters: [slug, id('credential_id')],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { status: { enum: ['revoked', 'suspended', 'valid'] } }, required: ['status'], additionalProperties: false } } } },
+          responses: { '200': { description: 'Status changed' }, ...errors(400, 401, 404, 409) },
+        },
+      },
+    },
+  };
+}
