@@ -17,15 +17,26 @@ export const listUri = (office: Office) => `${office.issuerId}/status-lists/1`;
 /** Public URI of a credential's status list, or null where it is not served yet (VC-JWT). */
 export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : null);
 
-/** Picks `count` free random indices in the office's list. */
+/**
+ * Picks `count` free random indices in the office's list: draws candidates, asks the database which
+ * are taken, draws again for those. The unique (list, index) constraint is the last word.
+ */
 export async function allocateIndices(deps: Pick<IssuerDeps, 'store' | 'settings'>, office: Office, count: number, format = 'dc+sd-jwt'): Promise<number[]> {
-  const used = await deps.store.usedSlots(listName(office, format));
+  const name = listName(office, format);
   const size = deps.settings.statusListSize;
-  if (used.size + count > size * 0.8) throw new Error('status list nearly full');
   const picked = new Set<number>();
-  while (picked.size < count) {
-    const i = randomInt(0, size);
-    if (!used.has(i)) picked.add(i);
+  for (let round = 0; picked.size < count; round++) {
+    if (round === 20) {
+      if ((await deps.store.countSlots(name)) + count > size * 0.9) throw new Error(`status list ${name} is nearly full`);
+      round = 0;
+    }
+    const candidates: number[] = [];
+    while (candidates.length < count - picked.size) {
+      const i = randomInt(0, size);
+      if (!picked.has(i) && !candidates.includes(i)) candidates.push(i);
+    }
+    const taken = await deps.store.takenSlots(name, candidates);
+    for (const c of candidates) if (!taken.has(c)) picked.add(c);
   }
   return [...picked];
 }

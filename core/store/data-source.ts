@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { chmodSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
+import sqlite3 from 'sqlite3';
 import { Entities as VeramoEntities, migrations as veramoMigrations } from '@veramo/data-store';
-import { DataSource, type EntitySchema, type MixedList, type MigrationInterface } from 'typeorm';
+import { DataSource, type EntityManager, type EntitySchema, type MixedList, type MigrationInterface } from 'typeorm';
+import { Mutex } from '../util/mutex.ts';
 
 /**
  * One TypeORM data source per service: embedded SQLite under DATA_DIR by default, PostgreSQL when
@@ -54,6 +56,7 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
     ds = new DataSource({
       type: 'sqlite',
       database,
+      driver: quietSqlite,
       enableWAL: !opts.inMemory,
       busyTimeout: 5000,
       entities,
@@ -65,9 +68,19 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
     });
   }
   await ds.initialize();
+  // WAL with synchronous=NORMAL: a commit survives a crash of the process (kill -9); only a power
+  // loss can take the last commits back. FULL would fsync on every commit.
+  if (ds.options.type === 'sqlite' && !opts.inMemory) await ds.query('PRAGMA synchronous = NORMAL');
   await ds.runMigrations({ transaction: 'each' });
   return ds;
 }
+
+/**
+ * TypeORM calls `sqlite3.verbose()`, which wraps every statement to capture a long stack trace
+ * (measured: the largest single cost on the issuance path). Hand it a driver whose verbose() is
+ * the plain module.
+ */
+const quietSqlite = Object.assign(Object.create(sqlite3) as typeof sqlite3, { verbose: () => sqlite3 });
 
 async function ensurePgSchema(url: string, schema: string): Promise<void> {
   const { default: pg } = await import('pg');
@@ -78,4 +91,42 @@ async function ensurePgSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+const sqliteLocks = new WeakMap<DataSource, Mutex>();
+const lockOf = (ds: DataSource): Mutex => {
+  let lock = sqliteLocks.get(ds);
+  if (!lock) sqliteLocks.set(ds, (lock = new Mutex()));
+  return lock;
+};
+
+/**
+ * Access to a service's database. TypeORM's SQLite driver has a single connection per process, so
+ * a statement issued while another request's transaction is open would silently join (and could be
+ * rolled back with) that transaction. On SQLite every use therefore takes the connection in turn;
+ * transactions begin IMMEDIATE, so across processes (ISSUER_WORKERS) a writer waits for the lock
+ * (busy_timeout) instead of failing with SQLITE_BUSY on a stale snapshot. PostgreSQL serves both
+ * concurrently from its pool.
+ */
+export function withDb<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  if (ds.options.type !== 'sqlite') return fn(ds.manager);
+  return lockOf(ds).run(() => fn(ds.manager));
+}
+
+export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  if (ds.options.type !== 'sqlite') return ds.transaction(fn);
+  return lockOf(ds).run(async () => {
+    const qr = ds.createQueryRunner();
+    await qr.query('BEGIN IMMEDIATE');
+    try {
+      const result = await fn(qr.manager);
+      await qr.query('COMMIT');
+      return result;
+    } catch (e) {
+      await qr.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      await qr.release();
+    }
+  });
 }

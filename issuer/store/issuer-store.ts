@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import { CredentialTable, NonceTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow } from './schema.ts';
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
@@ -11,99 +12,98 @@ export const MAX_TX_CODE_FAILURES = 5;
 export class IssuerStore {
   constructor(readonly ds: DataSource) {}
 
-  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(fn);
+  private db<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return withDb(this.ds, fn);
   }
 
-  async insertOffer(row: OfferRow): Promise<void> {
-    await this.ds.manager.insert(OfferTable, row);
+  transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return inTransaction(this.ds, fn);
+  }
+
+  insertOffer(row: OfferRow): Promise<void> {
+    return this.db(async (m) => void (await m.insert(OfferTable, row)));
   }
 
   getOffer(office: string, id: string): Promise<OfferRow | null> {
-    return this.ds.manager.findOneBy(OfferTable, { office, id });
+    return this.db((m) => m.findOneBy(OfferTable, { office, id }));
   }
 
   findOfferByCode(codeHash: string): Promise<OfferRow | null> {
-    return this.ds.manager.findOneBy(OfferTable, { pre_auth_code_hash: codeHash });
+    return this.db((m) => m.findOneBy(OfferTable, { pre_auth_code_hash: codeHash }));
   }
 
   /** Counts a wrong tx_code; locks the offer at the limit. Returns the failures so far. */
-  async recordTxCodeFailure(id: string): Promise<number> {
-    await this.ds.manager
-      .createQueryBuilder()
-      .update(OfferTable)
-      .set({ tx_code_failures: () => 'tx_code_failures + 1' })
-      .where('id = :id AND state = :s', { id, s: 'pending' })
-      .execute();
-    await this.ds.manager
-      .createQueryBuilder()
-      .update(OfferTable)
-      .set({ state: 'locked' })
-      .where('id = :id AND state = :s AND tx_code_failures >= :max', { id, s: 'pending', max: MAX_TX_CODE_FAILURES })
-      .execute();
-    return (await this.ds.manager.findOneBy(OfferTable, { id }))?.tx_code_failures ?? MAX_TX_CODE_FAILURES;
+  recordTxCodeFailure(id: string): Promise<number> {
+    return this.transaction(async (m) => {
+      await m.createQueryBuilder().update(OfferTable).set({ tx_code_failures: () => 'tx_code_failures + 1' }).where('id = :id AND state = :s', { id, s: 'pending' }).execute();
+      await m
+        .createQueryBuilder()
+        .update(OfferTable)
+        .set({ state: 'locked' })
+        .where('id = :id AND state = :s AND tx_code_failures >= :max', { id, s: 'pending', max: MAX_TX_CODE_FAILURES })
+        .execute();
+      return (await m.findOneBy(OfferTable, { id }))?.tx_code_failures ?? MAX_TX_CODE_FAILURES;
+    });
   }
 
   /** Redeems the pre-authorized code once: true for exactly one caller. */
-  async redeemCode(id: string, tokenJti: string): Promise<boolean> {
-    const r = await this.ds.manager
-      .createQueryBuilder()
-      .update(OfferTable)
-      .set({ state: 'token_issued', token_jti: tokenJti })
-      .where('id = :id AND state = :s', { id, s: 'pending' })
-      .execute();
-    return r.affected === 1;
+  redeemCode(id: string, tokenJti: string): Promise<boolean> {
+    return this.db(async (m) => {
+      const r = await m.createQueryBuilder().update(OfferTable).set({ state: 'token_issued', token_jti: tokenJti }).where('id = :id AND state = :s', { id, s: 'pending' }).execute();
+      return r.affected === 1;
+    });
   }
 
-  async approve(office: string, id: string, at: string): Promise<boolean> {
-    const r = await this.ds.manager
-      .createQueryBuilder()
-      .update(OfferTable)
-      .set({ approved_at: at })
-      .where('id = :id AND office = :office AND approval = :a AND approved_at IS NULL', { id, office, a: 'manual' })
-      .execute();
-    return r.affected === 1;
+  approve(office: string, id: string, at: string): Promise<boolean> {
+    return this.db(async (m) => {
+      const r = await m
+        .createQueryBuilder()
+        .update(OfferTable)
+        .set({ approved_at: at })
+        .where('id = :id AND office = :office AND approval = :a AND approved_at IS NULL', { id, office, a: 'manual' })
+        .execute();
+      return r.affected === 1;
+    });
   }
 
-  async insertNonce(value: string, office: string, expiresAt: number): Promise<void> {
-    await this.ds.manager.insert(NonceTable, { value, office, expires_at: expiresAt });
+  insertNonce(value: string, office: string, expiresAt: number): Promise<void> {
+    return this.db(async (m) => void (await m.insert(NonceTable, { value, office, expires_at: expiresAt })));
   }
 
   /** Consumes a c_nonce: true for exactly one caller, and only before it expires. */
-  async consumeNonce(value: string, office: string, now: number): Promise<boolean> {
-    const r = await this.ds.manager
-      .createQueryBuilder()
-      .delete()
-      .from(NonceTable)
-      .where('value = :value AND office = :office AND expires_at > :now', { value, office, now })
-      .execute();
-    return r.affected === 1;
+  consumeNonce(value: string, office: string, now: number): Promise<boolean> {
+    return this.db(async (m) => {
+      const r = await m.createQueryBuilder().delete().from(NonceTable).where('value = :value AND office = :office AND expires_at > :now', { value, office, now }).execute();
+      return r.affected === 1;
+    });
   }
 
-  async purgeExpiredNonces(now: number): Promise<void> {
-    await this.ds.manager.createQueryBuilder().delete().from(NonceTable).where('expires_at <= :now', { now }).execute();
+  purgeExpiredNonces(now: number): Promise<void> {
+    return this.db(async (m) => void (await m.createQueryBuilder().delete().from(NonceTable).where('expires_at <= :now', { now }).execute()));
   }
 
   /** Parks an offer awaiting a clerk's approval: the wallet's proven keys and the transaction id's hash. */
-  async deferIssuance(offerId: string, transactionHash: string, holderJwks: string): Promise<boolean> {
-    const r = await this.ds.manager
-      .createQueryBuilder()
-      .update(OfferTable)
-      .set({ state: 'deferred', transaction_hash: transactionHash, holder_jwks: holderJwks })
-      .where('id = :id AND state = :s', { id: offerId, s: 'token_issued' })
-      .execute();
-    return r.affected === 1;
+  deferIssuance(offerId: string, transactionHash: string, holderJwks: string): Promise<boolean> {
+    return this.db(async (m) => {
+      const r = await m
+        .createQueryBuilder()
+        .update(OfferTable)
+        .set({ state: 'deferred', transaction_hash: transactionHash, holder_jwks: holderJwks })
+        .where('id = :id AND state = :s', { id: offerId, s: 'token_issued' })
+        .execute();
+      return r.affected === 1;
+    });
   }
 
   findOfferByTransaction(transactionHash: string): Promise<OfferRow | null> {
-    return this.ds.manager.findOneBy(OfferTable, { transaction_hash: transactionHash });
+    return this.db((m) => m.findOneBy(OfferTable, { transaction_hash: transactionHash }));
   }
 
   /**
    * Records issued credentials and closes the offer in one transaction: the offer moves to
    * `issued` and its sealed claims are dropped, so no personal data stays behind.
    */
-  async completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
+  completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
     return this.transaction(async (m) => {
       const r = await m
         .createQueryBuilder()
@@ -118,25 +118,33 @@ export class IssuerStore {
   }
 
   credentialsOf(offerId: string): Promise<CredentialRow[]> {
-    return this.ds.manager.find(CredentialTable, { where: { offer_id: offerId }, order: { issued_at: 'ASC', id: 'ASC' } });
+    return this.db((m) => m.find(CredentialTable, { where: { offer_id: offerId }, order: { issued_at: 'ASC', id: 'ASC' } }));
   }
 
   getCredential(office: string, id: string): Promise<CredentialRow | null> {
-    return this.ds.manager.findOneBy(CredentialTable, { office, id });
+    return this.db((m) => m.findOneBy(CredentialTable, { office, id }));
   }
 
-  async setCredentialStatus(office: string, id: string, status: CredentialStatus): Promise<boolean> {
-    const r = await this.ds.manager.createQueryBuilder().update(CredentialTable).set({ status }).where('id = :id AND office = :office', { id, office }).execute();
-    return r.affected === 1;
+  setCredentialStatus(office: string, id: string, status: CredentialStatus): Promise<boolean> {
+    return this.db(async (m) => {
+      const r = await m.createQueryBuilder().update(CredentialTable).set({ status }).where('id = :id AND office = :office', { id, office }).execute();
+      return r.affected === 1;
+    });
   }
 
-  /** Slots already taken in a status list (for random allocation without collisions). */
-  async usedSlots(statusList: string): Promise<Set<number>> {
-    const rows = await this.ds.manager.find(CredentialTable, { where: { status_list: statusList }, select: { status_idx: true } });
-    return new Set(rows.map((r) => r.status_idx));
+  /** Which of the candidate slots of a status list are taken (random allocation without collisions). */
+  takenSlots(statusList: string, candidates: number[]): Promise<Set<number>> {
+    return this.db(async (m) => {
+      const rows = await m.find(CredentialTable, { where: { status_list: statusList, status_idx: In(candidates) }, select: { status_idx: true } });
+      return new Set(rows.map((r) => r.status_idx));
+    });
+  }
+
+  countSlots(statusList: string): Promise<number> {
+    return this.db((m) => m.countBy(CredentialTable, { status_list: statusList }));
   }
 
   statusEntries(statusList: string): Promise<Pick<CredentialRow, 'status_idx' | 'status'>[]> {
-    return this.ds.manager.find(CredentialTable, { where: { status_list: statusList }, select: { status_idx: true, status: true } });
+    return this.db((m) => m.find(CredentialTable, { where: { status_list: statusList }, select: { status_idx: true, status: true } }));
   }
 }

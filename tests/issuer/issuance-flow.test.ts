@@ -139,6 +139,20 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect(new Set(payloads.map((p) => p._sd.join())).size).toBe(3);
   });
 
+  it('completes concurrent flows without a server error (one SQLite connection shared by requests)', async () => {
+    const { client } = testWallet(keys);
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const o = await offer();
+        const { issuerMetadata, accessToken } = await redeem(o);
+        const { c_nonce } = await client.requestNonce({ issuerMetadata });
+        const r = await credentialRequest(accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [await proofFor(issuerMetadata, keys[0]!, c_nonce)] } });
+        return r.status;
+      }),
+    );
+    expect(statuses).toEqual(Array(12).fill(200));
+  });
+
   it('answers a wrong tx_code with invalid_grant and locks the offer after five', async () => {
     const o = await offer();
     const token = (tx: string, code?: string) =>

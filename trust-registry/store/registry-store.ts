@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import type { CredentialType, Entity, Grant, GrantConstraints, RegistryState, StatusEvent } from '../../core/trust/model.ts';
 import type { AuditEntry } from '../audit/audit-chain.ts';
 import {
@@ -27,13 +28,18 @@ export class RegistryStore {
    * writers across processes; SQLite allows one writer at a time anyway.
    */
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
-    return this.ds.transaction(async (m) => {
+    return inTransaction(this.ds, async (m) => {
       if (this.ds.options.type === 'postgres') await m.query('LOCK TABLE registry_audit IN SHARE ROW EXCLUSIVE MODE');
       return fn(m);
     });
   }
 
-  async loadState(rootAuthority: string, m: EntityManager = this.ds.manager): Promise<RegistryState> {
+  /** Reads the whole state; inside a write unit pass its manager, otherwise it takes the connection in turn. */
+  loadState(rootAuthority: string, m?: EntityManager): Promise<RegistryState> {
+    return m ? this.readState(rootAuthority, m) : withDb(this.ds, (mm) => this.readState(rootAuthority, mm));
+  }
+
+  private async readState(rootAuthority: string, m: EntityManager): Promise<RegistryState> {
     // Sequential: inside a transaction all queries share one connection.
     const entities = await m.find(EntityTable, { order: { id: 'ASC' } });
     const types = await m.find(CredentialTypeTable, { order: { vct: 'ASC' } });
@@ -108,7 +114,7 @@ export class RegistryStore {
     await m.insert(GrantStatusTable, row);
   }
 
-  async lastAudit(m: EntityManager = this.ds.manager): Promise<AuditEntry | undefined> {
+  async lastAudit(m: EntityManager): Promise<AuditEntry | undefined> {
     const [row] = await m.find(AuditTable, { order: { seq: 'DESC' }, take: 1 });
     return row ? toAudit(row) : undefined;
   }
@@ -117,13 +123,13 @@ export class RegistryStore {
     await m.insert(AuditTable, { ...e, details: JSON.stringify(e.details) });
   }
 
-  async auditEntries(m: EntityManager = this.ds.manager): Promise<AuditEntry[]> {
-    return (await m.find(AuditTable, { order: { seq: 'ASC' } })).map(toAudit);
+  auditEntries(): Promise<AuditEntry[]> {
+    return withDb(this.ds, async (m) => (await m.find(AuditTable, { order: { seq: 'ASC' } })).map(toAudit));
   }
 
-  async latestSnapshot(m: EntityManager = this.ds.manager): Promise<SnapshotRow | undefined> {
-    const [row] = await m.find(SnapshotTable, { order: { seq: 'DESC' }, take: 1 });
-    return row;
+  latestSnapshot(m?: EntityManager): Promise<SnapshotRow | undefined> {
+    const read = async (mm: EntityManager) => (await mm.find(SnapshotTable, { order: { seq: 'DESC' }, take: 1 }))[0];
+    return m ? read(m) : withDb(this.ds, read);
   }
 
   async insertSnapshot(m: EntityManager, row: SnapshotRow): Promise<void> {
