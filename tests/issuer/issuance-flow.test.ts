@@ -20,8 +20,10 @@ const MELDE = {
 describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc wallet client', () => {
   let iss: RunningIssuer;
   let keys: HolderKey[];
+  /** The issuer's clock runs this far ahead of real time (to expire offers without waiting). */
+  let shift = 0;
   beforeAll(async () => {
-    iss = await startTestIssuer({ env: { ISSUER_TRUST_MAX_AGE: '0' } });
+    iss = await startTestIssuer({ env: { ISSUER_TRUST_MAX_AGE: '0' }, clock: () => Date.now() + shift });
     keys = await Promise.all([newHolderKey(), newHolderKey(), newHolderKey()]);
   });
   afterAll(async () => {
@@ -151,6 +153,26 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
       }),
     );
     expect(statuses).toEqual(Array(12).fill(200));
+  });
+
+  it('refuses an expired offer: no offer object, invalid_grant at the token endpoint, status expired', async () => {
+    const o = await offer();
+    const credentialOffer = await (await fetch(o.credential_offer_uri)).json();
+    const code = credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+    shift = 31 * 60_000;
+    try {
+      expect((await fetch(o.credential_offer_uri)).status).toBe(404);
+      const r = await fetch(`${iss.url}/offices/buergerbuero/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code, tx_code: o.tx_code }),
+      });
+      expect(r.status).toBe(400);
+      expect(await r.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/expired/) });
+      expect((await (await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}`)).json()).status).toBe('expired');
+    } finally {
+      shift = 0;
+    }
   });
 
   it('answers a wrong tx_code with invalid_grant and locks the offer after five', async () => {
