@@ -254,7 +254,11 @@ export function evaluateCredentialIssuer(index: TrustIndex, args: { issuer: stri
   const base = entity ? { issuer_name: entity.name } : {};
   if (!entity || !type) return { trusted: false, code: 'untrusted_issuer', message: !entity ? 'issuer is not registered' : 'credential type is not registered', warnings: [], ...base };
   const atIssue = evaluateAuthorization(index, { entity_id: args.issuer, authority_id: index.root, action: 'issue', resource: args.vct, time: args.issuedAt });
-  if (!atIssue.authorized) return { trusted: false, code: 'untrusted_issuer', message: `issuer was not authorized for this type at issuance: ${atIssue.message}`, warnings: [], ...base };
+  if (!atIssue.authorized) {
+    // Suspended or revoked already when it issued: say so; anything else (no grant, wrong type, expired) is untrusted.
+    const code: IssuerVerdictCode = atIssue.reason === 'suspended' ? 'issuer_suspended' : atIssue.reason === 'revoked' ? 'issuer_revoked' : 'untrusted_issuer';
+    return { trusted: false, code, message: `issuer was not authorized for this type at issuance: ${atIssue.message}`, warnings: [], ...base };
+  }
   const warnings: string[] = [];
   for (const g of atIssue.chain) {
     const now = statusAt(g, args.now);

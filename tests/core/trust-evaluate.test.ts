@@ -172,7 +172,7 @@ describe('evaluateCredentialIssuer', () => {
     const kept = evaluateCredentialIssuer(index, { issuer: OFFICE, vct: CARD, issuedAt: T0 + DAY, now: T0 + 6 * DAY });
     expect(kept.trusted).toBe(true);
     expect(kept.warnings).toHaveLength(1);
-    expect(evaluateCredentialIssuer(index, { issuer: OFFICE, vct: CARD, issuedAt: T0 + 5.5 * DAY, now: T0 + 6 * DAY }).code).toBe('untrusted_issuer');
+    expect(evaluateCredentialIssuer(index, { issuer: OFFICE, vct: CARD, issuedAt: T0 + 5.5 * DAY, now: T0 + 6 * DAY }).code).toBe('issuer_suspended');
   });
 
   it('rejects everything once a grant in the chain is revoked', () => {

@@ -1,0 +1,118 @@
+import type { Resolver } from 'did-resolver';
+import { z } from 'zod';
+import { peekHeader, verifyJws, JoseVerifyError } from '../crypto/jws.ts';
+import { resolveAssertionKey } from '../did/resolver.ts';
+import type { Clock } from '../util/time.ts';
+import { systemClock } from '../util/time.ts';
+import { decompressStatusList, statusAt, StatusListError, STATUS_LIST_MEDIA_TYPE, STATUS_LIST_TYP, type Bits } from './token-status-list.ts';
+
+/**
+ * Relying-party side of the Token Status List (draft-ietf-oauth-status-list §8): fetch the Status
+ * List Token from the URI in the credential, verify it (signed by the credential's issuer, `typ`,
+ * `sub` = URI, `exp`), cache it for `ttl` but never longer than the configured maximum age, and
+ * read the index. Anything that goes wrong is a reason, never "valid" (§8.3: "SHOULD be rejected").
+ */
+
+export type StatusCheck =
+  | { ok: true; status: number }
+  | { ok: false; code: 'status_unavailable' | 'status_invalid'; message: string };
+
+const zPayload = z.looseObject({
+  sub: z.string(),
+  iat: z.number(),
+  exp: z.number().optional(),
+  ttl: z.number().positive().optional(),
+  status_list: z.looseObject({ bits: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]), lst: z.string().min(1) }),
+});
+
+interface Cached {
+  issuer: string;
+  bits: Bits;
+  bytes: Uint8Array;
+  until: number;
+}
+
+export interface StatusListClientOptions {
+  resolver: Resolver;
+  fetch?: (url: string, init?: RequestInit) => Promise<Response>;
+  clock?: Clock;
+  /** Longest a fetched list is relied on, whatever its ttl (STATUS_LIST_MAX_AGE, ms). 0: always fetch. */
+  maxAgeMs: number;
+  maxBytes?: number;
+}
+
+export class StatusListClient {
+  private readonly cache = new Map<string, Cached>();
+  private readonly inflight = new Map<string, Promise<Cached>>();
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: StatusListClientOptions) {
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  async check(ref: { uri: string; idx: number }, credentialIssuer: string): Promise<StatusCheck> {
+    let list: Cached;
+    try {
+      list = await this.load(ref.uri);
+    } catch (e) {
+      const invalid = e instanceof StatusListError || e instanceof JoseVerifyError;
+      return { ok: false, code: invalid ? 'status_invalid' : 'status_unavailable', message: `status list: ${(e as Error).message}` };
+    }
+    // The list must come from the credential's own issuer (same DID as its `iss`).
+    if (list.issuer !== credentialIssuer) return { ok: false, code: 'status_invalid', message: 'status list is not signed by the credential issuer' };
+    try {
+      return { ok: true, status: statusAt(list.bytes, list.bits, ref.idx) };
+    } catch (e) {
+      return { ok: false, code: 'status_invalid', message: `status list: ${(e as Error).message}` };
+    }
+  }
+
+  private async load(uri: string): Promise<Cached> {
+    const now = this.clock();
+    const hit = this.cache.get(uri);
+    if (hit && now < hit.until) return hit;
+    let p = this.inflight.get(uri);
+    if (!p) {
+      p = this.fetchList(uri).finally(() => this.inflight.delete(uri));
+      this.inflight.set(uri, p);
+    }
+    return p;
+  }
+
+  private async fetchList(uri: string): Promise<Cached> {
+    if (!/^https:\/\//.test(uri) && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(uri)) throw new StatusListError('status list URI must be https');
+    const doFetch = this.opts.fetch ?? fetch;
+    let jwt: string;
+    try {
+      const res = await doFetch(uri, { headers: { accept: STATUS_LIST_MEDIA_TYPE }, signal: AbortSignal.timeout(5000), redirect: 'error' });
+      if (!res.ok) throw new Error(`status list answered HTTP ${res.status}`);
+      jwt = (await res.text()).trim();
+      if (jwt.length > (this.opts.maxBytes ?? 2_000_000)) throw new Error('status list too large');
+    } catch (e) {
+      throw new Error((e as Error).message.startsWith('status list') ? (e as Error).message : 'status list could not be fetched');
+    }
+    const header = peekHeader(jwt);
+    if (header.typ !== STATUS_LIST_TYP) throw new StatusListError(`typ must be ${STATUS_LIST_TYP}`);
+    if (typeof header.kid !== 'string' || !header.kid.startsWith('did:')) throw new StatusListError('status list has no DID kid');
+    const issuer = header.kid.split('#')[0]!;
+    let key;
+    try {
+      key = await resolveAssertionKey(this.opts.resolver, header.kid, issuer);
+    } catch (e) {
+      throw new StatusListError(`signing key could not be resolved: ${(e as Error).message}`);
+    }
+    const { payload } = await verifyJws(jwt, key, STATUS_LIST_TYP);
+    const parsed = zPayload.safeParse(JSON.parse(new TextDecoder().decode(payload)));
+    if (!parsed.success) throw new StatusListError('status list token is malformed');
+    const p = parsed.data;
+    const now = this.clock();
+    if (p.sub !== uri) throw new StatusListError('status list sub does not match its URI');
+    if (p.exp !== undefined && p.exp * 1000 <= now) throw new StatusListError('status list has expired');
+    const bytes = decompressStatusList(p.status_list.lst);
+    const ttlMs = p.ttl !== undefined ? p.ttl * 1000 : this.opts.maxAgeMs;
+    const until = Math.min(now + Math.min(ttlMs, this.opts.maxAgeMs), p.exp !== undefined ? p.exp * 1000 : Infinity);
+    const entry: Cached = { issuer, bits: p.status_list.bits, bytes, until };
+    this.cache.set(uri, entry);
+    return entry;
+  }
+}

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VCT } from '../../core/demo/leipzig.ts';
+import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+const MELDE = {
+  vorname: 'Erika',
+  familienname: 'Mustermann',
+  geburtsdatum: '1990-04-01',
+  anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' },
+  wohnsitz_leipzig: true,
+  alter_ueber_18: true,
+};
+const PASS = { ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31', passnummer: 'LP-2026-0042', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
+
+describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { STATUS_LIST_MAX_AGE: '0', VERIFIER_TRUST_MAX_AGE: '0', ISSUER_TRUST_MAX_AGE: '0' } });
+  });
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  const newRequest = async (slug: string, body: unknown) => {
+    const res = await stack.admin('verifier', `/api/verifiers/${slug}/requests`, body);
+    expect(res.status, await res.clone().text()).toBe(201);
+    return res.json() as Promise<{ request_id: string; authorization_request: string; expires_at: string }>;
+  };
+  const result = async (slug: string, id: string) => (await stack.admin('verifier', `/api/verifiers/${slug}/requests/${id}`)).json();
+
+  it('verifies a Meldebescheinigung at the Bürgerbüro counter and keeps only what was asked', async () => {
+    const { credential, key } = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+    expect(r.authorization_request).toMatch(/^openid4vp:\/\/\?client_id=decentralized_identifier%3Adid%3Aweb%3A/);
+    const req = await resolveRequest(r.authorization_request);
+    expect(req.payload).toMatchObject({ response_type: 'vp_token', response_mode: 'direct_post', aud: 'https://self-issued.me/v2', client_id: `decentralized_identifier:${stack.rpDid('buergerbuero')}` });
+    expect((await result('buergerbuero', r.request_id)).status).toBe('pending');
+
+    const vp = await present(credential, key, req, 'meldebescheinigung');
+    const res = await postResponse(req, { meldebescheinigung: [vp] });
+    expect(res.status).toBe(200);
+    const out = await result('buergerbuero', r.request_id);
+    expect(out.status, JSON.stringify(out)).toBe('verified');
+    expect(out.result.verified).toBe(true);
+    expect(out.result.credentials).toHaveLength(1);
+    const c = out.result.credentials[0];
+    expect(c).toMatchObject({ vct: VCT.meldebescheinigung, issuer: stack.officeDid('buergerbuero'), issuer_name: 'Bürgerbüro Leipzig' });
+    expect(c.claims).toEqual({ vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: MELDE.anschrift, wohnsitz_leipzig: true, alter_ueber_18: true });
+
+    // Replay of the same response: refused, the verdict stays.
+    const replay = await postResponse(req, { meldebescheinigung: [vp] });
+    expect(replay.status).toBe(400);
+    expect(await replay.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/^replay/) });
+    expect((await result('buergerbuero', r.request_id)).status).toBe('verified');
+  });
+
+  it('registers at the library with address and discount entitlement only, never the benefit or pass number', async () => {
+    const melde = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const pass = await receiveCredential(stack, 'sozialamt', 'leipzig_pass_sd_jwt', PASS);
+    const r = await newRequest('bibliothek', { template: 'anmeldung_bibliothek' });
+    const req = await resolveRequest(r.authorization_request);
+    const res = await postResponse(req, {
+      meldebescheinigung: [await present(melde.credential, melde.key, req, 'meldebescheinigung')],
+      leipzig_pass: [await present(pass.credential, pass.key, req, 'leipzig_pass')],
+    });
+    expect(res.status).toBe(200);
+    const out = await result('bibliothek', r.request_id);
+    expect(out.status, JSON.stringify(out.result?.errors)).toBe('verified');
+    const lp = out.result.credentials.find((c: { vct: string }) => c.vct === VCT.leipzig_pass);
+    expect(lp.claims).toEqual({ ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31' });
+    expect(lp.issuer_name).toBe('Sozialamt Leipzig');
+    expect(JSON.stringify(out)).not.toContain('LP-2026-0042');
+  });
+
+  it('rejects presentations that fail, with stable reason codes', async () => {
+    const { credential, key } = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const check = async (build: (req: Awaited<ReturnType<typeof resolveRequest>>) => Promise<unknown>, code: string) => {
+      const r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+      const req = await resolveRequest(r.authorization_request);
+      const res = await postResponse(req, await build(req));
+      const out = await result('buergerbuero', r.request_id);
+      expect(out.status, code).toBe('rejected');
+      expect(out.result.errors.map((e: { code: string }) => e.code), code).toContain(code);
+      expect(out.result.credentials).toEqual([]);
+      return res;
+    };
+    await check(async (req) => ({ meldebescheinigung: [await present(credential, key, req, 'meldebescheinigung', { nonce: 'nonce-of-another-request' })] }), 'nonce_mismatch');
+    await check(async (req) => ({ meldebescheinigung: [await present(credential, key, req, 'meldebescheinigung', { aud: 'decentralized_identifier:did:web:elsewhere.example' })] }), 'audience_mismatch');
+    // Without the Key Binding JWT: only the SD-JWT part.
+    await check(async (req) => {
+      const vp = await present(credential, key, req, 'meldebescheinigung');
+      return { meldebescheinigung: [vp.slice(0, vp.lastIndexOf('~') + 1)] };
+    }, 'holder_binding_failed');
+    // A disclosure added that the issuer never signed.
+    await check(async (req) => {
+      const vp = await present(credential, key, req, 'meldebescheinigung');
+      const parts = vp.split('~');
+      const forged = Buffer.from(JSON.stringify(['c2FsdHNhbHRzYWx0', 'wohnsitz_leipzig', false])).toString('base64url');
+      return { meldebescheinigung: [[parts[0], forged, ...parts.slice(1)].join('~')] };
+    }, 'invalid_disclosure');
+    // Fewer claims than asked (alter_ueber_18 withheld).
+    await check(async (req) => {
+      const cq = req.payload.dcql_query.credentials[0];
+      const { presentSdJwtVc } = await import('../../core/formats/sd-jwt-vc/index.ts');
+      const { KeyObject } = await import('node:crypto');
+      const vp = await presentSdJwtVc({ sdJwt: credential, disclose: cq.claims.map((c: { path: string[] }) => c.path).filter((p: string[]) => p[0] !== 'alter_ueber_18'), holderKey: KeyObject.from(key.privateKey as never), aud: req.clientId, nonce: req.payload.nonce, iat: Math.floor(Date.now() / 1000) });
+      return { meldebescheinigung: [vp] };
+    }, 'query_not_satisfied');
+  });
+
+  it('answers garbage, unknown state and non-form bodies with 400 invalid_request, never 500', async () => {
+    const r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+    const req = await resolveRequest(r.authorization_request);
+    const unknown = await postResponse(req, { meldebescheinigung: ['x'] }, 'state-that-was-never-issued');
+    expect(unknown.status).toBe(400);
+    expect((await unknown.json()).error).toBe('invalid_request');
+    const garbage = await postResponse(req, '{not json');
+    expect(garbage.status).toBe(400);
+    expect((await garbage.json()).error).toBe('invalid_request');
+    expect((await result('buergerbuero', r.request_id)).result.errors[0].code).toBe('invalid_presentation');
+    const empty = await fetch(req.payload.response_uri, { method: 'POST' });
+    expect(empty.status).toBe(400);
+    const json = await fetch(req.payload.response_uri, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"vp_token":' });
+    expect(json.status).toBe(400);
+    expect((await json.json()).error).toBe('invalid_request');
+  });
+
+  it('rejects a revoked credential and an issuer the registry suspended', async () => {
+    const { credential, key, offerId } = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const [cred] = (await (await stack.admin('issuer', `/api/offices/buergerbuero/offers/${offerId}`)).json()).credentials;
+    expect((await stack.admin('issuer', `/api/offices/buergerbuero/credentials/${cred.credential_id}/status`, { status: 'revoked' })).status).toBe(200);
+    let r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+    let req = await resolveRequest(r.authorization_request);
+    await postResponse(req, { meldebescheinigung: [await present(credential, key, req, 'meldebescheinigung')] });
+    expect((await result('buergerbuero', r.request_id)).result.errors[0].code).toBe('credential_revoked');
+
+    const fresh = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const grants = (await (await stack.admin('registry', `/api/grants?entity_id=${encodeURIComponent(stack.officeDid('buergerbuero'))}&action=issue`)).json()).grants;
+    expect((await stack.admin('registry', `/api/grants/${grants[0].id}/status`, { status: 'suspended', reason: 'Prüfung / review' })).status).toBe(200);
+    try {
+      r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+      req = await resolveRequest(r.authorization_request);
+      await postResponse(req, { meldebescheinigung: [await present(fresh.credential, fresh.key, req, 'meldebescheinigung')] });
+      expect((await result('buergerbuero', r.request_id)).result.errors[0].code).toBe('issuer_suspended');
+    } finally {
+      await stack.admin('registry', `/api/grants/${grants[0].id}/status`, { status: 'active', reason: 'erledigt / done' });
+    }
+  });
+
+  it('validates counter requests: unknown template 404, bad DCQL 400, no token 401', async () => {
+    expect((await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'personalausweis' })).status).toBe(404);
+    const bad = await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { dcql_query: { credentials: [] } });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).field).toBe('dcql_query');
+    expect((await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'meldebescheinigung' }, null)).status).toBe(401);
+    expect((await stack.admin('verifier', '/api/verifiers/nirgendwo/requests', { template: 'meldebescheinigung' })).status).toBe(404);
+  });
+});

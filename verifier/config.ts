@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { ConfigError, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+
+export interface VerifierSettings {
+  /** Seconds a presentation request stays open (VERIFIER_REQUEST_TTL, default 300). */
+  requestTtl: number;
+  /** Seconds a verdict is kept for the counter, then deleted (VERIFIER_RESULT_TTL, default 900). */
+  resultTtl: number;
+  /** Longest a fetched status list is relied on (CONTRACT: STATUS_LIST_MAX_AGE, default 300; 0 = always fetch). */
+  statusListMaxAge: number;
+  /** Seconds a registry snapshot is relied on before it is fetched again (VERIFIER_TRUST_MAX_AGE, default 60). */
+  trustMaxAge: number;
+}
+
+export interface VerifierConfig extends CommonConfig {
+  adminToken: string;
+  settings: VerifierSettings;
+}
+
+const int = (name: string, env: NodeJS.ProcessEnv, def: number, min: number, max: number): number => {
+  const r = z.coerce.number().int().min(min).max(max).safeParse(env[name] ?? def);
+  if (!r.success) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
+  return r.data;
+};
+
+export function loadVerifierConfig(env: NodeJS.ProcessEnv = process.env): VerifierConfig {
+  const common = loadCommonConfig('verifier', env);
+  return {
+    ...common,
+    adminToken: common.adminToken!,
+    settings: {
+      requestTtl: int('VERIFIER_REQUEST_TTL', env, 300, 30, 3600),
+      resultTtl: int('VERIFIER_RESULT_TTL', env, 900, 60, 7 * 86_400),
+      statusListMaxAge: int('STATUS_LIST_MAX_AGE', env, 300, 0, 86_400),
+      trustMaxAge: int('VERIFIER_TRUST_MAX_AGE', env, 60, 0, 3600),
+    },
+  };
+}

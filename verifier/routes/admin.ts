@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { requireJson } from '../../core/http/app.ts';
+import { requireAdmin } from '../../core/http/admin-auth.ts';
+import { notFound } from '../../core/http/errors.ts';
+import { parseOrThrow } from '../../core/http/validate.ts';
+import type { RelyingParty, VerifierDeps } from '../deps.ts';
+import { createRequest } from '../use-cases/create-request.ts';
+import type { Verdict } from '../verdict.ts';
+
+const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
+
+/** Counter API per relying party (CONTRACT, Verifier), behind the bearer token. */
+export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
+  const r = Router();
+  r.use('/api', requireAdmin(adminToken), (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  const rp = (slug: unknown): RelyingParty => {
+    const x = deps.rps.get(String(slug));
+    if (!x) throw notFound('unknown-verifier', `No relying party ${String(slug)}.`);
+    return x;
+  };
+
+  r.post('/api/verifiers/:slug/requests', requireJson, async (req, res) => {
+    const p = rp(req.params.slug);
+    const created = await createRequest(deps, p, req.body);
+    res.status(201).location(`/api/verifiers/${p.slug}/requests/${created.request_id}`).json(created);
+  });
+
+  r.get('/api/verifiers/:slug/requests/:id', async (req, res) => {
+    const p = rp(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const row = await deps.store.getRequest(p.slug, id);
+    if (!row) throw notFound('unknown-request', `No request ${id} at ${p.slug} (or its result has been deleted).`);
+    const now = deps.clock();
+    if (row.status === 'verified' || row.status === 'rejected') {
+      const v = JSON.parse(deps.sealer.open(row.result_sealed!, row.id)) as Verdict;
+      res.json({
+        request_id: row.id,
+        status: row.status,
+        result: {
+          verified: v.verified,
+          errors: v.errors,
+          warnings: v.warnings,
+          credentials: v.credentials.map((c) => ({ credential_query_id: c.credential_query_id, vct: c.vct, issuer: c.issuer, issuer_name: c.issuer_name?.de ?? null, issuer_name_i18n: c.issuer_name, claims: c.claims })),
+        },
+      });
+      return;
+    }
+    res.json({ request_id: row.id, status: row.status === 'pending' && row.expires_at <= now ? 'expired' : 'pending' });
+  });
+  return r;
+}

@@ -1,0 +1,79 @@
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import { Sealer } from '../core/crypto/seal.ts';
+import { RELYING_PARTIES } from '../core/demo/leipzig.ts';
+import { didWebFor } from '../core/did/did-web.ts';
+import { createDidResolver } from '../core/did/resolver.ts';
+import { createBaseApp, finish } from '../core/http/app.ts';
+import type { Logger } from '../core/log/logger.ts';
+import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
+import { closeServer, listen } from '../core/service/run.ts';
+import { StatusListClient } from '../core/status-list/status-list-client.ts';
+import { SnapshotClient } from '../core/trust/snapshot.ts';
+import { systemClock, type Clock } from '../core/util/time.ts';
+import type { VerifierConfig } from './config.ts';
+import type { RelyingParty, VerifierDeps } from './deps.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { oid4vpRoutes } from './routes/oid4vp.ts';
+import { verifierMigrations } from './store/migrations/0001-verifier.ts';
+import { verifierTables } from './store/schema.ts';
+import { VerifierStore } from './store/verifier-store.ts';
+
+export interface VerifierService {
+  app: Express;
+  deps: VerifierDeps;
+  close(): Promise<void>;
+}
+
+export async function createVerifierService(config: VerifierConfig, logger: Logger, clock: Clock = systemClock): Promise<VerifierService> {
+  const hosted = await openHostedIdentities(config, 'verifiers', RELYING_PARTIES.map((r) => r.slug), { entities: verifierTables, migrations: verifierMigrations });
+  const rps = new Map<string, RelyingParty>();
+  for (const r of RELYING_PARTIES) {
+    const identity = hosted.identities.get(r.slug)!;
+    rps.set(r.slug, { slug: r.slug, name: r.name, identity, clientId: `decentralized_identifier:${identity.did}` });
+  }
+  const resolver = createDidResolver({ local: (did) => [...rps.values()].find((r) => r.identity.did === did)?.identity.document() });
+  const deps: VerifierDeps = {
+    publicUrl: config.publicUrl,
+    rps,
+    store: new VerifierStore(hosted.dataSource),
+    sealer: new Sealer(config.keyEncryptionSecret, 'verifier-verdicts'),
+    resolver,
+    trust: new SnapshotClient({ registryUrl: config.urls.registry, registryDid: didWebFor(config.urls.registry), resolver, clock, maxAgeMs: config.settings.trustMaxAge * 1000 }),
+    status: new StatusListClient({ resolver, clock, maxAgeMs: config.settings.statusListMaxAge * 1000 }),
+    clock,
+    logger,
+    settings: config.settings,
+  };
+  // The response endpoint is an OAuth-family endpoint: its errors are {error, error_description}.
+  const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem') });
+  app.use(didDocumentRoutes('verifiers', hosted));
+  app.use(oid4vpRoutes(deps));
+  app.use(adminRoutes(deps, config.adminToken));
+  finish(app, logger);
+
+  const purge = setInterval(() => void deps.store.purge(clock()).catch(() => undefined), 60_000);
+  purge.unref();
+  return {
+    app,
+    deps,
+    close: async () => {
+      clearInterval(purge);
+      await hosted.dataSource.destroy();
+    },
+  };
+}
+
+export async function startVerifier(config: VerifierConfig, logger: Logger, clock?: Clock): Promise<VerifierService & { server: Server; port: number }> {
+  const service = await createVerifierService(config, logger, clock);
+  const { server, port } = await listen(service.app, config.host, config.port);
+  return {
+    ...service,
+    server,
+    port,
+    close: async () => {
+      await closeServer(server);
+      await service.close();
+    },
+  };
+}

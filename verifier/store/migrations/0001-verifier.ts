@@ -1,0 +1,40 @@
+import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
+
+const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
+
+/**
+ * 0001: presentation requests and their verdicts. No raw presentation is ever stored: a verdict
+ * holds the disclosed claims the query asked for, sealed, until it expires.
+ */
+export class Verifier0001Init1764100002001 implements MigrationInterface {
+  name = 'Verifier0001Init1764100002001';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.createTable(
+      new Table({
+        name: 'verifier_requests',
+        columns: [
+          v('id', 36, { isPrimary: true }),
+          v('rp', 64),
+          v('nonce', 64, { isUnique: true }),
+          v('state', 64, { isUnique: true }),
+          { name: 'dcql_query', type: 'text' },
+          v('response_mode', 32),
+          { name: 'enc_key_sealed', type: 'text', isNullable: true },
+          v('status', 16),
+          { name: 'result_sealed', type: 'text', isNullable: true },
+          v('created_at', 40),
+          { name: 'expires_at', type: 'bigint' },
+          { name: 'result_expires_at', type: 'bigint', isNullable: true },
+        ],
+      }),
+    );
+    await q.createIndex('verifier_requests', new TableIndex({ name: 'idx_verifier_requests_expiry', columnNames: ['result_expires_at'] }));
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropTable('verifier_requests');
+  }
+}
+
+export const verifierMigrations = [Verifier0001Init1764100002001];

@@ -1,0 +1,66 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DcqlQuery } from 'dcql';
+import { exportJWK, generateKeyPair } from 'jose';
+import { z } from 'zod';
+import { badRequest, notFound } from '../../core/http/errors.ts';
+import { parseOrThrow } from '../../core/http/validate.ts';
+import { toIso } from '../../core/util/time.ts';
+import type { RelyingParty, VerifierDeps } from '../deps.ts';
+import { TEMPLATES } from '../templates.ts';
+
+export const zCreateRequest = z
+  .strictObject({
+    template: z.string().min(1).max(64).optional(),
+    dcql_query: z.record(z.string(), z.unknown()).optional(),
+    /** OID4VP 1.0 §8.2 `direct_post` (default) or §8.3.1 `direct_post.jwt` (response encrypted to a per-request key). */
+    response_mode: z.enum(['direct_post', 'direct_post.jwt']).default('direct_post'),
+  })
+  .refine((b) => (b.template === undefined) !== (b.dcql_query === undefined), { message: 'give either template or dcql_query', path: ['template'] });
+
+export const requestUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingParty, id: string) => `${deps.publicUrl}/verifiers/${rp.slug}/requests/${id}/request.jwt`;
+export const responseUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingParty) => `${deps.publicUrl}/verifiers/${rp.slug}/response`;
+
+/**
+ * A counter's presentation request: a DCQL query (template or given, validated with `dcql`), a
+ * fresh nonce and state, and for `direct_post.jwt` an ephemeral ECDH-ES key. The wallet gets
+ * `openid4vp://?client_id=…&request_uri=…` (OID4VP 1.0 §5.7, RFC 9101 §5.2).
+ */
+export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl'>, rp: RelyingParty, body: unknown) {
+  const input = parseOrThrow(zCreateRequest, body);
+  let query: unknown;
+  if (input.template !== undefined) {
+    const t = TEMPLATES[input.template];
+    if (!t) throw notFound('unknown-template', `No template ${input.template}; known: ${Object.keys(TEMPLATES).join(', ')}.`);
+    query = t.dcql_query;
+  } else query = input.dcql_query;
+  try {
+    DcqlQuery.validate(DcqlQuery.parse(query as never));
+  } catch (e) {
+    throw badRequest(`dcql_query: ${(e as Error).message.split('\n')[0]!.slice(0, 300)}`, { field: 'dcql_query' });
+  }
+
+  const id = randomUUID();
+  const now = deps.clock();
+  let encKey: string | null = null;
+  if (input.response_mode === 'direct_post.jwt') {
+    const { privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
+    encKey = deps.sealer.seal(JSON.stringify(await exportJWK(privateKey)), id);
+  }
+  const expiresAt = now + deps.settings.requestTtl * 1000;
+  await deps.store.insertRequest({
+    id,
+    rp: rp.slug,
+    nonce: randomBytes(24).toString('base64url'),
+    state: randomBytes(24).toString('base64url'),
+    dcql_query: JSON.stringify(query),
+    response_mode: input.response_mode,
+    enc_key_sealed: encKey,
+    status: 'pending',
+    result_sealed: null,
+    created_at: toIso(now),
+    expires_at: expiresAt,
+    result_expires_at: null,
+  });
+  const authorization_request = `openid4vp://?client_id=${encodeURIComponent(rp.clientId)}&request_uri=${encodeURIComponent(requestUri(deps, rp, id))}`;
+  return { request_id: id, authorization_request, expires_at: toIso(expiresAt) };
+}

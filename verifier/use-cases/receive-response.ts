@@ -1,0 +1,157 @@
+import { compactDecrypt, importJWK, type JWK } from 'jose';
+import { DcqlPresentationResult, DcqlQuery } from 'dcql';
+import { z } from 'zod';
+import { ProtocolError } from '../../core/http/errors.ts';
+import type { RelyingParty, VerifierDeps } from '../deps.ts';
+import type { RequestRow } from '../store/schema.ts';
+import { reason, type Verdict, type VerdictError, type VerifiedCredential } from '../verdict.ts';
+import { checkSdJwtPresentation } from '../verify-sd-jwt-presentation.ts';
+
+const invalidRequest = (d: string) => new ProtocolError('invalid_request', d);
+
+const zDirectPost = z.looseObject({ vp_token: z.string().max(200_000), state: z.string().max(200) });
+const zDirectPostJwt = z.looseObject({ response: z.string().max(300_000) });
+const zInner = z.looseObject({ vp_token: z.union([z.string(), z.record(z.string(), z.unknown())]), state: z.string().max(200).optional() });
+/** §8.1: vp_token is a JSON object; each key a credential query id, each value an array of presentations. */
+const zVpToken = z.record(z.string().max(64), z.array(z.string().min(1).max(100_000)).min(1).max(10));
+
+/**
+ * Response endpoint (OID4VP 1.0 §8.2 direct_post, §8.3.1 direct_post.jwt). The request is found by
+ * `state`, taken exactly once (a replay finds it taken), every presentation is verified, the DCQL
+ * query must be satisfied, and only the claims the query asked for are kept in the verdict.
+ * Nothing of the raw presentation is stored or logged.
+ */
+export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body: unknown): Promise<Record<string, unknown>> {
+  let vpTokenRaw: unknown;
+  let row: RequestRow | null;
+  const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b.response === 'string') {
+    const p = zDirectPostJwt.safeParse(b);
+    if (!p.success) throw invalidRequest('The response parameter is malformed.');
+    const decrypted = await decryptResponse(deps, rp, p.data.response);
+    row = decrypted.row;
+    vpTokenRaw = decrypted.inner.vp_token;
+  } else {
+    const p = zDirectPost.safeParse(b);
+    if (!p.success) throw invalidRequest('vp_token and state are required (application/x-www-form-urlencoded).');
+    row = await deps.store.findByState(p.data.state);
+    if (!row || row.rp !== rp.slug) throw invalidRequest('No open presentation request for this state.');
+    if (row.response_mode !== 'direct_post') throw invalidRequest('This request expects an encrypted response (direct_post.jwt).');
+    vpTokenRaw = p.data.vp_token;
+  }
+  if (row.expires_at <= deps.clock() && row.status === 'pending') throw invalidRequest('The presentation request has expired.');
+  if (row.status !== 'pending') throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
+  // Exactly one response is processed per request, also across instances.
+  if (!(await deps.store.take(row.id, deps.clock()))) throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
+
+  const verdict = await evaluate(deps, rp, row, vpTokenRaw);
+  const resultExpiresAt = deps.clock() + deps.settings.resultTtl * 1000;
+  await deps.store.finish(row.id, verdict.verified ? 'verified' : 'rejected', deps.sealer.seal(JSON.stringify(verdict), row.id), resultExpiresAt);
+  deps.logger.info({ rp: rp.slug, request: row.id, verified: verdict.verified, errors: verdict.errors.map((e) => e.code) }, 'presentation evaluated');
+  if (verdict.errors.some((e) => e.code === 'invalid_presentation' && !e.credential_query_id)) throw invalidRequest('vp_token is not a JSON object of presentations keyed by credential query id.');
+  return {};
+}
+
+async function decryptResponse(deps: VerifierDeps, rp: RelyingParty, jwe: string): Promise<{ row: RequestRow; inner: z.infer<typeof zInner> }> {
+  // The kid names the request (enc-<id>); the key is that request's and no other.
+  let header: { kid?: string; alg?: string; enc?: string };
+  try {
+    header = JSON.parse(Buffer.from(jwe.split('.')[0]!, 'base64url').toString('utf8'));
+  } catch {
+    throw invalidRequest('The response is not a JWE.');
+  }
+  const id = typeof header.kid === 'string' && header.kid.startsWith('enc-') ? header.kid.slice(4) : '';
+  const row = /^[0-9a-f-]{36}$/.test(id) ? await deps.store.getRequest(rp.slug, id) : null;
+  if (!row) throw invalidRequest('No open presentation request for this response.');
+  if (row.status !== 'pending' || !row.enc_key_sealed) throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
+  let inner: unknown;
+  try {
+    const key = await importJWK(JSON.parse(deps.sealer.open(row.enc_key_sealed, row.id)) as JWK, 'ECDH-ES');
+    const { plaintext } = await compactDecrypt(jwe, key, { keyManagementAlgorithms: ['ECDH-ES'], contentEncryptionAlgorithms: ['A128GCM', 'A256GCM'] });
+    inner = JSON.parse(new TextDecoder().decode(plaintext));
+  } catch {
+    throw invalidRequest('The response could not be decrypted.');
+  }
+  const p = zInner.safeParse(inner);
+  if (!p.success) throw invalidRequest('The decrypted response has no vp_token.');
+  // §8.3: state inside the encrypted response must be this request's.
+  if (p.data.state !== row.state) throw invalidRequest('The response state does not match the request.');
+  return { row, inner: p.data };
+}
+
+async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, raw: unknown): Promise<Verdict> {
+  let vpToken: z.infer<typeof zVpToken>;
+  try {
+    const parsed = typeof raw === 'string' ? JSON.parse(raw) : raw;
+    vpToken = zVpToken.parse(parsed);
+  } catch {
+    return { verified: false, errors: [reason('invalid_presentation')], warnings: [], credentials: [] };
+  }
+  const query = DcqlQuery.parse(JSON.parse(row.dcql_query));
+  const byId = new Map(query.credentials.map((c) => [c.id, c]));
+  const errors: VerdictError[] = [];
+  const warnings: string[] = [];
+  const credentials: VerifiedCredential[] = [];
+  const dcqlInput: Record<string, { credential_format: 'dc+sd-jwt'; vct: string; claims: Record<string, never>; cryptographic_holder_binding: boolean }[]> = {};
+  const now = deps.clock();
+
+  for (const [queryId, presentations] of Object.entries(vpToken)) {
+    const cq = byId.get(queryId);
+    if (!cq) {
+      errors.push(reason('query_not_satisfied', queryId, 'not asked for'));
+      continue;
+    }
+    if (cq.format !== 'dc+sd-jwt') {
+      errors.push(reason('invalid_presentation', queryId, `format ${cq.format} not supported yet`));
+      continue;
+    }
+    if (presentations.length > 1 && !cq.multiple) {
+      errors.push(reason('query_not_satisfied', queryId, 'more presentations than asked for'));
+      continue;
+    }
+    for (const presentation of presentations) {
+      const r = await checkSdJwtPresentation(
+        { resolver: deps.resolver, trust: () => deps.trust.index(), status: deps.status },
+        { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId },
+      );
+      if (!r.ok) {
+        errors.push(r.error);
+        continue;
+      }
+      warnings.push(...r.warnings);
+      (dcqlInput[queryId] ??= []).push({ credential_format: 'dc+sd-jwt', vct: r.vct, claims: r.claims as Record<string, never>, cryptographic_holder_binding: true });
+      credentials.push({ credential_query_id: queryId, vct: r.vct, issuer: r.issuer, issuer_name: r.issuer_name, claims: onlyRequested(r.claims, cq.claims?.map((c) => c.path as (string | number | null)[]) ?? []) });
+    }
+  }
+
+  if (errors.length === 0) {
+    // OID4VP 1.0 §6.4 and §8.6 step 3: the verified presentations together must satisfy the query.
+    try {
+      const result = DcqlPresentationResult.fromDcqlPresentation(dcqlInput as never, { dcqlQuery: query });
+      if (!result.can_be_satisfied) errors.push(reason('query_not_satisfied'));
+    } catch {
+      errors.push(reason('query_not_satisfied'));
+    }
+  }
+  return { verified: errors.length === 0, errors, warnings, credentials: errors.length === 0 ? credentials : [] };
+}
+
+/** Keeps only the claims a query asked for (claims path pointers, OID4VP 1.0 §7); everything else is dropped. */
+export function onlyRequested(claims: Record<string, unknown>, paths: (string | number | null)[][]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const path of paths) {
+    let src: unknown = claims;
+    let dst: Record<string, unknown> = out;
+    for (let i = 0; i < path.length; i++) {
+      const seg = path[i];
+      if (typeof seg !== 'string' || src === null || typeof src !== 'object' || !(seg in (src as object))) break;
+      const value = (src as Record<string, unknown>)[seg];
+      if (i === path.length - 1) dst[seg] = value;
+      else {
+        dst = (dst[seg] ??= {}) as Record<string, unknown>;
+        src = value;
+      }
+    }
+  }
+  return out;
+}

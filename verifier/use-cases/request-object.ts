@@ -1,0 +1,50 @@
+import type { JWK } from 'jose';
+import { ALLOWED_ALGS, signJwt } from '../../core/crypto/jws.ts';
+import { notFound } from '../../core/http/errors.ts';
+import { toSeconds } from '../../core/util/time.ts';
+import type { RelyingParty, VerifierDeps } from '../deps.ts';
+import { responseUri } from './create-request.ts';
+
+export const REQUEST_OBJECT_TYP = 'oauth-authz-req+jwt';
+
+/**
+ * The signed Request Object served at `request_uri` (OID4VP 1.0 §5, RFC 9101): signed with the
+ * relying party's did:web key (`kid` = its DID URL), `client_id` with the `decentralized_identifier:`
+ * prefix (§5.9.3), `aud` "https://self-issued.me/v2" (§5.8), the DCQL query, nonce and state, and
+ * client metadata with the formats we accept and, for `direct_post.jwt`, the response encryption key.
+ */
+export async function requestObject(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'publicUrl'>, rp: RelyingParty, id: string): Promise<string> {
+  const row = await deps.store.getRequest(rp.slug, id);
+  if (!row || row.status !== 'pending' || row.expires_at <= deps.clock()) throw notFound('unknown-request', 'This presentation request does not exist, was answered or has expired.');
+  const clientMetadata: Record<string, unknown> = {
+    vp_formats_supported: {
+      'dc+sd-jwt': { 'sd-jwt_alg_values': [...ALLOWED_ALGS], 'kb-jwt_alg_values': [...ALLOWED_ALGS] },
+      jwt_vc_json: { alg_values: [...ALLOWED_ALGS] },
+    },
+  };
+  if (row.response_mode === 'direct_post.jwt' && row.enc_key_sealed) {
+    const { kty, crv, x, y } = JSON.parse(deps.sealer.open(row.enc_key_sealed, row.id)) as JWK;
+    // §8.3: the Wallet encrypts to a key from client_metadata.jwks; kid lets us pick it.
+    clientMetadata.jwks = { keys: [{ kty, crv, x, y, use: 'enc', alg: 'ECDH-ES', kid: `enc-${row.id}` }] };
+    clientMetadata.encrypted_response_enc_values_supported = ['A128GCM', 'A256GCM'];
+  }
+  const iat = toSeconds(deps.clock());
+  return signJwt(
+    rp.identity.signer,
+    {
+      iss: rp.clientId,
+      aud: 'https://self-issued.me/v2',
+      iat,
+      exp: Math.floor(row.expires_at / 1000),
+      client_id: rp.clientId,
+      response_type: 'vp_token',
+      response_mode: row.response_mode,
+      response_uri: responseUri(deps, rp),
+      nonce: row.nonce,
+      state: row.state,
+      dcql_query: JSON.parse(row.dcql_query),
+      client_metadata: clientMetadata,
+    },
+    { typ: REQUEST_OBJECT_TYP },
+  );
+}
