@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CompactEncrypt, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { VCT } from '../../core/demo/leipzig.ts';
 import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -53,6 +54,36 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     expect(replay.status).toBe(400);
     expect(await replay.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/^replay/) });
     expect((await result('buergerbuero', r.request_id)).status).toBe('verified');
+  });
+
+  it('accepts an encrypted response (direct_post.jwt) and refuses one encrypted to another key', async () => {
+    const { credential, key } = await receiveCredential(stack, 'bibliothek', 'bibliotheksausweis_sd_jwt', { ausweisnummer: 'LSB-0815', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' });
+    const r = await newRequest('bibliothek', { template: 'bibliotheksausweis', response_mode: 'direct_post.jwt' });
+    const req = await resolveRequest(r.authorization_request);
+    expect(req.payload.response_mode).toBe('direct_post.jwt');
+    const jwk = req.payload.client_metadata.jwks.keys[0];
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'enc', alg: 'ECDH-ES' });
+    expect(jwk.d).toBeUndefined();
+    const vp = await present(credential, key, req, 'bibliotheksausweis');
+    const encrypt = async (to: Record<string, unknown>, state = req.payload.state) =>
+      new CompactEncrypt(new TextEncoder().encode(JSON.stringify({ vp_token: { bibliotheksausweis: [vp] }, state })))
+        .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A128GCM', kid: jwk.kid })
+        .encrypt(await importJWK(to as never, 'ECDH-ES'));
+    const post = (response: string) => fetch(req.payload.response_uri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ response }) });
+
+    // Plain direct_post to an encrypted request is refused; so is a JWE for another key.
+    expect((await postResponse(req, { bibliotheksausweis: [vp] })).status).toBe(400);
+    const other = await exportJWK((await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true })).publicKey);
+    const wrong = await post(await encrypt(other));
+    expect(wrong.status).toBe(400);
+    expect((await result('bibliothek', r.request_id)).status).toBe('pending');
+
+    const ok = await post(await encrypt(jwk));
+    expect(ok.status).toBe(200);
+    const out = await result('bibliothek', r.request_id);
+    expect(out.status, JSON.stringify(out.result?.errors)).toBe('verified');
+    expect(out.result.credentials[0].claims).toEqual({ ausweisnummer: 'LSB-0815', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann' });
+    expect((await post(await encrypt(jwk))).status).toBe(400);
   });
 
   it('registers at the library with address and discount entitlement only, never the benefit or pass number', async () => {
