@@ -11,11 +11,24 @@ const sdJwt = (id: string, vct: string, claims: string[][]) => ({
   claims: claims.map((path) => ({ path })),
 });
 
+const CARD_CLAIMS = [['ausweisnummer'], ['nutzergruppe'], ['gueltig_bis'], ['vorname'], ['familienname']];
+
 export const TEMPLATES: Record<string, { name: { de: string; en: string }; dcql_query: Record<string, unknown> }> = {
   bibliotheksausweis: {
     name: { de: 'Bibliotheksausweis prüfen', en: 'Check library card' },
     dcql_query: {
-      credentials: [sdJwt('bibliotheksausweis', VCT.bibliotheksausweis, [['ausweisnummer'], ['nutzergruppe'], ['gueltig_bis'], ['vorname'], ['familienname']])],
+      credentials: [
+        sdJwt('bibliotheksausweis', VCT.bibliotheksausweis, CARD_CLAIMS),
+        {
+          id: 'bibliotheksausweis_w3c',
+          format: 'jwt_vc_json',
+          // Type names as they appear in our VCDM 1.1 credentials (no JSON-LD expansion: no context defines them yet).
+          meta: { type_values: [['VerifiableCredential', 'Bibliotheksausweis']] },
+          claims: CARD_CLAIMS.map((p) => ({ path: ['credentialSubject', ...p] })),
+        },
+      ],
+      // Either format of the card will do.
+      credential_sets: [{ options: [['bibliotheksausweis'], ['bibliotheksausweis_w3c']] }],
     },
   },
   anmeldung_bibliothek: {

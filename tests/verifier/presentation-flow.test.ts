@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompactEncrypt, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { CompactEncrypt, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { newHolderKey } from '../helpers/oid4vci-wallet.ts';
 import { VCT } from '../../core/demo/leipzig.ts';
 import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -84,6 +85,45 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     expect(out.status, JSON.stringify(out.result?.errors)).toBe('verified');
     expect(out.result.credentials[0].claims).toEqual({ ausweisnummer: 'LSB-0815', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann' });
     expect((await post(await encrypt(jwk))).status).toBe(400);
+  });
+
+  it('verifies a W3C VC-JWT library card inside a VP-JWT, each credential checked itself', async () => {
+    const card = { ausweisnummer: 'LSB-1234', nutzergruppe: 'ermaessigt', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
+    const { credential, key } = await receiveCredential(stack, 'bibliothek', 'bibliotheksausweis_jwt_vc', card);
+    const vpFor = async (req: Awaited<ReturnType<typeof resolveRequest>>, k = key, vcs = [credential]) => {
+      const { kty, crv, x, y } = k.publicJwk;
+      const did = `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
+      return new SignJWT({ nonce: req.payload.nonce, vp: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], verifiableCredential: vcs } })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: `${did}#0` })
+        .setIssuer(did)
+        .setAudience(req.clientId)
+        .setIssuedAt()
+        .sign(k.privateKey);
+    };
+    let r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
+    let req = await resolveRequest(r.authorization_request);
+    expect((await postResponse(req, { bibliotheksausweis_w3c: [await vpFor(req)] })).status).toBe(200);
+    let out = await result('bibliothek', r.request_id);
+    expect(out.status, JSON.stringify(out.result?.errors)).toBe('verified');
+    expect(out.result.credentials[0]).toMatchObject({ vct: VCT.bibliotheksausweis, issuer_name: 'Leipziger Städtische Bibliotheken' });
+    expect(out.result.credentials[0].claims).toEqual({ ausweisnummer: 'LSB-1234', nutzergruppe: 'ermaessigt', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann' });
+
+    // Presented by someone else: the VP verifies, but the card is not theirs.
+    const thief = await newHolderKey();
+    r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
+    req = await resolveRequest(r.authorization_request);
+    await postResponse(req, { bibliotheksausweis_w3c: [await vpFor(req, thief)] });
+    out = await result('bibliothek', r.request_id);
+    expect(out.result.errors[0].code).toBe('holder_binding_failed');
+
+    // A tampered card inside a correctly signed VP.
+    const [h, p, sig] = credential.split('.');
+    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
+    payload.vc.credentialSubject.nutzergruppe = 'kind';
+    r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
+    req = await resolveRequest(r.authorization_request);
+    await postResponse(req, { bibliotheksausweis_w3c: [await vpFor(req, key, [`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`])] });
+    expect((await result('bibliothek', r.request_id)).result.errors[0].code).toBe('invalid_signature');
   });
 
   it('registers at the library with address and discount entitlement only, never the benefit or pass number', async () => {

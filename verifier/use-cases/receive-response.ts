@@ -6,6 +6,7 @@ import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import type { RequestRow } from '../store/schema.ts';
 import { reason, type Verdict, type VerdictError, type VerifiedCredential } from '../verdict.ts';
 import { checkSdJwtPresentation } from '../verify-sd-jwt-presentation.ts';
+import { checkVcJwtPresentation } from '../verify-vc-jwt-presentation.ts';
 
 const invalidRequest = (d: string) => new ProtocolError('invalid_request', d);
 
@@ -92,7 +93,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
   const errors: VerdictError[] = [];
   const warnings: string[] = [];
   const credentials: VerifiedCredential[] = [];
-  const dcqlInput: Record<string, { credential_format: 'dc+sd-jwt'; vct: string; claims: Record<string, never>; cryptographic_holder_binding: boolean }[]> = {};
+  const dcqlInput: Record<string, Record<string, unknown>[]> = {};
   const now = deps.clock();
 
   for (const [queryId, presentations] of Object.entries(vpToken)) {
@@ -101,12 +102,29 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
       errors.push(reason('query_not_satisfied', queryId, 'not asked for'));
       continue;
     }
-    if (cq.format !== 'dc+sd-jwt') {
-      errors.push(reason('invalid_presentation', queryId, `format ${cq.format} not supported yet`));
+    if (cq.format !== 'dc+sd-jwt' && cq.format !== 'jwt_vc_json') {
+      errors.push(reason('invalid_presentation', queryId, `format ${cq.format} not supported`));
       continue;
     }
     if (presentations.length > 1 && !cq.multiple) {
       errors.push(reason('query_not_satisfied', queryId, 'more presentations than asked for'));
+      continue;
+    }
+    const paths = cq.claims?.map((c) => c.path as (string | number | null)[]) ?? [];
+    if (cq.format === 'jwt_vc_json') {
+      for (const presentation of presentations) {
+        const r = await checkVcJwtPresentation({ resolver: deps.resolver, trust: () => deps.trust.index() }, { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId });
+        if (!Array.isArray(r)) {
+          errors.push(r.error);
+          continue;
+        }
+        for (const c of r) {
+          warnings.push(...c.warnings);
+          (dcqlInput[queryId] ??= []).push({ credential_format: 'jwt_vc_json', type: c.types, claims: { credentialSubject: c.claims }, cryptographic_holder_binding: true });
+          const kept = onlyRequested({ credentialSubject: c.claims }, paths).credentialSubject as Record<string, unknown> | undefined;
+          credentials.push({ credential_query_id: queryId, vct: c.vct, issuer: c.issuer, issuer_name: c.issuer_name, claims: kept ?? {} });
+        }
+      }
       continue;
     }
     for (const presentation of presentations) {
@@ -120,7 +138,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
       }
       warnings.push(...r.warnings);
       (dcqlInput[queryId] ??= []).push({ credential_format: 'dc+sd-jwt', vct: r.vct, claims: r.claims as Record<string, never>, cryptographic_holder_binding: true });
-      credentials.push({ credential_query_id: queryId, vct: r.vct, issuer: r.issuer, issuer_name: r.issuer_name, claims: onlyRequested(r.claims, cq.claims?.map((c) => c.path as (string | number | null)[]) ?? []) });
+      credentials.push({ credential_query_id: queryId, vct: r.vct, issuer: r.issuer, issuer_name: r.issuer_name, claims: onlyRequested(r.claims, paths) });
     }
   }
 
