@@ -219,6 +219,24 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     }
   });
 
+  it('serves the counter page in German by default and in English, with a strict CSP, and the request QR code', async () => {
+    const de = await fetch(`${stack.urls.verifier}/verifiers/bibliothek/counter`);
+    expect(de.status).toBe(200);
+    expect(de.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await de.text();
+    expect(html).toContain('<html lang="de">');
+    expect(html).toContain('Nachweise prüfen');
+    expect(html).toContain('Anmeldung in der Bibliothek');
+    const en = await (await fetch(`${stack.urls.verifier}/verifiers/bibliothek/counter?lang=en`)).text();
+    expect(en).toContain('<html lang="en">');
+    expect(en).toContain('Library registration');
+    expect((await fetch(`${stack.urls.verifier}/static/counter.js`)).headers.get('content-type')).toContain('javascript');
+    const r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
+    const qr = await stack.admin('verifier', `/api/verifiers/bibliothek/requests/${r.request_id}/qr.svg`);
+    expect(qr.headers.get('content-type')).toContain('image/svg+xml');
+    expect((await fetch(`${stack.urls.verifier}/verifiers/nirgendwo/counter`)).status).toBe(404);
+  });
+
   it('validates counter requests: unknown template 404, bad DCQL 400, no token 401', async () => {
     expect((await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'personalausweis' })).status).toBe(404);
     const bad = await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { dcql_query: { credentials: [] } });

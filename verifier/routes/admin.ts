@@ -5,7 +5,8 @@ import { requireAdmin } from '../../core/http/admin-auth.ts';
 import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
-import { createRequest } from '../use-cases/create-request.ts';
+import QRCode from 'qrcode';
+import { createRequest, requestUri } from '../use-cases/create-request.ts';
 import type { Verdict } from '../verdict.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
@@ -27,6 +28,15 @@ export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
     const p = rp(req.params.slug);
     const created = await createRequest(deps, p, req.body);
     res.status(201).location(`/api/verifiers/${p.slug}/requests/${created.request_id}`).json(created);
+  });
+
+  r.get('/api/verifiers/:slug/requests/:id/qr.svg', async (req, res) => {
+    const p = rp(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const row = await deps.store.getRequest(p.slug, id);
+    if (!row) throw notFound('unknown-request', `No request ${id} at ${p.slug}.`);
+    const link = `openid4vp://?client_id=${encodeURIComponent(p.clientId)}&request_uri=${encodeURIComponent(requestUri(deps, p, id))}`;
+    res.type('image/svg+xml').send(await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
   });
 
   r.get('/api/verifiers/:slug/requests/:id', async (req, res) => {

@@ -4,6 +4,7 @@ import { notFound } from '../../core/http/errors.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import { receiveResponse } from '../use-cases/receive-response.ts';
 import { requestObject } from '../use-cases/request-object.ts';
+import { COUNTER_CSS, COUNTER_JS, counterPage } from '../pages/counter.ts';
 
 /** The wallet-facing endpoints of each relying party: request_uri (RFC 9101 §5.2) and response_uri (OID4VP 1.0 §8.2). */
 export function oid4vpRoutes(deps: VerifierDeps): Router {
@@ -13,6 +14,22 @@ export function oid4vpRoutes(deps: VerifierDeps): Router {
     if (!x) throw notFound('unknown-verifier', 'No relying party at this path.');
     return x;
   };
+
+  // The clerk's counter page (German default, ?lang=en). Its own CSP: scripts and styles from this origin only.
+  r.get('/verifiers/:slug/counter', (req, res) => {
+    const lang = req.query.lang === 'en' ? 'en' : 'de';
+    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(counterPage(rp(req.params.slug), lang));
+  });
+  r.get('/static/counter.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/javascript').send(COUNTER_JS);
+  });
+  r.get('/static/counter.css', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('text/css').send(COUNTER_CSS);
+  });
 
   r.get('/verifiers/:slug/requests/:id/request.jwt', publicCors, async (req, res) => {
     const id = String(req.params.id);
