@@ -1,4 +1,5 @@
 import { benchIssuance } from './issuance.ts';
+import { benchVerification } from './verification.ts';
 
 /**
  * `npm run bench`: prints figures, asserts nothing (targets belong to the issues, not to tests).
@@ -21,4 +22,11 @@ for (const { label, r } of results) {
   console.log(`  jose ceiling      ${fmt(r.ceiling)} ES256 sign+verify per s (one thread, same run)`);
   console.log(`  ratio             ${fmt(r.ratio, 3)}   (target >= 0.5 and >= 1,000 flows/s)`);
 }
-console.log('\nThe load generator runs on the same two cores and signs one proof per flow.');
+const v = await benchVerification({ seconds, concurrency });
+console.log(`\nverifications (SQLite, HTTP on loopback; create request, fetch request object, present with KB-JWT, post response, read verdict)`);
+console.log(`  verifications/s   ${fmt(v.perSecond)}   (${v.count} verified, ${v.errors} errors)`);
+if (v.firstError) console.log(`  first error       ${v.firstError}`);
+console.log(`  latency p50/p99   ${fmt(v.p50)} ms / ${fmt(v.p99)} ms`);
+console.log(`  jose ceiling      ${fmt(v.ceiling)} ES256 sign+verify per s (one thread, same run)`);
+console.log(`  ratio             ${fmt(v.ratio, 3)}   (target >= 0.5 and >= 1,500 verifications/s)`);
+console.log('\nThe load generator runs on the same two cores and signs one proof (issuance) or one KB-JWT (verification) per flow.');

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { KeyObject } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeJwt } from 'jose';
+import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
+import { freePort } from '../helpers/net.ts';
+import { newHolderKey, testWallet } from '../helpers/oid4vci-wallet.ts';
+import { ceilingSignVerify, percentile, type BenchResult } from './stats.ts';
+
+const ISSUER_TOKEN = 'bench-issuer-admin-token-0123456789';
+const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
+
+async function waitHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+/**
+ * Presentations verified per second over HTTP on loopback against the real verifier process:
+ * create the request (counter API), fetch the request object (wallet), present with a fresh KB-JWT
+ * (client side), post the response; the verifier checks signature, disclosures, key binding,
+ * registry (cached snapshot) and status list (cached). Loopback only, bounded in time.
+ */
+export async function benchVerification(opts: { seconds: number; concurrency: number }): Promise<BenchResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'idideal-bench-v-'));
+  const [rp, ip, vp] = await Promise.all([freePort(), freePort(), freePort()]);
+  const env = { ...process.env, DATA_DIR: dataDir, REGISTRY_PORT: String(rp), ISSUER_PORT: String(ip), VERIFIER_PORT: String(vp), ISSUER_ADMIN_TOKEN: ISSUER_TOKEN, VERIFIER_ADMIN_TOKEN: VERIFIER_TOKEN, KEY_ENCRYPTION_SECRET: 'd'.repeat(64), LOG_LEVEL: 'warn' };
+  const procs: ChildProcess[] = [];
+  const start = (entry: string) => procs.push(spawn(join('node_modules', '.bin', 'tsx'), [entry], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  start('trust-registry/main.ts');
+  start('issuer/main.ts');
+  start('verifier/main.ts');
+  try {
+    await Promise.all([rp, ip, vp].map((p) => waitHealthy(`http://localhost:${p}`)));
+    // One Meldebescheinigung for the holder, over OID4VCI.
+    const key = await newHolderKey();
+    const offer = await (await fetch(`http://localhost:${ip}/api/offices/buergerbuero/offers`, { method: 'POST', headers: { authorization: `Bearer ${ISSUER_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true } }) })).json();
+    const { client, signer } = testWallet([key]);
+    const co = await client.resolveCredentialOffer(offer.credential_offer);
+    const md = await client.resolveIssuerMetadata(co.credential_issuer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: co, issuerMetadata: md, txCode: offer.tx_code });
+    const { c_nonce } = await client.requestNonce({ issuerMetadata: md });
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata: md, credentialConfigurationId: 'meldebescheinigung_sd_jwt', signer: signer(key), nonce: c_nonce });
+    const cr = await client.retrieveCredentials({ issuerMetadata: md, accessToken: accessTokenResponse.access_token, credentialConfigurationId: 'meldebescheinigung_sd_jwt', proofs: { jwt: [jwt] } });
+    const credential = (cr.credentialResponse.credentials as { credential: string }[])[0]!.credential;
+    const holderKey = KeyObject.from(key.privateKey as never);
+    const base = `http://127.0.0.1:${vp}`;
+
+    const flow = async () => {
+      const created = await (await fetch(`${base}/api/verifiers/buergerbuero/requests`, { method: 'POST', headers: { authorization: `Bearer ${VERIFIER_TOKEN}`, 'content-type': 'application/json' }, body: '{"template":"meldebescheinigung"}' })).json();
+      const u = new URL(created.authorization_request);
+      const ro = decodeJwt(await (await fetch(u.searchParams.get('request_uri')!.replace(`http://localhost:${vp}`, base))).text()) as Record<string, any>;
+      const vpToken = await presentSdJwtVc({ sdJwt: credential, disclose: ro.dcql_query.credentials[0].claims.map((c: { path: string[] }) => c.path), holderKey, aud: ro.client_id, nonce: ro.nonce, iat: Math.floor(Date.now() / 1000) });
+      const res = await fetch(ro.response_uri.replace(`http://localhost:${vp}`, base), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ vp_token: JSON.stringify({ meldebescheinigung: [vpToken] }), state: ro.state }) });
+      if (res.status !== 200) throw new Error(`response answered ${res.status}: ${await res.text()}`);
+      const verdict = await (await fetch(`${base}/api/verifiers/buergerbuero/requests/${created.request_id}`, { headers: { authorization: `Bearer ${VERIFIER_TOKEN}` } })).json();
+      if (verdict.status !== 'verified') throw new Error(`verdict ${verdict.status}: ${JSON.stringify(verdict.result?.errors)}`);
+    };
+    for (let i = 0; i < 30; i++) await flow();
+    const latencies: number[] = [];
+    let errors = 0;
+    let firstError: string | undefined;
+    const until = Date.now() + opts.seconds * 1000;
+    const t0 = process.hrtime.bigint();
+    await Promise.all(
+      Array.from({ length: opts.concurrency }, async () => {
+        while (Date.now() < until) {
+          const s = process.hrtime.bigint();
+          try {
+            await flow();
+            latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+          } catch (e) {
+            if (errors++ === 0) firstError = (e as Error).message.slice(0, 300);
+          }
+        }
+      }),
+    );
+    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+    const ceiling = await ceilingSignVerify(3);
+    const perSecond = latencies.length / elapsed;
+    return { name: 'verifications', count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+  }
+}
