@@ -20,6 +20,7 @@ export const REASONS = {
   trust_unavailable: 'Das Vertrauensregister ist nicht erreichbar. / The trust registry cannot be reached.',
   query_not_satisfied: 'Die Vorlage enthält nicht die angefragten Angaben. / The presentation does not answer the request.',
   replay: 'Diese Antwort wurde bereits verarbeitet. / This response was already processed.',
+  declined: 'Die Person hat die Vorlage abgelehnt oder die Wallet konnte nicht antworten. / The citizen declined or the wallet could not answer.',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompactEncrypt, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { newHolderKey } from '../helpers/oid4vci-wallet.ts';
+import { oid4vpWallet } from '../helpers/oid4vp-wallet.ts';
 import { VCT } from '../../core/demo/leipzig.ts';
 import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -85,6 +86,33 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     expect(out.status, JSON.stringify(out.result?.errors)).toBe('verified');
     expect(out.result.credentials[0].claims).toEqual({ ausweisnummer: 'LSB-0815', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann' });
     expect((await post(await encrypt(jwk))).status).toBe(400);
+  });
+
+  it('works with a wallet played by @openid4vc/openid4vp, in both response modes', async () => {
+    const { credential, key } = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const wallet = oid4vpWallet();
+    for (const mode of ['direct_post', 'direct_post.jwt'] as const) {
+      const r = await newRequest('buergerbuero', { template: 'meldebescheinigung', response_mode: mode });
+      const resolved = await wallet.resolve(r.authorization_request);
+      expect(resolved.client.prefix).toBe('decentralized_identifier');
+      expect(resolved.client.effective).toBe(`decentralized_identifier:${stack.rpDid('buergerbuero')}`);
+      const payload = resolved.authorizationRequestPayload as Record<string, any>;
+      const vp = await present(credential, key, { clientId: resolved.client.effective, payload }, 'meldebescheinigung');
+      const res = await wallet.respond(resolved, { meldebescheinigung: [vp] });
+      expect(res.status, mode).toBe(200);
+      const out = await result('buergerbuero', r.request_id);
+      expect(out.status, `${mode}: ${JSON.stringify(out.result?.errors)}`).toBe('verified');
+    }
+  });
+
+  it('records a wallet error response (the citizen declined) as rejected', async () => {
+    const r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+    const req = await resolveRequest(r.authorization_request);
+    const res = await fetch(req.payload.response_uri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ error: 'access_denied', state: req.payload.state }) });
+    expect(res.status).toBe(200);
+    const out = await result('buergerbuero', r.request_id);
+    expect(out.status).toBe('rejected');
+    expect(out.result.errors[0].code).toBe('declined');
   });
 
   it('verifies a W3C VC-JWT library card inside a VP-JWT, each credential checked itself', async () => {

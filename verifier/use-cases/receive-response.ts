@@ -11,6 +11,8 @@ import { checkVcJwtPresentation } from '../verify-vc-jwt-presentation.ts';
 const invalidRequest = (d: string) => new ProtocolError('invalid_request', d);
 
 const zDirectPost = z.looseObject({ vp_token: z.string().max(200_000), state: z.string().max(200) });
+/** §8.5: the wallet's error response (e.g. the citizen declined), sent to the response_uri as well. */
+const zWalletError = z.looseObject({ error: z.string().max(100).regex(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/), error_description: z.string().max(500).optional(), state: z.string().max(200) });
 const zDirectPostJwt = z.looseObject({ response: z.string().max(300_000) });
 const zInner = z.looseObject({ vp_token: z.union([z.string(), z.record(z.string(), z.unknown())]), state: z.string().max(200).optional() });
 /** §8.1: vp_token is a JSON object; each key a credential query id, each value an array of presentations. */
@@ -26,6 +28,7 @@ export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body
   let vpTokenRaw: unknown;
   let row: RequestRow | null;
   const b = (body ?? {}) as Record<string, unknown>;
+  if (typeof b.error === 'string') return walletError(deps, rp, b);
   if (typeof b.response === 'string') {
     const p = zDirectPostJwt.safeParse(b);
     if (!p.success) throw invalidRequest('The response parameter is malformed.');
@@ -50,6 +53,18 @@ export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body
   await deps.store.finish(row.id, verdict.verified ? 'verified' : 'rejected', deps.sealer.seal(JSON.stringify(verdict), row.id), resultExpiresAt);
   deps.logger.info({ rp: rp.slug, request: row.id, verified: verdict.verified, errors: verdict.errors.map((e) => e.code) }, 'presentation evaluated');
   if (verdict.errors.some((e) => e.code === 'invalid_presentation' && !e.credential_query_id)) throw invalidRequest('vp_token is not a JSON object of presentations keyed by credential query id.');
+  return {};
+}
+
+async function walletError(deps: VerifierDeps, rp: RelyingParty, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const p = zWalletError.safeParse(body);
+  if (!p.success) throw invalidRequest('A wallet error response needs error and state.');
+  const row = await deps.store.findByState(p.data.state);
+  if (!row || row.rp !== rp.slug) throw invalidRequest('No open presentation request for this state.');
+  if (!(await deps.store.take(row.id, deps.clock()))) throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
+  const verdict: Verdict = { verified: false, errors: [reason('declined', undefined, p.data.error)], warnings: [], credentials: [] };
+  await deps.store.finish(row.id, 'rejected', deps.sealer.seal(JSON.stringify(verdict), row.id), deps.clock() + deps.settings.resultTtl * 1000);
+  deps.logger.info({ rp: rp.slug, request: row.id, error: p.data.error }, 'wallet declined');
   return {};
 }
 

@@ -32,7 +32,8 @@ export async function requestObject(deps: Pick<VerifierDeps, 'store' | 'sealer' 
   return signJwt(
     rp.identity.signer,
     {
-      iss: rp.clientId,
+      // No `iss`: OID4VP 1.0 does not use it, and with a prefixed client_id it could not equal the
+      // signing DID that wallets compare it with (RFC 9101 §4 makes it optional).
       aud: 'https://self-issued.me/v2',
       iat,
       exp: Math.floor(row.expires_at / 1000),
