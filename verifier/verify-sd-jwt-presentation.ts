@@ -45,6 +45,17 @@ export async function checkSdJwtPresentation(
   args: { presentation: string; nonce: string; clientId: string; now: number; queryId: string },
 ): Promise<CheckedSdJwt | { ok: false; error: VerdictError }> {
   const fail = (code: ReasonCode, detail?: string) => ({ ok: false as const, error: reason(code, args.queryId, detail) });
+  let index: TrustIndex;
+  try {
+    index = await deps.trust();
+  } catch {
+    return fail('trust_unavailable');
+  }
+  // An issuer the registry does not know is refused before its DID is resolved: no fetch to a
+  // did:web that a presenter chose.
+  const claimedIssuer = unverifiedIssuer(args.presentation);
+  if (!claimedIssuer) return fail('invalid_presentation', 'no issuer');
+  if (index.entities.get(claimedIssuer)?.kind !== 'issuer') return fail('untrusted_issuer', 'issuer is not registered');
   const v = await verifySdJwtVc({
     sdJwt: args.presentation,
     now: args.now,
@@ -58,12 +69,6 @@ export async function checkSdJwtPresentation(
   });
   if (!v.ok) return fail(FORMAT_REASON[v.code] ?? 'invalid_presentation', v.code);
 
-  let index: TrustIndex;
-  try {
-    index = await deps.trust();
-  } catch {
-    return fail('trust_unavailable');
-  }
   const trust = evaluateCredentialIssuer(index, { issuer: v.iss, vct: v.vct, issuedAt: (v.iat ?? 0) * 1000, now: args.now });
   if (!trust.trusted) return fail(trust.code ?? 'untrusted_issuer');
 
@@ -75,4 +80,13 @@ export async function checkSdJwtPresentation(
     if (s.status !== STATUS.VALID) return fail('credential_revoked', `status ${s.status}`);
   }
   return { ok: true, vct: v.vct, issuer: v.iss, issuer_name: trust.issuer_name ?? null, claims: v.claims, warnings: trust.warnings };
+}
+
+function unverifiedIssuer(sdJwt: string): string | undefined {
+  try {
+    const payload = JSON.parse(Buffer.from(sdJwt.split('~')[0]!.split('.')[1]!, 'base64url').toString('utf8')) as { iss?: unknown };
+    return typeof payload.iss === 'string' ? payload.iss : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -75,6 +75,8 @@ export async function checkVcJwtPresentation(
       const header = peekHeader(vcJwt);
       const iss = decodeJwt(vcJwt).iss;
       if (typeof header.kid !== 'string' || typeof iss !== 'string') return fail('invalid_signature', 'VC has no kid or iss');
+      // Unknown issuers are refused before their DID is resolved.
+      if (index.entities.get(iss)?.kind !== 'issuer') return fail('untrusted_issuer', 'issuer is not registered');
       const key = await resolveAssertionKey(deps.resolver, header.kid, iss);
       ({ payload } = await verifyJwt(vcJwt, key, { typ: (header.typ as string) ?? 'JWT', issuer: iss, currentDate: at, clockTolerance: SKEW }));
     } catch (e) {

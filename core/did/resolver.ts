@@ -1,4 +1,3 @@
-import { getDidJwkResolver } from '@veramo/did-provider-jwk';
 import { getDidKeyResolver } from '@veramo/did-provider-key';
 import { Resolver, type DIDResolutionResult, type DIDResolver, type VerificationMethod as DidVm } from 'did-resolver';
 import type { JWK } from 'jose';
@@ -57,11 +56,43 @@ export function webResolver(opts: ResolverOptions = {}): DIDResolver {
   };
 }
 
+/**
+ * did:jwk (did:jwk spec §2.2). Written here because @veramo/did-provider-jwk 7 lists verification
+ * relationships only when the JWK has `use`; the spec gives a JWK without `use` every relationship
+ * (assertionMethod, authentication, capability*, keyAgreement), which wallets rely on.
+ */
+export const jwkResolver: DIDResolver = async (did) => {
+  const fail = (error: string): DIDResolutionResult => ({ didResolutionMetadata: { error }, didDocument: null, didDocumentMetadata: {} });
+  const value = did.slice('did:jwk:'.length);
+  if (!/^[A-Za-z0-9_-]{10,2000}$/.test(value)) return fail('invalidDid');
+  let jwk: Record<string, unknown>;
+  try {
+    jwk = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return fail('invalidDid');
+  }
+  if (typeof jwk !== 'object' || jwk === null || typeof jwk.kty !== 'string' || 'd' in jwk) return fail('invalidDid');
+  const vm = `${did}#0`;
+  const sig = jwk.use !== 'enc';
+  const enc = jwk.use !== 'sig';
+  return {
+    didResolutionMetadata: { contentType: 'application/did+json' },
+    didDocument: {
+      '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/jws-2020/v1'],
+      id: did,
+      verificationMethod: [{ id: vm, type: 'JsonWebKey2020', controller: did, publicKeyJwk: jwk as never }],
+      ...(sig ? { assertionMethod: [vm], authentication: [vm], capabilityInvocation: [vm], capabilityDelegation: [vm] } : {}),
+      ...(enc ? { keyAgreement: [vm] } : {}),
+    },
+    didDocumentMetadata: {},
+  };
+};
+
 export function createDidResolver(opts: ResolverOptions = {}): Resolver {
   return new Resolver(
     {
       web: webResolver(opts),
-      ...(getDidJwkResolver() as Record<string, DIDResolver>),
+      jwk: jwkResolver,
       ...(getDidKeyResolver() as Record<string, DIDResolver>),
     },
     { cache: false },

@@ -274,3 +274,39 @@ export function evaluateCredentialIssuer(index: TrustIndex, args: { issuer: stri
   }
   return { trusted: true, message: 'issuer authorized', warnings, ...base };
 }
+
+export interface RelyingPartyVerdict {
+  authorized: boolean;
+  /** Requested claim paths the relying party is not registered for. */
+  excess: (string | number | null)[][];
+  purpose?: Entity['name'];
+  relying_party_name?: Entity['name'];
+  message: string;
+}
+
+/** Does a registered claim path cover a requested one (equal, or a prefix of it; `null` matches any array index)? */
+export function pathCovers(registered: readonly (string | number | null)[], requested: readonly (string | number | null)[]): boolean {
+  if (registered.length > requested.length) return false;
+  return registered.every((seg, i) => seg === null || seg === requested[i]);
+}
+
+/**
+ * May this relying party ask for these claims of this credential type now? Used by the verifier
+ * before it creates a request and by the wallet before it shows one: the same answer on both sides.
+ */
+export function evaluateRelyingParty(index: TrustIndex, args: { verifier: string; vct: string; paths: (string | number | null)[][]; time: number }): RelyingPartyVerdict {
+  const entity = index.entities.get(args.verifier);
+  const ev = evaluateAuthorization(index, { entity_id: args.verifier, authority_id: index.root, action: 'verify', resource: args.vct, time: args.time });
+  const base = entity ? { relying_party_name: entity.name } : {};
+  if (!ev.authorized) return { authorized: false, excess: args.paths, message: `not registered to verify this credential type: ${ev.message}`, ...base };
+  const grant = ev.chain[0]!;
+  const allowed = grant.constraints.claims;
+  const excess = allowed === undefined ? [] : args.paths.filter((p) => !allowed.some((a) => pathCovers(a, p)));
+  return {
+    authorized: excess.length === 0,
+    excess,
+    ...(grant.constraints.purpose ? { purpose: grant.constraints.purpose } : {}),
+    message: excess.length === 0 ? 'registered for these claims' : 'asks for claims it is not registered for',
+    ...base,
+  };
+}

@@ -265,6 +265,48 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     expect((await fetch(`${stack.urls.verifier}/verifiers/nirgendwo/counter`)).status).toBe(404);
   });
 
+  it('lets a counter ask only for what the registry lets it ask', async () => {
+    const ask = (vct: string, claims: string[][]) => stack.admin('verifier', '/api/verifiers/bibliothek/requests', { dcql_query: { credentials: [{ id: 'x', format: 'dc+sd-jwt', meta: { vct_values: [vct] }, claims: claims.map((path) => ({ path })) }] } });
+    // Allowed: entitlement and validity of the Leipzig-Pass.
+    expect((await ask(VCT.leipzig_pass, [['ermaessigungsberechtigt']])).status).toBe(201);
+    // Not allowed: the pass number, and a type the library is not registered for at all.
+    const more = await ask(VCT.leipzig_pass, [['ermaessigungsberechtigt'], ['passnummer']]);
+    expect(more.status).toBe(403);
+    expect(await more.json()).toMatchObject({ type: 'urn:id-ideal:problem:exceeds-registration', detail: expect.stringContaining('passnummer') });
+    expect((await ask(VCT.geburtsurkunde, [['vorname']])).status).toBe(403);
+  });
+
+  it('rejects a credential signed with a key outside the issuer’s DID document, and a self-made issuer copying the right vct', async () => {
+    const { issueSdJwtVc } = await import('../../core/formats/sd-jwt-vc/index.ts');
+    const { p256KeyFromPrivateHex, thumbprint } = await import('../../core/crypto/jwk.ts');
+    const { randomBytes } = await import('node:crypto');
+    const holder = await newHolderKey();
+    const rogue = p256KeyFromPrivateHex(randomBytes(32).toString('hex'));
+    const cases: [string, string, string][] = [];
+    // 1. Claims to be the Bürgerbüro, but the key is not in its did:web document.
+    const office = stack.officeDid('buergerbuero');
+    cases.push([
+      'foreign key',
+      await issueSdJwtVc({ signer: { kid: `${office}#${await thumbprint(rogue.publicJwk)}`, alg: 'ES256', publicJwk: rogue.publicJwk, privateKey: rogue.privateKey }, iss: office, vct: VCT.meldebescheinigung, claims: MELDE, cnf: { jwk: holder.publicJwk }, iat: Math.floor(Date.now() / 1000) }),
+      'invalid_signature',
+    ]);
+    // 2. A self-made issuer (its own did:jwk, valid signature) copying the Meldebescheinigung type.
+    const selfDid = `did:jwk:${Buffer.from(JSON.stringify({ crv: 'P-256', kty: 'EC', x: rogue.publicJwk.x, y: rogue.publicJwk.y })).toString('base64url')}`;
+    cases.push([
+      'self-made issuer',
+      await issueSdJwtVc({ signer: { kid: `${selfDid}#0`, alg: 'ES256', publicJwk: rogue.publicJwk, privateKey: rogue.privateKey }, iss: selfDid, vct: VCT.meldebescheinigung, claims: MELDE, cnf: { jwk: holder.publicJwk }, iat: Math.floor(Date.now() / 1000) }),
+      'untrusted_issuer',
+    ]);
+    for (const [what, credential, code] of cases) {
+      const r = await newRequest('buergerbuero', { template: 'meldebescheinigung' });
+      const req = await resolveRequest(r.authorization_request);
+      await postResponse(req, { meldebescheinigung: [await present(credential, holder, req, 'meldebescheinigung')] });
+      const out = await result('buergerbuero', r.request_id);
+      expect(out.status, what).toBe('rejected');
+      expect(out.result.errors[0].code, what).toBe(code);
+    }
+  });
+
   it('validates counter requests: unknown template 404, bad DCQL 400, no token 401', async () => {
     expect((await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'personalausweis' })).status).toBe(404);
     const bad = await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { dcql_query: { credentials: [] } });

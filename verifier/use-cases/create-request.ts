@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DcqlQuery } from 'dcql';
 import { exportJWK, generateKeyPair } from 'jose';
 import { z } from 'zod';
-import { badRequest, notFound } from '../../core/http/errors.ts';
+import { badRequest, notFound, ProblemError } from '../../core/http/errors.ts';
+import { evaluateRelyingParty } from '../../core/trust/evaluate.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import { toIso } from '../../core/util/time.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
@@ -17,6 +18,39 @@ export const zCreateRequest = z
   })
   .refine((b) => (b.template === undefined) !== (b.dcql_query === undefined), { message: 'give either template or dcql_query', path: ['template'] });
 
+/**
+ * A counter asks only for what the trust registry lets it ask (its `verify` grants and their
+ * claims): the same evaluation the wallet runs before it shows the request to the citizen.
+ */
+async function requireRegistration(deps: Pick<VerifierDeps, 'trust' | 'clock'>, rp: RelyingParty, query: DcqlQuery): Promise<void> {
+  let index;
+  try {
+    index = await deps.trust.index();
+  } catch {
+    throw new ProblemError({ status: 503, code: 'trust-registry-unavailable', title: 'Service unavailable', detail: 'The trust registry cannot be reached; no request is created without its word.' });
+  }
+  for (const cq of query.credentials) {
+    let vcts: string[];
+    let paths: (string | number | null)[][];
+    if (cq.format === 'dc+sd-jwt') {
+      vcts = cq.meta?.vct_values ?? [];
+      paths = (cq.claims ?? []).map((c) => c.path as (string | number | null)[]);
+    } else if (cq.format === 'jwt_vc_json') {
+      const types = (cq.meta?.type_values ?? []).flat();
+      vcts = index.state.credential_types.filter((t) => t.w3c_types?.some((w) => types.includes(w))).map((t) => t.vct);
+      paths = (cq.claims ?? []).map((c) => (c.path as (string | number | null)[]).slice(c.path[0] === 'credentialSubject' ? 1 : 0));
+    } else throw badRequest(`dcql_query: format ${cq.format} is not supported`, { field: 'dcql_query' });
+    if (vcts.length === 0) throw badRequest(`dcql_query: credential query ${cq.id} names no registered credential type`, { field: 'dcql_query' });
+    for (const vct of vcts) {
+      const v = evaluateRelyingParty(index, { verifier: rp.identity.did, vct, paths, time: deps.clock() });
+      if (!v.authorized) {
+        const detail = v.excess.length ? `${vct}: not registered for ${v.excess.map((p) => p.join('.')).join(', ')}` : `${vct}: ${v.message}`;
+        throw new ProblemError({ status: 403, code: 'exceeds-registration', title: 'Forbidden', detail: `This counter may not ask for that (${detail}).` });
+      }
+    }
+  }
+}
+
 export const requestUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingParty, id: string) => `${deps.publicUrl}/verifiers/${rp.slug}/requests/${id}/request.jwt`;
 export const responseUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingParty) => `${deps.publicUrl}/verifiers/${rp.slug}/response`;
 
@@ -25,7 +59,7 @@ export const responseUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingPa
  * fresh nonce and state, and for `direct_post.jwt` an ephemeral ECDH-ES key. The wallet gets
  * `openid4vp://?client_id=…&request_uri=…` (OID4VP 1.0 §5.7, RFC 9101 §5.2).
  */
-export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl'>, rp: RelyingParty, body: unknown) {
+export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl' | 'trust'>, rp: RelyingParty, body: unknown) {
   const input = parseOrThrow(zCreateRequest, body);
   let query: unknown;
   if (input.template !== undefined) {
@@ -33,11 +67,14 @@ export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' 
     if (!t) throw notFound('unknown-template', `No template ${input.template}; known: ${Object.keys(TEMPLATES).join(', ')}.`);
     query = t.dcql_query;
   } else query = input.dcql_query;
+  let parsed: DcqlQuery;
   try {
-    DcqlQuery.validate(DcqlQuery.parse(query as never));
+    parsed = DcqlQuery.parse(query as never);
+    DcqlQuery.validate(parsed);
   } catch (e) {
     throw badRequest(`dcql_query: ${(e as Error).message.split('\n')[0]!.slice(0, 300)}`, { field: 'dcql_query' });
   }
+  await requireRegistration(deps, rp, parsed);
 
   const id = randomUUID();
   const now = deps.clock();

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { didWebDocumentUrl, didWebFor } from '../../core/did/did-web.ts';
+import { createDidResolver, jwkResolver, resolveAssertionKey } from '../../core/did/resolver.ts';
+
+// did:jwk spec §3 example 1 (P-256), from ../shared/specs/did-jwk.md.
+const P256 = 'did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9';
+
+describe('DIDs', () => {
+  it('did:jwk §3 example 1: a P-256 key without use gets every verification relationship', async () => {
+    const r = await jwkResolver(P256, {} as never, {} as never, {});
+    const doc = r.didDocument!;
+    expect(doc.verificationMethod?.[0]).toMatchObject({ id: `${P256}#0`, type: 'JsonWebKey2020', controller: P256, publicKeyJwk: { crv: 'P-256', kty: 'EC', x: 'acbIQiuMs3i8_uszEjJ2tpTtRM4EU3yz91PH6CdH2V0', y: '_KcyLj9vWMptnmKtm46GqDz8wf74I5LKgrl2GzH3nSE' } });
+    for (const rel of ['assertionMethod', 'authentication', 'capabilityInvocation', 'capabilityDelegation', 'keyAgreement'] as const) expect(doc[rel]).toEqual([`${P256}#0`]);
+    expect(await resolveAssertionKey(createDidResolver(), `${P256}#0`, P256)).toMatchObject({ crv: 'P-256' });
+  });
+
+  it('did:jwk with use "enc" only allows key agreement; a private key is not a DID', async () => {
+    const enc = `did:jwk:${Buffer.from(JSON.stringify({ kty: 'OKP', crv: 'X25519', use: 'enc', x: '3p7bfXt9wbTTW2HC7OQ1Nz-DQ8hbeGdNrfx-FG-IK08' })).toString('base64url')}`;
+    const doc = (await jwkResolver(enc, {} as never, {} as never, {})).didDocument!;
+    expect(doc.keyAgreement).toHaveLength(1);
+    expect(doc.assertionMethod).toBeUndefined();
+    const priv = `did:jwk:${Buffer.from(JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c' })).toString('base64url')}`;
+    expect((await jwkResolver(priv, {} as never, {} as never, {})).didResolutionMetadata.error).toBe('invalidDid');
+  });
+
+  it('did:web maps to https, and to http only for localhost, with the port percent-encoded', () => {
+    expect(didWebFor('http://localhost:3001', 'offices', 'buergerbuero')).toBe('did:web:localhost%3A3001:offices:buergerbuero');
+    expect(didWebDocumentUrl('did:web:localhost%3A3001:offices:buergerbuero')).toBe('http://localhost:3001/offices/buergerbuero/did.json');
+    expect(didWebDocumentUrl('did:web:registry.leipzig.de')).toBe('https://registry.leipzig.de/.well-known/did.json');
+    expect(didWebDocumentUrl('did:web:example.org%3A8443:a')).toBe('https://example.org:8443/a/did.json');
+    expect(didWebDocumentUrl('did:web:evil.example/../x')).toBeUndefined();
+  });
+});
