@@ -36,7 +36,9 @@ export function oid4vpRoutes(deps: VerifierDeps): Router {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw notFound('unknown-request', 'No such request.');
     const jwt = await requestObject(deps, rp(req.params.slug), id);
     res.setHeader('Cache-Control', 'no-store');
-    res.type('application/oauth-authz-req+jwt').send(jwt);
+    // Exactly this media type (RFC 9101 §10.2): res.send() would append "; charset=utf-8".
+    res.setHeader('Content-Type', 'application/oauth-authz-req+jwt');
+    res.status(200).end(jwt);
   });
 
   r.post('/verifiers/:slug/response', async (req, res) => {

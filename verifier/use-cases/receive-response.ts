@@ -19,6 +19,11 @@ const zInner = z.looseObject({ vp_token: z.union([z.string(), z.record(z.string(
 const zVpToken = z.record(z.string().max(64), z.array(z.string().min(1).max(100_000)).min(1).max(10));
 
 /**
+ * Parsed here rather than with @openid4vc/openid4vp's parseOpenid4vpAuthorizationResponse, which
+ * (0.4.6, measured) cannot read wallet error responses, accepts bare (non-array) vp_token values and
+ * keys that are no query id, and needs the request found before it can decrypt; the checks it does
+ * make (state, JWE for encrypted modes) are made here too. DCQL matching uses the `dcql` package.
+ *
  * Response endpoint (OID4VP 1.0 §8.2 direct_post, §8.3.1 direct_post.jwt). The request is found by
  * `state`, taken exactly once (a replay finds it taken), every presentation is verified, the DCQL
  * query must be satisfied, and only the claims the query asked for are kept in the verdict.

@@ -8,6 +8,11 @@ import { responseUri } from './create-request.ts';
 export const REQUEST_OBJECT_TYP = 'oauth-authz-req+jwt';
 
 /**
+ * Built here rather than with @openid4vc/openid4vp's createOpenid4vpAuthorizationRequest, which (0.4.6,
+ * measured) sets `aud` to the request_uri instead of §5.8's value, leaves `exp` null unless told, and
+ * validates neither the DCQL query nor the signer against the client_id. The library's wallet side
+ * resolves what we build (tests/verifier, "played by @openid4vc/openid4vp").
+ *
  * The signed Request Object served at `request_uri` (OID4VP 1.0 §5, RFC 9101): signed with the
  * relying party's did:web key (`kid` = its DID URL), `client_id` with the `decentralized_identifier:`
  * prefix (§5.9.3), `aud` "https://self-issued.me/v2" (§5.8), the DCQL query, nonce and state, and
