@@ -1,0 +1,143 @@
+import { createInterface } from 'node:readline/promises';
+import { resolve } from 'node:path';
+import { checkPublicUrl } from '../core/config/env.ts';
+import { WalletLockedError } from './core/store.ts';
+import { preparePresentation, sendPresentation, declinePresentation, type PresentationPlan } from './core/present.ts';
+import { receive } from './core/receive.ts';
+import { openWallet, WalletError, type WalletContext } from './core/wallet.ts';
+
+/**
+ * The wallet on the command line (CONTRACT, Wallet demo), on the same core as the web wallet:
+ *   npm run wallet -- receive '<openid-credential-offer://…>' --tx-code <code>
+ *   npm run wallet -- present '<openid4vp://…>' [--yes]
+ *   npm run wallet -- list
+ * Exit codes: 0 done, 1 refused or failed (reason printed), 2 usage or locked wallet.
+ */
+const USAGE = `Verwendung / usage:
+  npm run wallet -- receive '<openid-credential-offer://…>' --tx-code <code>
+  npm run wallet -- present '<openid4vp://…>' [--yes]
+  npm run wallet -- list
+Umgebung / environment: WALLET_DIR (./.data/wallet), WALLET_PASSPHRASE, REGISTRY_PUBLIC_URL`;
+
+const out = (s: string) => process.stdout.write(s + '\n');
+const err = (s: string) => process.stderr.write(s + '\n');
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+}
+
+async function passphrase(): Promise<string> {
+  const env = process.env.WALLET_PASSPHRASE;
+  if (env) return env;
+  if (!process.stdin.isTTY) {
+    err('WALLET_PASSPHRASE ist nicht gesetzt und es gibt kein Terminal für die Eingabe. / WALLET_PASSPHRASE is not set and no terminal is attached.');
+    process.exit(2);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Hide what is typed.
+  const write = (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput.bind(rl);
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => write(s.startsWith('Passphrase') ? s : '');
+  const p = await rl.question('Passphrase der Wallet / wallet passphrase: ');
+  rl.close();
+  process.stderr.write('\n');
+  return p;
+}
+
+function describePlan(plan: PresentationPlan): void {
+  out(`Anfrage von / request from: ${plan.verifierName ? `${plan.verifierName.de} (${plan.verifierName.en})` : plan.verifier}`);
+  if (plan.purpose) out(`Zweck / purpose: ${plan.purpose.de} / ${plan.purpose.en}`);
+  out(plan.registered ? '✓ Im Vertrauensregister eingetragen für diese Angaben. / Registered in the trust registry for these claims.' : '⚠ Achtung / warning:');
+  for (const w of plan.warnings) out(`  ⚠ ${w}`);
+  for (const q of plan.queries) {
+    const label = `${q.type}${q.required ? '' : ' (freiwillig / optional)'}`;
+    if (q.candidates.length === 0) out(`  – ${label}: nicht in der Wallet / not in the wallet`);
+    else out(`  – ${label}: ${q.claims.map((p) => p.filter((s) => s !== 'credentialSubject').join('.')).join(', ')}`);
+  }
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  const a = (await rl.question(`${question} [j/N] `)).trim().toLowerCase();
+  rl.close();
+  return a === 'j' || a === 'ja' || a === 'y' || a === 'yes';
+}
+
+async function main(): Promise<number> {
+  const [command, ...args] = process.argv.slice(2);
+  if (!command || !['receive', 'present', 'list'].includes(command)) {
+    err(USAGE);
+    return 2;
+  }
+  const registryUrl = checkPublicUrl('REGISTRY_PUBLIC_URL', process.env.REGISTRY_PUBLIC_URL ?? 'http://localhost:3003', false);
+  let ctx: WalletContext;
+  try {
+    ctx = openWallet({ dir: resolve(process.env.WALLET_DIR ?? './.data/wallet'), passphrase: await passphrase(), registryUrl, allowLocalHttp: process.env.NODE_ENV !== 'production' });
+  } catch (e) {
+    if (e instanceof WalletLockedError) {
+      err(e.message);
+      return 2;
+    }
+    throw e;
+  }
+
+  if (command === 'list') {
+    const { credentials, history } = ctx.store.snapshot;
+    const groups = new Map<string, typeof credentials>();
+    for (const c of credentials) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+    out(`${groups.size} Nachweis(e) / credential(s):`);
+    for (const copies of groups.values()) {
+      const c = copies[0]!;
+      out(`- ${c.type} · ${c.issuerName?.de ?? c.issuer} · ${copies.length} Kopie(n)/copies · erhalten/received ${c.receivedAt}${c.expiresAt ? ` · gültig bis/valid until ${c.expiresAt}` : ''}`);
+    }
+    out(`${history.length} Vorlage(n) im Verlauf / presentation(s) in the history.`);
+    return 0;
+  }
+
+  const uri = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--tx-code');
+  if (!uri) {
+    err(USAGE);
+    return 2;
+  }
+  try {
+    if (command === 'receive') {
+      const r = await receive(ctx, uri, flag(args, '--tx-code'), (m) => out(m));
+      for (const w of r.warnings) out(`⚠ ${w}`);
+      if (r.deferred) out('Das Amt muss den Nachweis noch freigeben; er wird später abgeholt. / The office has yet to approve; the credential will be collected later.');
+      if (r.credentials.length) out(`✓ ${r.credentials[0]!.type} von/from ${r.credentials[0]!.issuerName?.de ?? r.credentials[0]!.issuer} gespeichert (${r.credentials.length} Kopien). / Stored (${r.credentials.length} copies).`);
+      return 0;
+    }
+    const plan = await preparePresentation(ctx, uri);
+    describePlan(plan);
+    if (!plan.canSatisfy) {
+      err('Die Wallet enthält nicht die angefragten Nachweise; es wird nichts gesendet. / The wallet does not hold what is asked for; nothing is sent.');
+      return 1;
+    }
+    const yes = args.includes('--yes');
+    if (!plan.registered && !args.includes('--allow-unregistered')) {
+      err('Nicht gesendet: die Stelle fragt mehr ab oder ist nicht eingetragen. / Not sent: the organisation asks for more than registered or is not registered.');
+      await declinePresentation(ctx, plan);
+      return 1;
+    }
+    if (!yes && !(await confirm('Diese Angaben teilen? / Share these claims?'))) {
+      await declinePresentation(ctx, plan);
+      out('Abgelehnt; nichts wurde geteilt. / Declined; nothing was shared.');
+      return 1;
+    }
+    await sendPresentation(ctx, plan, {}, { includeOptional: true });
+    out('✓ Geteilt. / Shared.');
+    return 0;
+  } catch (e) {
+    if (e instanceof WalletError) {
+      err(`✗ ${e.message}`);
+      return 1;
+    }
+    err(`✗ Unerwarteter Fehler / unexpected error: ${(e as Error).message.split('\n')[0]}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();

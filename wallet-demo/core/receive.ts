@@ -1,0 +1,152 @@
+import { Oauth2ClientErrorResponseError } from '@openid4vc/oauth2';
+import { Openid4vciRetrieveCredentialsError, type IssuerMetadataResult } from '@openid4vc/openid4vci';
+import { resolveAssertionKey } from '../../core/did/resolver.ts';
+import { verifySdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
+import { evaluateCredentialIssuer } from '../../core/trust/evaluate.ts';
+import { toIso } from '../../core/util/time.ts';
+import { vciClient } from './protocol-clients.ts';
+import type { HolderKeyRecord, StoredCredential } from './store.ts';
+import { newHolderKey, newId, peekPayload, publicJwk, WalletError, type WalletContext } from './wallet.ts';
+
+export interface ReceiveResult {
+  credentials: StoredCredential[];
+  /** Set when the office must approve first (OID4VCI 1.0 §9): collect later with collectPending(). */
+  deferred?: { transactionId: string; configurationId: string };
+  warnings: string[];
+}
+
+const COPIES = 3;
+
+/**
+ * Receives a credential over OID4VCI 1.0 (pre-authorized code): resolve the offer (link or QR
+ * content), read the issuer's metadata, redeem the code with the transaction code, ask for several
+ * copies with distinct keys (batch), check what arrives (signature against the office's did:web, our
+ * key in `cnf`, the registry's word on the office) and store it encrypted.
+ */
+export async function receive(ctx: WalletContext, offerUri: string, txCode: string | undefined, progress: (msg: string) => void = () => undefined): Promise<ReceiveResult> {
+  if (!/^(openid-credential-offer:\/\/|https?:\/\/)\S+$/.test(offerUri.trim())) throw new WalletError('malformed_offer', 'Das ist kein Credential-Angebot (openid-credential-offer://…). / This is not a credential offer.');
+  const keys = () => ctx.store.snapshot.keys;
+  const client = vciClient(keys);
+  progress('Angebot wird gelesen … / Reading the offer …');
+  let offer;
+  try {
+    offer = await client.resolveCredentialOffer(offerUri.trim());
+  } catch {
+    throw new WalletError('malformed_offer', 'Das Angebot ist ungültig oder abgelaufen. / The offer is invalid or has expired.');
+  }
+  const grant = offer.grants?.['urn:ietf:params:oauth:grant-type:pre-authorized_code'];
+  if (!grant) throw new WalletError('unsupported_offer', 'Dieses Angebot braucht eine Anmeldung beim Amt; das kann die Demo-Wallet nicht. / This offer needs a login, which this wallet does not support.');
+  if (grant.tx_code && !txCode) throw new WalletError('tx_code_required', 'Bitte den Code eingeben, den Sie im Amt erhalten haben (--tx-code). / Please enter the code you received at the office.');
+  if (txCode !== undefined && !/^[0-9A-Za-z]{1,16}$/.test(txCode)) throw new WalletError('tx_code_invalid', 'Der Code hat ein ungültiges Format. / The code has an invalid format.');
+
+  let metadata: IssuerMetadataResult;
+  try {
+    metadata = await client.resolveIssuerMetadata(offer.credential_issuer);
+  } catch {
+    throw new WalletError('issuer_unreachable', 'Die ausstellende Stelle ist nicht erreichbar. / The issuer cannot be reached.');
+  }
+  progress('Code wird eingelöst … / Redeeming the code …');
+  let accessToken: string;
+  try {
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: offer, issuerMetadata: metadata, ...(txCode ? { txCode } : {}) });
+    accessToken = accessTokenResponse.access_token;
+  } catch (e) {
+    if (e instanceof Oauth2ClientErrorResponseError && e.errorResponse.error === 'invalid_grant') {
+      throw new WalletError('invalid_grant', `Der Code ist falsch oder das Angebot wurde schon eingelöst (${e.errorResponse.error_description ?? 'invalid_grant'}). / The code is wrong or the offer was already used.`);
+    }
+    throw new WalletError('token_failed', 'Das Amt hat den Code nicht angenommen. / The office did not accept the code.');
+  }
+
+  const result: ReceiveResult = { credentials: [], warnings: [] };
+  for (const configurationId of offer.credential_configuration_ids) {
+    const conf = metadata.credentialIssuer.credential_configurations_supported[configurationId] as { format?: string } | undefined;
+    if (conf?.format !== 'dc+sd-jwt' && conf?.format !== 'jwt_vc_json') throw new WalletError('unsupported_format', `Format ${conf?.format} wird nicht unterstützt. / Format not supported.`);
+    const copies = Math.max(1, Math.min(COPIES, metadata.credentialIssuer.batch_credential_issuance?.batch_size ?? 1));
+    const holderKeys: HolderKeyRecord[] = [];
+    for (let i = 0; i < copies; i++) holderKeys.push(await newHolderKey(ctx));
+    progress(`Nachweis wird abgeholt (${copies} Kopien) … / Collecting the credential (${copies} copies) …`);
+    const { c_nonce } = await client.requestNonce({ issuerMetadata: metadata });
+    const proofs = [];
+    for (const k of holderKeys) proofs.push((await client.createCredentialRequestJwtProof({ issuerMetadata: metadata, credentialConfigurationId: configurationId, signer: { method: 'jwk', alg: 'ES256', publicJwk: publicJwk(k) as never }, nonce: c_nonce })).jwt);
+    let response;
+    try {
+      response = await client.retrieveCredentials({ issuerMetadata: metadata, accessToken, credentialConfigurationId: configurationId, proofs: { jwt: proofs } });
+    } catch (e) {
+      const err = e instanceof Openid4vciRetrieveCredentialsError ? (e.response.credentialErrorResponseResult?.data as { error?: string } | undefined)?.error : undefined;
+      throw new WalletError(err ?? 'credential_failed', `Das Amt hat den Nachweis nicht ausgestellt (${err ?? 'Fehler'}). / The office did not issue the credential.`);
+    }
+    if (response.credentialResponse.transaction_id) {
+      const transactionId = response.credentialResponse.transaction_id;
+      ctx.store.update((d) => {
+        (d.pending ??= []).push({ id: newId(), credentialIssuer: offer.credential_issuer, configurationId, format: conf.format as 'dc+sd-jwt', accessToken, transactionId, keyIds: holderKeys.map((k) => k.id), createdAt: toIso(ctx.clock()) });
+      });
+      result.deferred = { transactionId: response.credentialResponse.transaction_id, configurationId };
+      continue;
+    }
+    const issued = (response.credentialResponse.credentials ?? []) as { credential: string }[];
+    const group = newId();
+    for (const [i, c] of issued.entries()) result.credentials.push(await checkAndStore(ctx, conf.format, c.credential, holderKeys[i]?.id ?? holderKeys[0]!.id, group, result.warnings));
+  }
+  return result;
+}
+
+/** Verifies a received credential (issuer signature from its did:web, our key, the registry) and stores it. */
+export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'jwt_vc_json', raw: string, keyId: string, group: string, warnings: string[]): Promise<StoredCredential> {
+  const now = ctx.clock();
+  let type: string;
+  let issuer: string;
+  let claims: Record<string, unknown>;
+  let w3cTypes: string[] | undefined;
+  let exp: number | undefined;
+  let iat = 0;
+  if (format === 'dc+sd-jwt') {
+    const v = await verifySdJwtVc({ sdJwt: raw, now, requireKeyBinding: false, issuerKey: async (h, p) => resolveAssertionKey(ctx.resolver, String(h.kid), String(p.iss)) });
+    if (!v.ok) throw new WalletError('invalid_credential', `Der erhaltene Nachweis ist ungültig (${v.code}). / The credential received is invalid.`);
+    const key = ctx.store.snapshot.keys.find((k) => k.id === keyId)!;
+    if (v.cnfJwk?.x !== key.jwk.x || v.cnfJwk?.y !== key.jwk.y) throw new WalletError('invalid_credential', 'Der Nachweis ist nicht an diese Wallet gebunden. / The credential is not bound to this wallet.');
+    type = v.vct;
+    issuer = v.iss;
+    claims = v.claims;
+    exp = v.exp;
+    iat = v.iat ?? 0;
+    for (const k of ['iss', 'vct', 'cnf', 'iat', 'exp', 'nbf', 'status', '_sd_alg']) delete claims[k];
+  } else {
+    const p = peekPayload(raw) as { iss?: string; exp?: number; nbf?: number; vc?: { type?: string[]; credentialSubject?: Record<string, unknown> } };
+    issuer = String(p.iss);
+    w3cTypes = p.vc?.type ?? [];
+    const { id: _id, ...subject } = p.vc?.credentialSubject ?? {};
+    void _id;
+    claims = subject;
+    exp = p.exp;
+    iat = p.nbf ?? 0;
+    type = w3cTypes.find((t) => t !== 'VerifiableCredential') ?? 'VerifiableCredential';
+  }
+  let issuerName: { de: string; en: string } | undefined;
+  try {
+    const index = await ctx.trust.index();
+    const vct = format === 'dc+sd-jwt' ? type : index.state.credential_types.find((t) => t.w3c_types?.some((w) => w3cTypes?.includes(w)))?.vct;
+    if (vct) type = vct;
+    const verdict = evaluateCredentialIssuer(index, { issuer, vct: type, issuedAt: iat * 1000, now });
+    if (verdict.trusted) issuerName = verdict.issuer_name;
+    else warnings.push(`Die ausstellende Stelle ist dafür nicht registriert (${verdict.code}). / The issuer is not registered for this credential.`);
+  } catch {
+    warnings.push('Das Vertrauensregister war nicht erreichbar. / The trust registry could not be reached.');
+  }
+  const stored: StoredCredential = {
+    id: newId(),
+    format,
+    raw,
+    keyId,
+    type,
+    ...(w3cTypes ? { w3cTypes } : {}),
+    issuer,
+    ...(issuerName ? { issuerName } : {}),
+    claims,
+    receivedAt: toIso(now),
+    ...(exp ? { expiresAt: toIso(exp * 1000) } : {}),
+    group,
+  };
+  ctx.store.update((d) => d.credentials.push(stored));
+  return stored;
+}
+
