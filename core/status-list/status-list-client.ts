@@ -21,6 +21,7 @@ const zPayload = z.looseObject({
   sub: z.string(),
   iat: z.number(),
   exp: z.number().optional(),
+  nbf: z.number().optional(),
   ttl: z.number().positive().optional(),
   status_list: z.looseObject({ bits: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]), lst: z.string().min(1) }),
 });
@@ -102,12 +103,20 @@ export class StatusListClient {
       throw new StatusListError(`signing key could not be resolved: ${(e as Error).message}`);
     }
     const { payload } = await verifyJws(jwt, key, STATUS_LIST_TYP);
-    const parsed = zPayload.safeParse(JSON.parse(new TextDecoder().decode(payload)));
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(payload));
+    } catch {
+      throw new StatusListError('status list token payload is not JSON');
+    }
+    const parsed = zPayload.safeParse(json);
     if (!parsed.success) throw new StatusListError('status list token is malformed');
     const p = parsed.data;
     const now = this.clock();
     if (p.sub !== uri) throw new StatusListError('status list sub does not match its URI');
     if (p.exp !== undefined && p.exp * 1000 <= now) throw new StatusListError('status list has expired');
+    // RFC 7519 §4.1.5 (draft §8.3 step 3: valid "in all other respects per RFC 7519").
+    if (p.nbf !== undefined && p.nbf * 1000 > now + 60_000) throw new StatusListError('status list is not yet valid');
     const bytes = decompressStatusList(p.status_list.lst);
     const ttlMs = p.ttl !== undefined ? p.ttl * 1000 : this.opts.maxAgeMs;
     const until = Math.min(now + Math.min(ttlMs, this.opts.maxAgeMs), p.exp !== undefined ? p.exp * 1000 : Infinity);

@@ -85,13 +85,28 @@ export async function receive(ctx: WalletContext, offerUri: string, txCode: stri
     }
     const issued = (response.credentialResponse.credentials ?? []) as { credential: string }[];
     const group = newId();
-    for (const [i, c] of issued.entries()) result.credentials.push(await checkAndStore(ctx, conf.format, c.credential, holderKeys[i]?.id ?? holderKeys[0]!.id, group, result.warnings));
+    const display = displayOf(conf);
+    for (const [i, c] of issued.entries()) result.credentials.push(await checkAndStore(ctx, conf.format, c.credential, holderKeys[i]?.id ?? holderKeys[0]!.id, group, result.warnings, display));
   }
   return result;
 }
 
 /** Verifies a received credential (issuer signature from its did:web, our key, the registry) and stores it. */
-export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'jwt_vc_json', raw: string, keyId: string, group: string, warnings: string[]): Promise<StoredCredential> {
+type Display = NonNullable<StoredCredential['display']>;
+
+/** Display names in German and English from the issuer's metadata for this configuration. */
+function displayOf(conf: unknown): Display {
+  const md = (conf as { credential_metadata?: { display?: { name: string; locale?: string }[]; claims?: { path: (string | null | number)[]; display?: { name: string; locale?: string }[] }[] } }).credential_metadata;
+  const pick = (list: { name: string; locale?: string }[] | undefined) => ({
+    ...(list?.find((d) => d.locale?.startsWith('de')) ? { de: list.find((d) => d.locale?.startsWith('de'))!.name } : {}),
+    ...(list?.find((d) => d.locale?.startsWith('en')) ? { en: list.find((d) => d.locale?.startsWith('en'))!.name } : {}),
+  });
+  const claims: Record<string, { de?: string; en?: string }> = {};
+  for (const c of md?.claims ?? []) claims[c.path.filter((p) => p !== 'credentialSubject').join('.')] = pick(c.display);
+  return { name: pick(md?.display), claims };
+}
+
+export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'jwt_vc_json', raw: string, keyId: string, group: string, warnings: string[], display?: Display): Promise<StoredCredential> {
   const now = ctx.clock();
   let type: string;
   let issuer: string;
@@ -145,8 +160,39 @@ export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'j
     receivedAt: toIso(now),
     ...(exp ? { expiresAt: toIso(exp * 1000) } : {}),
     group,
+    ...(display ? { display } : {}),
   };
   ctx.store.update((d) => d.credentials.push(stored));
   return stored;
 }
 
+
+/**
+ * Deferred pick-up (OID4VCI 1.0 §9): asks each office whose approval was pending; stores what has
+ * been approved since. Returns how many credentials arrived and how many are still waiting.
+ */
+export async function collectPending(ctx: WalletContext): Promise<{ received: StoredCredential[]; waiting: number; warnings: string[] }> {
+  const client = vciClient(() => ctx.store.snapshot.keys);
+  const received: StoredCredential[] = [];
+  const warnings: string[] = [];
+  let waiting = 0;
+  for (const p of ctx.store.snapshot.pending ?? []) {
+    try {
+      const metadata = await client.resolveIssuerMetadata(p.credentialIssuer);
+      const r = await client.retrieveDeferredCredentials({ issuerMetadata: metadata, accessToken: p.accessToken, transactionId: p.transactionId });
+      const creds = r.deferredCredentialResponse.credentials as { credential: string }[] | undefined;
+      if (!creds) {
+        waiting++;
+        continue;
+      }
+      const group = newId();
+      const display = displayOf(metadata.credentialIssuer.credential_configurations_supported[p.configurationId]);
+      for (const [i, c] of creds.entries()) received.push(await checkAndStore(ctx, p.format, c.credential, p.keyIds[i] ?? p.keyIds[0]!, group, warnings, display));
+      ctx.store.update((d) => (d.pending = (d.pending ?? []).filter((x) => x.id !== p.id)));
+    } catch {
+      waiting++;
+      warnings.push('Ein ausstehender Nachweis konnte nicht abgeholt werden. / A pending credential could not be collected.');
+    }
+  }
+  return { received, waiting, warnings };
+}

@@ -32,6 +32,8 @@ export interface StoredCredential {
   expiresAt?: string;
   /** Batch copies of one document share a group; each copy is shown to one verifier only. */
   group: string;
+  /** Names from the issuer's metadata (OID4VCI 1.0 credential_metadata.display / claims[].display). */
+  display?: { name?: { de?: string; en?: string }; claims?: Record<string, { de?: string; en?: string }> };
   usedBy?: string[];
 }
 

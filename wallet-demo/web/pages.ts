@@ -1,0 +1,146 @@
+import type { PresentationPlan } from '../core/present.ts';
+import type { HistoryEntry, StoredCredential, WalletData } from '../core/store.ts';
+import { half, T, type Lang } from './i18n.ts';
+
+/** Server-rendered, script-free pages: every control is a labelled form element, usable by keyboard and screen reader. */
+
+export const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export const CSS = `
+:root{--blue:#004f9f;--text:#111;--muted:#444}
+body{font-family:system-ui,sans-serif;margin:0;color:var(--text);background:#fff;line-height:1.5}
+.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:var(--blue);padding:.5rem;z-index:2}
+header{background:var(--blue);color:#fff;padding:1rem 1.5rem;display:flex;justify-content:space-between;align-items:center}
+header a{color:#fff}
+main{max-width:46rem;margin:1rem auto;padding:0 1rem}
+section{margin:1.5rem 0}
+label{display:block;font-weight:600;margin-top:.75rem}
+input,select,button{font-size:1rem;padding:.5rem;margin-top:.25rem;max-width:100%}
+input[type=text],input[type=password]{width:100%;box-sizing:border-box}
+button{background:var(--blue);color:#fff;border:0;border-radius:.25rem;cursor:pointer;margin-top:.75rem}
+button.secondary{background:#fff;color:var(--blue);border:2px solid var(--blue)}
+a:focus,button:focus,input:focus,select:focus{outline:3px solid #b35c00;outline-offset:2px}
+.card{border:1px solid #888;border-radius:.5rem;padding:1rem;margin:.75rem 0}
+.notice{border-left:6px solid #1b6e1b;background:#e8f5e6;padding:.75rem}
+.warn{border-left:6px solid #a11;background:#fbe9e9;padding:.75rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:.5rem 0}dt{font-weight:600}
+.muted{color:var(--muted)}
+`;
+
+export function layout(lang: Lang, title: string, body: string, flash?: { kind: 'notice' | 'warn'; text: string }): string {
+  const t = T[lang];
+  return `<!doctype html>
+<html lang="${lang}">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)} – ID-Ideal Wallet</title><link rel="stylesheet" href="/static/wallet.css"></head>
+<body>
+<a class="skip" href="#main">${esc(t.skip)}</a>
+<header><span>ID-Ideal Wallet</span><a href="/lang/${lang === 'de' ? 'en' : 'de'}" lang="${lang === 'de' ? 'en' : 'de'}">${esc(t.switchLang)}</a></header>
+<main id="main">
+<h1>${esc(title)}</h1>
+${flash ? `<p class="${flash.kind}" role="${flash.kind === 'warn' ? 'alert' : 'status'}">${esc(flash.text)}</p>` : ''}
+${body}
+</main>
+</body></html>`;
+}
+
+export function unlockPage(lang: Lang, error?: string): string {
+  const t = T[lang];
+  return layout(
+    lang,
+    t.unlockTitle,
+    `<form method="post" action="/unlock">
+<label for="passphrase">${esc(t.passphrase)}</label>
+<input id="passphrase" name="passphrase" type="password" autocomplete="current-password" minlength="8" required>
+<button type="submit">${esc(t.unlock)}</button>
+</form>`,
+    error ? { kind: 'warn', text: half(error, lang) } : undefined,
+  );
+}
+
+const claimLabel = (c: StoredCredential, key: string, lang: Lang) => c.display?.claims?.[key]?.[lang] ?? key;
+const credName = (c: StoredCredential, lang: Lang) => c.display?.name?.[lang] ?? c.type;
+
+function claimList(c: StoredCredential, lang: Lang): string {
+  const rows: string[] = [];
+  for (const [k, v] of Object.entries(c.claims)) {
+    const value = v !== null && typeof v === 'object' ? Object.values(v as Record<string, unknown>).join(' ') : typeof v === 'boolean' ? (v ? (lang === 'de' ? 'ja' : 'yes') : lang === 'de' ? 'nein' : 'no') : String(v);
+    rows.push(`<dt>${esc(claimLabel(c, k, lang))}</dt><dd>${esc(value)}</dd>`);
+  }
+  return `<dl>${rows.join('')}</dl>`;
+}
+
+export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: { offer?: string; request?: string }, flash?: { kind: 'notice' | 'warn'; text: string }): string {
+  const t = T[lang];
+  const groups = new Map<string, StoredCredential[]>();
+  for (const c of data.credentials) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  const cards = [...groups.entries()]
+    .map(([group, copies]) => {
+      const c = copies[0]!;
+      return `<article class="card" aria-labelledby="c-${esc(group)}">
+<h3 id="c-${esc(group)}">${esc(credName(c, lang))}</h3>
+<p>${esc(t.issuedBy)}: ${c.issuerName ? esc(c.issuerName[lang]) : `<strong>${esc(t.unregisteredIssuer)}</strong> (${esc(c.issuer)})`}${c.expiresAt ? ` · ${esc(t.validUntil)} ${esc(c.expiresAt.slice(0, 10))}` : ''} · ${copies.length} ${esc(t.copies)}</p>
+${claimList(c, lang)}
+<form method="post" action="/credentials/${esc(group)}/delete"><button class="secondary" type="submit">${esc(t.delete)}<span class="skip"> ${esc(credName(c, lang))}</span></button></form>
+</article>`;
+    })
+    .join('');
+  const pending = (data.pending ?? []).length
+    ? `<p class="notice">${esc(t.pending)}: ${(data.pending ?? []).length}</p><form method="post" action="/collect"><button type="submit">${esc(t.collect)}</button></form>`
+    : '';
+  return layout(
+    lang,
+    t.title,
+    `<section aria-labelledby="h-creds"><h2 id="h-creds">${esc(t.credentials)}</h2>${cards || `<p>${esc(t.none)}</p>`}${pending}</section>
+<section aria-labelledby="h-receive"><h2 id="h-receive">${esc(t.receiveTitle)}</h2>
+<form method="post" action="/receive">
+<label for="offer">${esc(t.offer)}</label><input id="offer" name="offer" type="text" value="${esc(prefill.offer ?? '')}" required>
+<label for="tx_code">${esc(t.txCode)}</label><input id="tx_code" name="tx_code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z]{1,16}">
+<button type="submit">${esc(t.receive)}</button></form></section>
+<section aria-labelledby="h-present"><h2 id="h-present">${esc(t.presentTitle)}</h2>
+<form method="post" action="/present">
+<label for="request">${esc(t.request)}</label><input id="request" name="request" type="text" value="${esc(prefill.request ?? '')}" required>
+<button type="submit">${esc(t.check)}</button></form></section>
+<p><a href="/history">${esc(t.history)}</a></p>`,
+    flash,
+  );
+}
+
+export function consentPage(lang: Lang, id: string, plan: PresentationPlan): string {
+  const t = T[lang];
+  const queries = plan.queries
+    .map((q) => {
+      const name = q.candidates[0] ? credName(q.candidates[0], lang) : q.type;
+      const claims = q.claims.map((p) => p.filter((s) => s !== 'credentialSubject').join('.'));
+      if (q.candidates.length === 0) return `<li>${esc(name)}${q.required ? '' : ` (${esc(t.optional)})`}: ${esc(t.notHeld)}</li>`;
+      const labels = claims.map((k) => esc(claimLabel(q.candidates[0]!, k, lang))).join(', ');
+      const groups = [...new Map(q.candidates.map((c) => [c.group, c])).values()];
+      const chooser =
+        groups.length > 1
+          ? `<label for="q-${esc(q.queryId)}">${esc(t.choose)}</label><select id="q-${esc(q.queryId)}" name="choice_${esc(q.queryId)}">${groups.map((c) => `<option value="${esc(c.id)}">${esc(credName(c, lang))} – ${esc(c.issuerName?.[lang] ?? c.issuer)} (${esc(c.receivedAt.slice(0, 10))})</option>`).join('')}</select>`
+          : '';
+      const optional = q.required ? '' : `<br><label><input type="checkbox" name="include_${esc(q.queryId)}" value="1" checked> ${esc(name)} (${esc(t.optional)})</label>`;
+      return `<li><strong>${esc(name)}</strong>: ${labels}${optional}${chooser}</li>`;
+    })
+    .join('');
+  return layout(
+    lang,
+    t.consentTitle,
+    `<dl><dt>${esc(t.asking)}</dt><dd>${esc(plan.verifierName?.[lang] ?? plan.verifier)}</dd>${plan.purpose ? `<dt>${esc(t.purpose)}</dt><dd>${esc(plan.purpose[lang])}</dd>` : ''}</dl>
+${plan.registered ? `<p class="notice">${esc(t.registered)}</p>` : `<div class="warn" role="alert"><strong>${esc(t.warning)}:</strong><ul>${plan.warnings.map((w) => `<li>${esc(half(w, lang))}</li>`).join('')}</ul></div>`}
+<form method="post" action="/present/${esc(id)}/share">
+<p>${esc(t.willShare)}</p><ul>${queries}</ul>
+<button type="submit"${plan.canSatisfy ? '' : ' disabled'}>${esc(t.share)}</button>
+</form>
+<form method="post" action="/present/${esc(id)}/decline"><button class="secondary" type="submit">${esc(t.decline)}</button></form>`,
+  );
+}
+
+export function historyPage(lang: Lang, history: readonly HistoryEntry[]): string {
+  const t = T[lang];
+  const rows = [...history]
+    .reverse()
+    .map((h) => `<li><time datetime="${esc(h.at)}">${esc(h.at.replace('T', ' ').slice(0, 16))}</time> · ${esc(h.verifierName?.[lang] ?? h.verifier)} · ${esc(t.outcome[h.outcome])}${h.shared.length ? `: ${h.shared.map((s) => `${esc(s.type)} (${s.claims.map(esc).join(', ')})`).join('; ')}` : ''}</li>`)
+    .join('');
+  return layout(lang, t.history, `${rows ? `<ul>${rows}</ul>` : `<p>${esc(t.historyNone)}</p>`}<p><a href="/history.json" download="wallet-verlauf.json">${esc(t.export)}</a></p><p><a href="/">${esc(t.back)}</a></p>`);
+}
