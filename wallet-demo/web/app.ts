@@ -33,9 +33,12 @@ export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicU
   // Forms post only from this origin (a page elsewhere must not make the wallet share).
   r.use((req, _res, next) => {
     if (req.method !== 'POST') return next();
-    const o = req.get('origin');
+    // Fetch Metadata first (browsers send it); otherwise the Origin header. Under our
+    // Referrer-Policy a browser may send `Origin: null`, which alone proves nothing.
     const site = req.get('sec-fetch-site');
-    if ((o && o !== origin) || (site && site !== 'same-origin' && site !== 'none')) return next(new ProblemError({ status: 403, code: 'cross-site', title: 'Forbidden', detail: 'Cross-site form submission refused.' }));
+    const o = req.get('origin');
+    const ok = site !== undefined ? site === 'same-origin' || site === 'none' : o === undefined || o === origin;
+    if (!ok) return next(new ProblemError({ status: 403, code: 'cross-site', title: 'Forbidden', detail: 'Cross-site form submission refused.' }));
     next();
   });
 

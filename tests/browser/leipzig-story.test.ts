@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createBaseApp, finish } from '../../core/http/app.ts';
+import { createLogger } from '../../core/log/logger.ts';
+import { closeServer, listen } from '../../core/service/run.ts';
+import { VCT } from '../../core/demo/leipzig.ts';
+import { walletRoutes } from '../../wallet-demo/web/app.ts';
+import { freePort } from '../helpers/net.ts';
+import { startStack, TOKENS, type Stack } from '../helpers/stack.ts';
+
+/**
+ * The Leipzig library story in real Chromium (Debian's, driven by playwright-core): the Bürgerbüro
+ * issues a Meldebescheinigung, the Sozialamt a Leipzig-Pass; the citizen registers at the library
+ * sharing address and entitlement only; the library issues a card; the counter page turns green.
+ * Screenshots go to test-artifacts/; axe-core runs on every wallet page.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'leipzig-story');
+const available = existsSync(CHROMIUM);
+if (!available && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run installs Debian's chromium`);
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+const MELDE = { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true };
+const PASS = { ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31', passnummer: 'LP-2026-7777', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
+const CARD = { ausweisnummer: 'LSB-2026-0001', nutzergruppe: 'ermaessigt', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
+
+describe.skipIf(!available)('browser: the Leipzig library story', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let wallet: Page;
+  let walletUrl: string;
+  let closeWallet: () => Promise<void>;
+  let step = 0;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startStack({ env: { STATUS_LIST_MAX_AGE: '0', VERIFIER_TRUST_MAX_AGE: '0' } });
+    const port = await freePort();
+    walletUrl = `http://localhost:${port}`;
+    const logger = createLogger('wallet-demo', process.env.TEST_LOG_LEVEL ?? 'silent');
+    const app = createBaseApp({ logger });
+    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-webwallet-')), registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: walletUrl, logger }));
+    finish(app, logger);
+    const { server } = await listen(app, '127.0.0.1', port);
+    closeWallet = () => closeServer(server);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    // bypassCSP lets the test inject axe-core; the pages themselves keep their strict CSP.
+    const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1000, height: 900 } });
+    wallet = await context.newPage();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await closeWallet?.();
+    await stack?.close();
+  });
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
+  const axe = async (page: Page) => {
+    await page.addScriptTag({ content: AXE });
+    const result = await page.evaluate(async () => (globalThis as unknown as { axe: { run: () => Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe.run());
+    expect(result.violations.map((v) => `${v.id} (${v.nodes.length})`), `axe on ${page.url()}`).toEqual([]);
+  };
+  const offer = async (office: string, configuration: string, claims: unknown) => (await stack.admin('issuer', `/api/offices/${office}/offers`, { credential_configuration_id: configuration, claims })).json();
+  const receiveInWallet = async (o: { credential_offer: string; tx_code: string }, name: string) => {
+    await wallet.goto(walletUrl);
+    await wallet.getByLabel(/Link oder QR-Inhalt des Angebots/).fill(o.credential_offer);
+    await wallet.getByLabel('Code aus dem Amt').fill(o.tx_code);
+    await wallet.getByRole('button', { name: 'Empfangen' }).click();
+    await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Nachweis gespeichert');
+    await axe(wallet);
+    await shot(wallet, name);
+  };
+
+  it('plays the whole story', async () => {
+    // The citizen unlocks (creates) the wallet.
+    await wallet.goto(walletUrl);
+    expect(await wallet.getAttribute('html', 'lang')).toBe('de');
+    await axe(wallet);
+    await shot(wallet, 'wallet-unlock');
+    await wallet.getByLabel(/Passphrase der Wallet/).fill('korrekt-pferd-batterie-heftklammer');
+    await wallet.getByRole('button', { name: 'Entsperren' }).click();
+    await expect.poll(() => wallet.locator('h1').textContent()).toBe('Meine Wallet');
+    await axe(wallet);
+
+    // Bürgerbüro: Meldebescheinigung. Sozialamt: Leipzig-Pass.
+    await receiveInWallet(await offer('buergerbuero', 'meldebescheinigung_sd_jwt', MELDE), 'meldebescheinigung-received');
+    await receiveInWallet(await offer('sozialamt', 'leipzig_pass_sd_jwt', PASS), 'leipzig-pass-received');
+    expect(await wallet.locator('article').count()).toBe(2);
+
+    // Registration at the library (same-device link): address and entitlement only.
+    const reg = await (await stack.admin('verifier', '/api/verifiers/bibliothek/requests', { template: 'anmeldung_bibliothek' })).json();
+    await wallet.goto(`${walletUrl}/?request=${encodeURIComponent(reg.authorization_request)}`);
+    await expect.poll(() => wallet.locator('h1').textContent()).toBe('Wer fragt, und was wird geteilt?');
+    const consent = await wallet.locator('main').textContent();
+    expect(consent).toContain('Leipziger Städtische Bibliotheken');
+    expect(consent).toContain('Anmeldung für einen Bibliotheksausweis');
+    expect(consent).toContain('Im Vertrauensregister eingetragen');
+    expect(consent).not.toContain('Passnummer');
+    await axe(wallet);
+    await shot(wallet, 'consent-library-registration');
+    await wallet.getByRole('button', { name: 'Teilen' }).click();
+    await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Geteilt');
+    const regResult = await (await stack.admin('verifier', `/api/verifiers/bibliothek/requests/${reg.request_id}`)).json();
+    expect(regResult.status, JSON.stringify(regResult.result?.errors)).toBe('verified');
+    const pass = regResult.result.credentials.find((c: { vct: string }) => c.vct === VCT.leipzig_pass);
+    expect(pass.claims).toEqual({ ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31' });
+    expect(JSON.stringify(regResult)).not.toContain('LP-2026-7777');
+
+    // The library issues the card.
+    await receiveInWallet(await offer('bibliothek', 'bibliotheksausweis_sd_jwt', CARD), 'library-card-received');
+
+    // At the counter: the clerk starts a check; the citizen opens the link; the counter turns green.
+    const counter = await browser.newPage();
+    await counter.goto(`${stack.urls.verifier}/verifiers/bibliothek/counter`);
+    await counter.getByLabel('Zugangsschlüssel der Theke').fill(TOKENS.verifier);
+    await counter.getByLabel('Was soll geprüft werden?').selectOption('bibliotheksausweis');
+    await counter.getByRole('button', { name: 'Prüfung starten' }).click();
+    await counter.locator('#qr[src^="blob:"]').waitFor();
+    await shot(counter, 'counter-qr');
+    const link = await counter.locator('#link').getAttribute('href');
+    expect(link).toMatch(/^openid4vp:\/\//);
+    await wallet.goto(`${walletUrl}/?request=${encodeURIComponent(link!)}`);
+    await shot(wallet, 'consent-library-card');
+    await wallet.getByRole('button', { name: 'Teilen' }).click();
+    await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Geteilt');
+    await expect.poll(() => counter.locator('#verdict-title').textContent(), { timeout: 10_000 }).toBe('Geprüft: gültig');
+    expect(await counter.locator('#verdict').getAttribute('class')).toBe('ok');
+    expect(await counter.locator('#verdict-body').textContent()).toContain('Leipziger Städtische Bibliotheken');
+    await shot(counter, 'counter-green');
+
+    // History, export, English.
+    await wallet.goto(`${walletUrl}/history`);
+    expect(await wallet.locator('main li').count()).toBe(2);
+    await axe(wallet);
+    await shot(wallet, 'history');
+    const exported = await (await fetch(`${walletUrl}/history.json`)).json();
+    expect(exported.history).toHaveLength(2);
+    await wallet.goto(walletUrl);
+    await wallet.getByRole('link', { name: 'English' }).click();
+    expect(await wallet.getAttribute('html', 'lang')).toBe('en');
+    expect(await wallet.locator('h1').textContent()).toBe('My wallet');
+    await axe(wallet);
+    await shot(wallet, 'wallet-english');
+  }, 120_000);
+});
