@@ -21,6 +21,8 @@ export interface Office {
 
 export interface IssuerDeps {
   publicUrl: string;
+  /** The demo web wallet, for same-device links on the desk page. */
+  walletUrl: string;
   offices: Map<string, Office>;
   store: IssuerStore;
   /** Seals offer claims at rest. */

@@ -49,6 +49,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   const resolver = createDidResolver({ local: (did) => [...offices.values()].find((o) => o.identity.did === did)?.identity.document() });
   const deps: IssuerDeps = {
     publicUrl: config.publicUrl,
+    walletUrl: config.urls.wallet,
     offices,
     store: new IssuerStore(hosted.dataSource),
     sealer: new Sealer(config.keyEncryptionSecret, 'issuer-offer-claims'),

@@ -20,6 +20,8 @@ export interface RelyingParty {
 
 export interface VerifierDeps {
   publicUrl: string;
+  /** The demo web wallet, for same-device links on the counter page. */
+  walletUrl: string;
   rps: Map<string, RelyingParty>;
   store: VerifierStore;
   /** Seals verdicts (they hold disclosed claims) and response-decryption keys at rest. */

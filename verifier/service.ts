@@ -35,6 +35,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   const resolver = createDidResolver({ local: (did) => [...rps.values()].find((r) => r.identity.did === did)?.identity.document() });
   const deps: VerifierDeps = {
     publicUrl: config.publicUrl,
+    walletUrl: config.urls.wallet,
     rps,
     store: new VerifierStore(hosted.dataSource),
     sealer: new Sealer(config.keyEncryptionSecret, 'verifier-verdicts'),

@@ -15,6 +15,7 @@ import { issueCredential } from '../use-cases/issue-credential.ts';
 import { collectDeferred } from '../use-cases/collect-deferred.ts';
 import { offerUri } from '../use-cases/create-offer.ts';
 import { randomBytes } from 'node:crypto';
+import { DESK_CSS, DESK_JS, deskPage } from '../pages/desk.ts';
 
 const STATUS_LIST_TTL = 300;
 
@@ -57,6 +58,22 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
   r.get('/offices/:slug/jwks.json', publicCors, (req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.type('application/jwk-set+json').send(JSON.stringify(officeJwks(office(req.params.slug))));
+  });
+
+  // The clerk's desk page (German default, ?lang=en), with its own CSP.
+  r.get('/offices/:slug/desk', (req, res) => {
+    const lang = req.query.lang === 'en' ? 'en' : 'de';
+    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(deskPage(office(req.params.slug), lang, deps.walletUrl));
+  });
+  r.get('/static/desk.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/javascript').send(DESK_JS);
+  });
+  r.get('/static/desk.css', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('text/css').send(DESK_CSS);
   });
 
   // §4.1.3: the Credential Offer object, by reference. Served only while the offer is open.

@@ -38,9 +38,9 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    stack = await startStack({ env: { STATUS_LIST_MAX_AGE: '0', VERIFIER_TRUST_MAX_AGE: '0' } });
     const port = await freePort();
     walletUrl = `http://localhost:${port}`;
+    stack = await startStack({ env: { STATUS_LIST_MAX_AGE: '0', VERIFIER_TRUST_MAX_AGE: '0', WALLET_PUBLIC_URL: walletUrl } });
     const logger = createLogger('wallet-demo', process.env.TEST_LOG_LEVEL ?? 'silent');
     const app = createBaseApp({ logger });
     app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-webwallet-')), registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: walletUrl, logger }));
@@ -90,8 +90,28 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     await expect.poll(() => wallet.locator('h1').textContent()).toBe('Meine Wallet');
     await axe(wallet);
 
-    // Bürgerbüro: Meldebescheinigung. Sozialamt: Leipzig-Pass.
-    await receiveInWallet(await offer('buergerbuero', 'meldebescheinigung_sd_jwt', MELDE), 'meldebescheinigung-received');
+    // Bürgerbüro: the clerk fills in the Meldebescheinigung at the desk page; the citizen opens the same-device link.
+    const desk = await wallet.context().newPage();
+    await desk.goto(`${stack.urls.issuer}/offices/buergerbuero/desk`);
+    expect(await desk.getAttribute('html', 'lang')).toBe('de');
+    await desk.getByLabel('Zugangsschlüssel des Amts').fill(TOKENS.issuer);
+    for (const [label, value] of [['Vorname', MELDE.vorname], ['Familienname', MELDE.familienname], ['Geburtsdatum', MELDE.geburtsdatum], ['Straße', MELDE.anschrift.strasse], ['Hausnummer', MELDE.anschrift.hausnummer], ['Postleitzahl', MELDE.anschrift.postleitzahl], ['Ort', MELDE.anschrift.ort]] as const) await desk.getByLabel(label, { exact: true }).fill(value);
+    await desk.getByLabel('Wohnsitz in Leipzig').check();
+    await desk.getByLabel('Über 18 Jahre').check();
+    await axe(desk);
+    await desk.getByRole('button', { name: 'Angebot erstellen' }).click();
+    await desk.locator('#qr[src^="blob:"]').waitFor();
+    await shot(desk, 'desk-offer-created');
+    const txCode = (await desk.locator('#txcode').textContent())!;
+    expect(txCode).toMatch(/^\d{6}$/);
+    await wallet.goto((await desk.locator('#weblink').getAttribute('href'))!);
+    expect(await wallet.getByLabel(/Link oder QR-Inhalt des Angebots/).inputValue()).toMatch(/^openid-credential-offer:/);
+    await wallet.getByLabel('Code aus dem Amt').fill(txCode);
+    await wallet.getByRole('button', { name: 'Empfangen' }).click();
+    await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Nachweis gespeichert');
+    await shot(wallet, 'meldebescheinigung-received');
+
+    // Sozialamt: Leipzig-Pass.
     await receiveInWallet(await offer('sozialamt', 'leipzig_pass_sd_jwt', PASS), 'leipzig-pass-received');
     expect(await wallet.locator('article').count()).toBe(2);
 
@@ -118,7 +138,7 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     await receiveInWallet(await offer('bibliothek', 'bibliotheksausweis_sd_jwt', CARD), 'library-card-received');
 
     // At the counter: the clerk starts a check; the citizen opens the link; the counter turns green.
-    const counter = await browser.newPage();
+    const counter = await wallet.context().newPage();
     await counter.goto(`${stack.urls.verifier}/verifiers/bibliothek/counter`);
     await counter.getByLabel('Zugangsschlüssel der Theke').fill(TOKENS.verifier);
     await counter.getByLabel('Was soll geprüft werden?').selectOption('bibliotheksausweis');

@@ -16,6 +16,7 @@ const T = {
     start: 'Prüfung starten',
     scan: 'Bitte mit der Wallet scannen oder auf diesem Gerät öffnen:',
     open: 'In der Wallet öffnen',
+    openWeb: 'In der Web-Wallet öffnen (gleiches Gerät)',
     waiting: 'Warte auf die Antwort der Wallet …',
     ok: 'Geprüft: gültig',
     bad: 'Nicht bestätigt',
@@ -32,6 +33,7 @@ const T = {
     start: 'Start check',
     scan: 'Scan with the wallet or open on this device:',
     open: 'Open in wallet',
+    openWeb: 'Open in the web wallet (same device)',
     waiting: 'Waiting for the wallet’s answer …',
     ok: 'Checked: valid',
     bad: 'Not confirmed',
@@ -44,7 +46,7 @@ const T = {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function counterPage(rp: RelyingParty, lang: 'de' | 'en'): string {
+export function counterPage(rp: RelyingParty, lang: 'de' | 'en', walletUrl: string): string {
   const t = T[lang];
   const options = Object.entries(TEMPLATES)
     .map(([id, x]) => `<option value="${esc(id)}">${esc(x.name[lang])}</option>`)
@@ -59,7 +61,7 @@ export function counterPage(rp: RelyingParty, lang: 'de' | 'en'): string {
 </head>
 <body>
 <header><h1>${esc(t.title)}</h1><p>${esc(rp.name[lang])}</p><a href="${t.switchHref}" lang="${t.switchHref.slice(-2)}">${esc(t.switchTo)}</a></header>
-<main id="counter" data-slug="${esc(rp.slug)}" data-lang="${t.lang}"
+<main id="counter" data-slug="${esc(rp.slug)}" data-lang="${t.lang}" data-wallet="${esc(walletUrl)}"
   data-waiting="${esc(t.waiting)}" data-ok="${esc(t.ok)}" data-bad="${esc(t.bad)}" data-expired="${esc(t.expired)}" data-issued-by="${esc(t.issuedBy)}">
 <form id="start">
   <label for="token">${esc(t.token)}</label>
@@ -71,7 +73,7 @@ export function counterPage(rp: RelyingParty, lang: 'de' | 'en'): string {
 <section id="request" hidden aria-live="polite">
   <p>${esc(t.scan)}</p>
   <img id="qr" alt="QR-Code" width="280" height="280">
-  <p><a id="link" href="#">${esc(t.open)}</a></p>
+  <p><a id="link" href="#">${esc(t.open)}</a> · <a id="weblink" href="#">${esc(t.openWeb)}</a></p>
   <p id="state" role="status"></p>
 </section>
 <section id="verdict" hidden aria-live="assertive" tabindex="-1">
@@ -163,6 +165,7 @@ export const COUNTER_JS = `
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
       .then(function (c) {
         document.getElementById('link').href = c.authorization_request;
+        document.getElementById('weblink').href = main.dataset.wallet + '/?request=' + encodeURIComponent(c.authorization_request);
         return api('/requests/' + c.request_id + '/qr.svg').then(function (r) { return r.blob(); }).then(function (b) {
           document.getElementById('qr').src = URL.createObjectURL(b);
           text(document.getElementById('state'), main.dataset.waiting);

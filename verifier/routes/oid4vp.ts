@@ -20,7 +20,7 @@ export function oid4vpRoutes(deps: VerifierDeps): Router {
     const lang = req.query.lang === 'en' ? 'en' : 'de';
     res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(counterPage(rp(req.params.slug), lang));
+    res.type('html').send(counterPage(rp(req.params.slug), lang, deps.walletUrl));
   });
   r.get('/static/counter.js', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
