@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createBaseApp, finish } from '../../core/http/app.ts';
+import { createLogger } from '../../core/log/logger.ts';
+import { closeServer, listen } from '../../core/service/run.ts';
+import { walletRoutes } from '../../wallet-demo/web/app.ts';
+import { freePort } from '../helpers/net.ts';
+import { startStack, type Stack } from '../helpers/stack.ts';
+
+/** The web wallet over plain HTTP: bad input gives a clear page, nothing crosses sites, deletion works. */
+describe('web wallet (HTTP)', () => {
+  let stack: Stack;
+  let url: string;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    stack = await startStack();
+    const port = await freePort();
+    url = `http://localhost:${port}`;
+    const logger = createLogger('wallet-demo', 'silent');
+    const app = createBaseApp({ logger });
+    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-web-')), passphrase: 'korrekt-pferd-batterie', registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: url, logger }));
+    finish(app, logger);
+    const { server } = await listen(app, '127.0.0.1', port);
+    close = () => closeServer(server);
+  });
+  afterAll(async () => {
+    await close();
+    await stack.close();
+  });
+
+  const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...headers }, body: new URLSearchParams(form), redirect: 'manual' });
+
+  it('shows a clear message for a malformed offer, a wrong code and a malformed request', async () => {
+    const bad = await post('/receive', { offer: 'not an offer', tx_code: '123456' });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('Das ist kein Credential-Angebot');
+    const o = await (await stack.admin('issuer', '/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { vorname: 'A', familienname: 'B', geburtsdatum: '1990-01-01', anschrift: { strasse: 'S', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true } })).json();
+    const wrong = await post('/receive', { offer: o.credential_offer, tx_code: o.tx_code === '000000' ? '111111' : '000000' });
+    expect(wrong.status).toBe(400);
+    expect(await wrong.text()).toContain('Code ist falsch');
+    const req = await post('/present', { request: 'openid4vp://?client_id=x&amp;request_uri=nope' });
+    expect(req.status).toBe(400);
+    expect(await req.text()).toMatch(/ungültig|keine Vorlage-Anfrage/);
+  });
+
+  it('refuses form posts from another site', async () => {
+    const r = await post('/receive', { offer: 'x' }, { 'sec-fetch-site': 'cross-site' });
+    expect(r.status).toBe(403);
+    const o = await fetch(url + '/credentials/x/delete', { method: 'POST', headers: { origin: 'https://evil.example' }, redirect: 'manual' });
+    expect(o.status).toBe(403);
+  });
+
+  it('receives, deletes a credential with its keys, and serves pages with a strict CSP in German and English', async () => {
+    const o = await (await stack.admin('issuer', '/api/offices/bibliothek/offers', { credential_configuration_id: 'bibliotheksausweis_sd_jwt', claims: { ausweisnummer: 'LSB-9', nutzergruppe: 'kind', gueltig_bis: '2030-01-01', vorname: 'A', familienname: 'B', geburtsdatum: '2018-01-01' } })).json();
+    const ok = await post('/receive', { offer: o.credential_offer, tx_code: o.tx_code });
+    expect(ok.status).toBe(200);
+    const home = await ok.text();
+    expect(home).toContain('Bibliotheksausweis');
+    const group = /action="\/credentials\/([0-9a-f-]{36})\/delete"/.exec(home)![1]!;
+    const del = await post(`/credentials/${group}/delete`, {});
+    expect(await del.text()).toContain('Nachweis gelöscht');
+    expect(await (await fetch(url)).text()).not.toContain('LSB-9');
+    const page = await fetch(url);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const en = await fetch(url, { headers: { cookie: 'lang=en' } });
+    expect(await en.text()).toContain('<html lang="en">');
+  });
+});
