@@ -10,7 +10,7 @@ import { createDidResolver } from '../core/did/resolver.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
-import { closeServer, listen } from '../core/service/run.ts';
+import { serve } from '../core/service/run.ts';
 import { SnapshotClient } from '../core/trust/snapshot.ts';
 import { systemClock, type Clock } from '../core/util/time.ts';
 import type { IssuerConfig } from './config.ts';
@@ -103,15 +103,5 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
 }
 
 export async function startIssuer(config: IssuerConfig, logger: Logger, clock?: Clock): Promise<IssuerService & { server: Server; port: number }> {
-  const service = await createIssuerService(config, logger, clock);
-  const { server, port } = await listen(service.app, config.host, config.port);
-  return {
-    ...service,
-    server,
-    port,
-    close: async () => {
-      await closeServer(server);
-      await service.close();
-    },
-  };
+  return serve(await createIssuerService(config, logger, clock), config.host, config.port);
 }

@@ -9,7 +9,7 @@ import { createDidResolver } from '../core/did/resolver.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { DEPARTMENTS } from '../core/demo/leipzig.ts';
 import type { Logger } from '../core/log/logger.ts';
-import { closeServer, listen } from '../core/service/run.ts';
+import { serve } from '../core/service/run.ts';
 import { openDataSource } from '../core/store/data-source.ts';
 import { systemClock, type Clock } from '../core/util/time.ts';
 import type { RegistryConfig } from './config.ts';
@@ -92,15 +92,5 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
 }
 
 export async function startRegistry(config: RegistryConfig, logger: Logger, clock?: Clock): Promise<RegistryService & { server: Server; port: number }> {
-  const service = await createRegistryService(config, logger, clock);
-  const { server, port } = await listen(service.app, config.host, config.port);
-  return {
-    ...service,
-    server,
-    port,
-    close: async () => {
-      await closeServer(server);
-      await service.close();
-    },
-  };
+  return serve(await createRegistryService(config, logger, clock), config.host, config.port);
 }

@@ -7,7 +7,7 @@ import { createDidResolver } from '../core/did/resolver.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
-import { closeServer, listen } from '../core/service/run.ts';
+import { serve } from '../core/service/run.ts';
 import { StatusListClient } from '../core/status-list/status-list-client.ts';
 import { SnapshotClient } from '../core/trust/snapshot.ts';
 import { systemClock, type Clock } from '../core/util/time.ts';
@@ -66,15 +66,5 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
 }
 
 export async function startVerifier(config: VerifierConfig, logger: Logger, clock?: Clock): Promise<VerifierService & { server: Server; port: number }> {
-  const service = await createVerifierService(config, logger, clock);
-  const { server, port } = await listen(service.app, config.host, config.port);
-  return {
-    ...service,
-    server,
-    port,
-    close: async () => {
-      await closeServer(server);
-      await service.close();
-    },
-  };
+  return serve(await createVerifierService(config, logger, clock), config.host, config.port);
 }

@@ -1,16 +1,13 @@
-import type { Server } from 'node:http';
-import { Router, type Express } from 'express';
+import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import type { CommonConfig } from '../config/env.ts';
 import { didWebFor } from '../did/did-web.ts';
 import { createDidResolver } from '../did/resolver.ts';
-import { createBaseApp, finish, publicCors } from '../http/app.ts';
+import { publicCors } from '../http/app.ts';
 import { notFound } from '../http/errors.ts';
 import { createKeyAgent, type KeyAgentParts } from '../keys/agent.ts';
 import { loadDidWebIdentity, type DidIdentity } from '../keys/did-identity.ts';
-import type { Logger } from '../log/logger.ts';
 import { openDataSource, type DataSourceOptions } from '../store/data-source.ts';
-import { closeServer, listen } from './run.ts';
 
 /**
  * A service that hosts several organisations' did:web identities under one path segment
@@ -48,27 +45,4 @@ export function didDocumentRoutes(collection: string, hosted: HostedIdentities):
     res.type('application/did+json').send(JSON.stringify(identity.document()));
   });
   return r;
-}
-
-/** Minimal service until its own issue lands: `/health` and the DID documents of what it hosts. */
-export async function startDidHostService(
-  config: CommonConfig,
-  logger: Logger,
-  collection: string,
-  slugs: string[],
-): Promise<{ app: Express; server: Server; port: number; close(): Promise<void> }> {
-  const hosted = await openHostedIdentities(config, collection, slugs);
-  const app = createBaseApp({ logger });
-  app.use(didDocumentRoutes(collection, hosted));
-  finish(app, logger);
-  const { server, port } = await listen(app, config.host, config.port);
-  return {
-    app,
-    server,
-    port,
-    close: async () => {
-      await closeServer(server);
-      await hosted.dataSource.destroy();
-    },
-  };
 }

@@ -39,3 +39,17 @@ export function shutdownOnSignals(logger: Logger, close: () => Promise<void>): v
   process.on('SIGTERM', () => handler('SIGTERM'));
   process.on('SIGINT', () => handler('SIGINT'));
 }
+
+/** A built service (app plus what to close) made to listen; closing stops the server first, then the rest. */
+export async function serve<S extends { app: Express; close(): Promise<void> }>(service: S, host: string, port: number): Promise<S & { server: Server; port: number }> {
+  const { server, port: bound } = await listen(service.app, host, port);
+  return {
+    ...service,
+    server,
+    port: bound,
+    close: async () => {
+      await closeServer(server);
+      await service.close();
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { freePort } from '../helpers/net.ts';
-import { percentile, ceilingSignVerify, type BenchResult } from './stats.ts';
+import { runLoad, waitHealthy, type BenchResult } from './stats.ts';
 
 const TOKEN = 'bench-issuer-admin-token-0123456789';
 const CLAIMS = {
@@ -16,18 +16,6 @@ const CLAIMS = {
   alter_ueber_18: true,
 };
 
-async function waitHealthy(url: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become healthy`);
-}
 
 /**
  * Full issuance flows over HTTP on loopback against the real issuer process (and registry): create
@@ -78,29 +66,7 @@ export async function benchIssuance(opts: { seconds: number; concurrency: number
   };
 
   try {
-    for (let i = 0; i < 50; i++) await flow(); // warm-up
-    const latencies: number[] = [];
-    let errors = 0;
-    let firstError: string | undefined;
-    const until = Date.now() + opts.seconds * 1000;
-    const t0 = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (Date.now() < until) {
-          const s = process.hrtime.bigint();
-          try {
-            await flow();
-            latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
-          } catch (e) {
-            if (errors++ === 0) firstError = (e as Error).message.slice(0, 300);
-          }
-        }
-      }),
-    );
-    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-    const ceiling = await ceilingSignVerify(3);
-    const perSecond = latencies.length / elapsed;
-    return { name: 'issuance flows', count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
+    return await runLoad('issuance flows', flow, { ...opts, warmup: 50 });
   } finally {
     for (const p of procs) p.kill('SIGTERM');
   }

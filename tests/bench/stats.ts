@@ -32,3 +32,43 @@ export async function ceilingSignVerify(seconds: number): Promise<number> {
   }
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
+
+export async function waitHealthy(url: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+/** Runs `flow` with `concurrency` loops for `seconds` (after a warm-up), then the jose ceiling, in one run. */
+export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number }): Promise<BenchResult> {
+  for (let i = 0; i < opts.warmup; i++) await flow();
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const until = Date.now() + opts.seconds * 1000;
+  const t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (Date.now() < until) {
+        const s = process.hrtime.bigint();
+        try {
+          await flow();
+          latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+        } catch (e) {
+          if (errors++ === 0) firstError = (e as Error).message.slice(0, 300);
+        }
+      }
+    }),
+  );
+  const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const ceiling = await ceilingSignVerify(3);
+  const perSecond = latencies.length / elapsed;
+  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
+}

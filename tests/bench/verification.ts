@@ -7,22 +7,11 @@ import { decodeJwt } from 'jose';
 import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { freePort } from '../helpers/net.ts';
 import { newHolderKey, testWallet } from '../helpers/oid4vci-wallet.ts';
-import { ceilingSignVerify, percentile, type BenchResult } from './stats.ts';
+import { runLoad, waitHealthy, type BenchResult } from './stats.ts';
 
 const ISSUER_TOKEN = 'bench-issuer-admin-token-0123456789';
 const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
 
-async function waitHealthy(url: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not become healthy`);
-}
 
 /**
  * Presentations verified per second over HTTP on loopback against the real verifier process:
@@ -65,29 +54,7 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
       const verdict = await (await fetch(`${base}/api/verifiers/buergerbuero/requests/${created.request_id}`, { headers: { authorization: `Bearer ${VERIFIER_TOKEN}` } })).json();
       if (verdict.status !== 'verified') throw new Error(`verdict ${verdict.status}: ${JSON.stringify(verdict.result?.errors)}`);
     };
-    for (let i = 0; i < 30; i++) await flow();
-    const latencies: number[] = [];
-    let errors = 0;
-    let firstError: string | undefined;
-    const until = Date.now() + opts.seconds * 1000;
-    const t0 = process.hrtime.bigint();
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (Date.now() < until) {
-          const s = process.hrtime.bigint();
-          try {
-            await flow();
-            latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
-          } catch (e) {
-            if (errors++ === 0) firstError = (e as Error).message.slice(0, 300);
-          }
-        }
-      }),
-    );
-    const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
-    const ceiling = await ceilingSignVerify(3);
-    const perSecond = latencies.length / elapsed;
-    return { name: 'verifications', count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
+    return await runLoad('verifications', flow, { ...opts, warmup: 30 });
   } finally {
     for (const p of procs) p.kill('SIGTERM');
   }

@@ -1,47 +1,16 @@
-import { createHash } from 'node:crypto';
-import { CompactEncrypt, base64url, compactVerify, importJWK, type JWK } from 'jose';
-import { Openid4vpClient } from '@openid4vc/openid4vp';
+import { base64url } from 'jose';
 import { setGlobalConfig } from '@openid4vc/openid4vci';
-import { createDidResolver, resolveAssertionKey } from '../../core/did/resolver.ts';
+import { createDidResolver } from '../../core/did/resolver.ts';
+import { vpClient } from '../../wallet-demo/core/protocol-clients.ts';
 
 /**
- * The wallet side of OID4VP 1.0 played by @openid4vc/openid4vp: resolves `openid4vp://` requests
- * (fetching the request object and checking its signature with the key of the client's did:web),
- * and sends responses with direct_post or direct_post.jwt (encrypted to client_metadata.jwks).
+ * The wallet side of OID4VP 1.0 played by @openid4vc/openid4vp (through the wallet core's client):
+ * resolves `openid4vp://` requests, checking the Request Object's signature with the key of the
+ * client's did:web, and answers with direct_post or direct_post.jwt (encrypted to client_metadata.jwks).
  */
 export function oid4vpWallet() {
   setGlobalConfig({ allowInsecureUrls: true });
-  const resolver = createDidResolver();
-  const client = new Openid4vpClient({
-    callbacks: {
-      hash: (d, alg) => new Uint8Array(createHash(alg === 'sha-384' ? 'sha384' : alg === 'sha-512' ? 'sha512' : 'sha256').update(d).digest()),
-      fetch: ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, redirect: 'manual' })) as typeof fetch,
-      verifyJwt: async (signer, { compact, header }) => {
-        if (signer.method !== 'did' || header.alg !== 'ES256') return { verified: false };
-        try {
-          const key = await resolveAssertionKey(resolver, signer.didUrl, signer.didUrl.split('#')[0]);
-          await compactVerify(compact, await importJWK(key, 'ES256'), { algorithms: ['ES256'] });
-          return { verified: true, signerJwk: key as never };
-        } catch {
-          return { verified: false };
-        }
-      },
-      encryptJwe: async (encryptor, data) => {
-        if (encryptor.method !== 'jwk') throw new Error('jwk encryptor only');
-        const { publicJwk, alg, enc, apu, apv } = encryptor;
-        const jwe = await new CompactEncrypt(new TextEncoder().encode(data))
-          .setProtectedHeader({ alg, enc, ...(publicJwk.kid ? { kid: publicJwk.kid } : {}) })
-          .setKeyManagementParameters({ ...(apu ? { apu: base64url.decode(apu) } : {}), ...(apv ? { apv: base64url.decode(apv) } : {}) })
-          .encrypt(await importJWK(publicJwk as JWK, alg));
-        return { jwe, encryptionJwk: publicJwk };
-      },
-      signJwt: async () => {
-        throw new Error('not used');
-      },
-      decryptJwe: async () => ({ decrypted: false }),
-    },
-  });
-
+  const client = vpClient(createDidResolver());
   return {
     async resolve(authorizationRequest: string) {
       const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest });
