@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { ConfigError, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
 import type { IssuerSettings } from './deps.ts';
 
 export interface IssuerConfig extends CommonConfig {
@@ -7,11 +6,7 @@ export interface IssuerConfig extends CommonConfig {
   settings: IssuerSettings;
 }
 
-const int = (name: string, env: NodeJS.ProcessEnv, def: number, min: number, max: number): number => {
-  const r = z.coerce.number().int().min(min).max(max).safeParse(env[name] ?? def);
-  if (!r.success) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
-  return r.data;
-};
+const int = intFromEnv;
 
 /** Issuer settings from the environment (all optional, with defaults). */
 export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerConfig {

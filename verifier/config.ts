@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { ConfigError, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
 
 export interface VerifierSettings {
   /** Seconds a presentation request stays open (VERIFIER_REQUEST_TTL, default 300). */
@@ -17,11 +16,7 @@ export interface VerifierConfig extends CommonConfig {
   settings: VerifierSettings;
 }
 
-const int = (name: string, env: NodeJS.ProcessEnv, def: number, min: number, max: number): number => {
-  const r = z.coerce.number().int().min(min).max(max).safeParse(env[name] ?? def);
-  if (!r.success) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
-  return r.data;
-};
+const int = intFromEnv;
 
 export function loadVerifierConfig(env: NodeJS.ProcessEnv = process.env): VerifierConfig {
   const common = loadCommonConfig('verifier', env);

@@ -147,3 +147,10 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
     notices,
   };
 }
+
+/** An integer setting from the environment within bounds, or a ConfigError naming it. */
+export function intFromEnv(name: string, env: NodeJS.ProcessEnv, def: number, min: number, max: number): number {
+  const r = z.coerce.number().int().min(min).max(max).safeParse(env[name] ?? def);
+  if (!r.success) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
+  return r.data;
+}

@@ -5,16 +5,9 @@ import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { freePort } from '../helpers/net.ts';
 import { runLoad, waitHealthy, type BenchResult } from './stats.ts';
+import { MELDE as CLAIMS } from '../helpers/fixtures.ts';
 
 const TOKEN = 'bench-issuer-admin-token-0123456789';
-const CLAIMS = {
-  vorname: 'Erika',
-  familienname: 'Mustermann',
-  geburtsdatum: '1990-04-01',
-  anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' },
-  wohnsitz_leipzig: true,
-  alter_ueber_18: true,
-};
 
 
 /**

@@ -7,15 +7,8 @@ import { verifySdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { VCT } from '../../core/demo/leipzig.ts';
 import { startTestIssuer, type RunningIssuer } from '../helpers/issuer.ts';
 import { newHolderKey, testWallet, type HolderKey } from '../helpers/oid4vci-wallet.ts';
+import { MELDE } from '../helpers/fixtures.ts';
 
-const MELDE = {
-  vorname: 'Erika',
-  familienname: 'Mustermann',
-  geburtsdatum: '1990-04-01',
-  anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' },
-  wohnsitz_leipzig: true,
-  alter_ueber_18: true,
-};
 
 describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc wallet client', () => {
   let iss: RunningIssuer;

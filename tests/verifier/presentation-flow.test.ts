@@ -5,15 +5,8 @@ import { oid4vpWallet } from '../helpers/oid4vp-wallet.ts';
 import { VCT } from '../../core/demo/leipzig.ts';
 import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { MELDE } from '../helpers/fixtures.ts';
 
-const MELDE = {
-  vorname: 'Erika',
-  familienname: 'Mustermann',
-  geburtsdatum: '1990-04-01',
-  anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' },
-  wohnsitz_leipzig: true,
-  alter_ueber_18: true,
-};
 const PASS = { ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31', passnummer: 'LP-2026-0042', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
 
 describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', () => {
