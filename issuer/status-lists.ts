@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { signJwt } from '../core/crypto/jws.ts';
 import { encodeStatusList, STATUS, STATUS_LIST_TYP } from '../core/status-list/token-status-list.ts';
 import { toSeconds } from '../core/util/time.ts';
+import { BITSTRING_MIN_BITS, BITSTRING_STATUS_LIST_CREDENTIAL_TYPE, buildStatusListEntry, buildStatusListSubject, encodeBitstring } from '../core/status-list/bitstring-status-list.ts';
 import type { IssuerDeps, Office } from './deps.ts';
 import type { CredentialStatus } from './store/schema.ts';
 
@@ -14,8 +15,48 @@ import type { CredentialStatus } from './store/schema.ts';
 /** Status list of a format: Token Status List for SD-JWT VC; VC-JWT indices live in their own list. */
 export const listName = (office: Office, format = 'dc+sd-jwt') => (format === 'dc+sd-jwt' ? `tsl:${office.slug}:1` : `bsl:${office.slug}:1`);
 export const listUri = (office: Office) => `${office.issuerId}/status-lists/1`;
-/** Public URI of a credential's status list, or null where it is not served yet (VC-JWT). */
-export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : null);
+/** W3C Bitstring Status List credentials of an office for VC-JWT (one per purpose, same index). */
+export const w3cListUri = (office: Office, purpose: 'revocation' | 'suspension') => `${office.issuerId}/status-lists/w3c/${purpose}`;
+/** Public URI of a credential's status list (for VC-JWT: its revocation list). */
+export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : w3cListUri(office, 'revocation'));
+
+/** The `credentialStatus` of a VC-JWT: a revocation and a suspension entry at the same index (W3C Bitstring Status List §2.1). */
+export function w3cStatusEntries(office: Office, idx: number) {
+  return (['revocation', 'suspension'] as const).map((purpose) => buildStatusListEntry({ statusListCredential: w3cListUri(office, purpose), statusListIndex: idx, statusPurpose: purpose }));
+}
+
+/**
+ * A Bitstring Status List credential (W3C REC 2025 §2.2) as VC-JWT, signed by the office: bit set =
+ * revoked (revocation list) or suspended (suspension list). Regenerated on every request from the
+ * credential table, so a status change shows at once.
+ */
+export async function bitstringStatusListCredential(deps: Pick<IssuerDeps, 'store' | 'settings' | 'clock'>, office: Office, purpose: 'revocation' | 'suspension', ttl: number): Promise<string> {
+  const entries = await deps.store.statusEntries(listName(office, 'jwt_vc_json'));
+  const want = purpose === 'revocation' ? 'revoked' : 'suspended';
+  const size = Math.max(BITSTRING_MIN_BITS, Math.ceil(deps.settings.statusListSize / 8) * 8);
+  const encodedList = encodeBitstring(entries.filter((e) => e.status === want).map((e) => e.status_idx), size);
+  const uri = w3cListUri(office, purpose);
+  const iat = toSeconds(deps.clock());
+  return signJwt(
+    office.identity.signer,
+    {
+      iss: office.identity.did,
+      jti: uri,
+      iat,
+      nbf: iat,
+      exp: iat + 24 * 3600,
+      vc: {
+        '@context': ['https://www.w3.org/2018/credentials/v1', 'https://www.w3.org/ns/credentials/status/v1'],
+        id: uri,
+        type: ['VerifiableCredential', BITSTRING_STATUS_LIST_CREDENTIAL_TYPE],
+        issuer: office.identity.did,
+        ttl: ttl * 1000,
+        credentialSubject: buildStatusListSubject({ id: `${uri}#list`, statusPurpose: purpose, encodedList }),
+      },
+    },
+    { typ: 'JWT' },
+  );
+}
 
 /**
  * Picks `count` free random indices in the office's list: draws candidates, asks the database which

@@ -3,6 +3,7 @@ import type { Sealer } from '../core/crypto/seal.ts';
 import type { DidIdentity } from '../core/keys/did-identity.ts';
 import type { Logger } from '../core/log/logger.ts';
 import type { StatusListClient } from '../core/status-list/status-list-client.ts';
+import type { BitstringStatusClient } from '../core/status-list/bitstring-status-client.ts';
 import type { SnapshotClient } from '../core/trust/snapshot.ts';
 import type { I18nText } from '../core/trust/model.ts';
 import type { Clock } from '../core/util/time.ts';
@@ -29,6 +30,8 @@ export interface VerifierDeps {
   resolver: Resolver;
   trust: SnapshotClient;
   status: StatusListClient;
+  /** W3C Bitstring Status Lists of VC-JWT credentials. */
+  bitstring: BitstringStatusClient;
   clock: Clock;
   logger: Logger;
   settings: VerifierSettings;

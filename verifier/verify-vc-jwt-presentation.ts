@@ -4,6 +4,7 @@ import { verifyJwt, JoseVerifyError, peekHeader } from '../core/crypto/jws.ts';
 import { resolveAssertionKey } from '../core/did/resolver.ts';
 import { evaluateCredentialIssuer, type TrustIndex } from '../core/trust/evaluate.ts';
 import { reason, type ReasonCode, type VerdictError } from './verdict.ts';
+import type { BitstringStatusClient } from '../core/status-list/bitstring-status-client.ts';
 
 /**
  * A W3C VP-JWT holding VC-JWTs (VCDM 1.1, `jwt_vc_json`; OID4VP 1.0 Appendix B.1.3.1).
@@ -28,7 +29,7 @@ const KB_MAX_AGE = 300;
 const SKEW = 60;
 
 export async function checkVcJwtPresentation(
-  deps: { resolver: Resolver; trust: () => Promise<TrustIndex> },
+  deps: { resolver: Resolver; trust: () => Promise<TrustIndex>; bitstring: BitstringStatusClient },
   args: { presentation: string; nonce: string; clientId: string; now: number; queryId: string },
 ): Promise<CheckedVcJwt[] | { ok: false; error: VerdictError }> {
   const fail = (code: ReasonCode, detail?: string) => ({ ok: false as const, error: reason(code, args.queryId, detail) });
@@ -92,6 +93,17 @@ export async function checkVcJwtPresentation(
     if (!ct) return fail('untrusted_issuer', 'credential type is not registered');
     const trust = evaluateCredentialIssuer(index, { issuer: payload.iss!, vct: ct.vct, issuedAt: ((payload.nbf ?? payload.iat ?? 0) as number) * 1000, now: args.now });
     if (!trust.trusted) return fail(trust.code ?? 'untrusted_issuer');
+    // W3C Bitstring Status List entries (REC 2025 §3.2): revocation and suspension.
+    const status = (vc as { credentialStatus?: unknown } | undefined)?.credentialStatus;
+    for (const entry of Array.isArray(status) ? status : status ? [status] : []) {
+      const e = entry as { type?: string; statusPurpose?: string; statusListIndex?: string; statusListCredential?: string };
+      if (e.type !== 'BitstringStatusListEntry') return fail('status_unavailable', `unsupported status entry ${String(e.type)}`);
+      if (typeof e.statusPurpose !== 'string' || typeof e.statusListIndex !== 'string' || typeof e.statusListCredential !== 'string') return fail('status_unavailable', 'malformed status entry');
+      const s = await deps.bitstring.check({ statusPurpose: e.statusPurpose, statusListIndex: e.statusListIndex, statusListCredential: e.statusListCredential }, payload.iss!);
+      if (!s.ok) return fail('status_unavailable', s.code);
+      if (s.status === 1 && e.statusPurpose === 'revocation') return fail('credential_revoked');
+      if (s.status === 1 && e.statusPurpose === 'suspension') return fail('credential_suspended');
+    }
     const { id: _id, ...claims } = vc?.credentialSubject ?? {};
     void _id;
     out.push({ ok: true, vct: ct.vct, types, issuer: payload.iss!, issuer_name: trust.issuer_name ?? null, claims, warnings: trust.warnings });

@@ -9,7 +9,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import { authorizationServerMetadata } from '../metadata.ts';
 import { officeJwks, type Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
-import { statusListToken } from '../status-lists.ts';
+import { bitstringStatusListCredential, statusListToken } from '../status-lists.ts';
 import { exchangeToken } from '../use-cases/exchange-token.ts';
 import { issueCredential } from '../use-cases/issue-credential.ts';
 import { collectDeferred } from '../use-cases/collect-deferred.ts';
@@ -132,6 +132,15 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
     const o = office(req.params.slug);
     res.setHeader('Cache-Control', `public, max-age=${Math.min(60, STATUS_LIST_TTL)}`);
     res.type(STATUS_LIST_MEDIA_TYPE).send(await statusListToken(deps, o, STATUS_LIST_TTL));
+  });
+
+  // W3C Bitstring Status List credentials (VC-JWT) for the offices' jwt_vc_json credentials.
+  r.get('/offices/:slug/status-lists/w3c/:purpose', publicCors, async (req, res) => {
+    const o = office(req.params.slug);
+    const purpose = req.params.purpose;
+    if (purpose !== 'revocation' && purpose !== 'suspension') throw notFound('unknown-status-list', 'No such status list.');
+    res.setHeader('Cache-Control', `public, max-age=${Math.min(60, STATUS_LIST_TTL)}`);
+    res.type('application/jwt').send(await bitstringStatusListCredential(deps, o, purpose, STATUS_LIST_TTL));
   });
 
   return r;

@@ -13,7 +13,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
-import { allocateIndices, listName, listUri } from '../status-lists.ts';
+import { allocateIndices, listName, listUri, w3cStatusEntries } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
 
 const err = (code: string, description: string, status = 400) => new ProtocolError(code, description, status);
@@ -171,8 +171,7 @@ async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: Credenti
       status: { status_list: { idx, uri: listUri(office) } },
     });
   }
-  // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id. Its W3C Bitstring Status
-  // List entry comes with the status-list work; the index is already allocated and recorded.
-  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: didJwk(jwk), claims, issuedAt: now, expiresAt: exp });
+  // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id, with W3C Bitstring Status List entries.
+  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: didJwk(jwk), claims, issuedAt: now, expiresAt: exp, credentialStatus: w3cStatusEntries(office, idx) as never });
 }
 

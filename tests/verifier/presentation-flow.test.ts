@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CompactEncrypt, SignJWT, exportJWK, generateKeyPair, importJWK } from 'jose';
+import { CompactEncrypt, SignJWT, decodeJwt, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { newHolderKey } from '../helpers/oid4vci-wallet.ts';
 import { oid4vpWallet } from '../helpers/oid4vp-wallet.ts';
 import { VCT } from '../../core/demo/leipzig.ts';
@@ -145,6 +145,38 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     req = await resolveRequest(r.authorization_request);
     await postResponse(req, { bibliotheksausweis_w3c: [await vpFor(req, key, [`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`])] });
     expect((await result('bibliothek', r.request_id)).result.errors[0].code).toBe('invalid_signature');
+  });
+
+  it('follows the W3C Bitstring Status List of a VC-JWT card: suspended, reinstated, revoked', async () => {
+    const card = { ausweisnummer: 'LSB-5555', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
+    const { credential, key, offerId } = await receiveCredential(stack, 'bibliothek', 'bibliotheksausweis_jwt_vc', card);
+    const status = decodeJwt(credential).vc as { credentialStatus: { type: string; statusPurpose: string; statusListCredential: string }[] };
+    expect(status.credentialStatus.map((e) => [e.type, e.statusPurpose])).toEqual([['BitstringStatusListEntry', 'revocation'], ['BitstringStatusListEntry', 'suspension']]);
+    const [row] = (await (await stack.admin('issuer', `/api/offices/bibliothek/offers/${offerId}`)).json()).credentials;
+    expect(row.status_list.uri).toBe(status.credentialStatus[0]!.statusListCredential);
+    const check = async () => {
+      const r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
+      const req = await resolveRequest(r.authorization_request);
+      const { kty, crv, x, y } = key.publicJwk;
+      const did = `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
+      const vp = await new SignJWT({ nonce: req.payload.nonce, vp: { '@context': ['https://www.w3.org/2018/credentials/v1'], type: ['VerifiablePresentation'], verifiableCredential: [credential] } })
+        .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: `${did}#0` })
+        .setIssuer(did)
+        .setAudience(req.clientId)
+        .setIssuedAt()
+        .sign(key.privateKey);
+      await postResponse(req, { bibliotheksausweis_w3c: [vp] });
+      const out = await result('bibliothek', r.request_id);
+      return out.status === 'verified' ? 'verified' : out.result.errors[0].code;
+    };
+    const setStatus = async (s: string) => expect((await stack.admin('issuer', `/api/offices/bibliothek/credentials/${row.credential_id}/status`, { status: s })).status).toBe(200);
+    expect(await check()).toBe('verified');
+    await setStatus('suspended');
+    expect(await check()).toBe('credential_suspended');
+    await setStatus('valid');
+    expect(await check()).toBe('verified');
+    await setStatus('revoked');
+    expect(await check()).toBe('credential_revoked');
   });
 
   it('registers at the library with address and discount entitlement only, never the benefit or pass number', async () => {

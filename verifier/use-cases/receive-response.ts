@@ -133,7 +133,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
     const paths = cq.claims?.map((c) => c.path as (string | number | null)[]) ?? [];
     if (cq.format === 'jwt_vc_json') {
       for (const presentation of presentations) {
-        const r = await checkVcJwtPresentation({ resolver: deps.resolver, trust: () => deps.trust.index() }, { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId });
+        const r = await checkVcJwtPresentation({ resolver: deps.resolver, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId });
         if (!Array.isArray(r)) {
           errors.push(r.error);
           continue;
