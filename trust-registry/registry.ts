@@ -8,7 +8,7 @@ import type { RegistryState } from '../core/trust/model.ts';
 import { SNAPSHOT_TYP, snapshotHash, type SnapshotPayload } from '../core/trust/snapshot.ts';
 import { Mutex } from '../core/util/mutex.ts';
 import { toIso, toSeconds, type Clock } from '../core/util/time.ts';
-import { GENESIS, sealEntry, type AuditEntry } from './audit/audit-chain.ts';
+import { GENESIS, sealEntry, type AuditEntry } from '../core/audit/audit-chain.ts';
 import type { RegistryStore } from './store/registry-store.ts';
 import type { SnapshotRow } from './store/schema.ts';
 

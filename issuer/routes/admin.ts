@@ -13,6 +13,7 @@ const statusRef = (o: Office, c: CredentialRow) => {
   return uri ? { uri, idx: c.status_idx } : null;
 };
 import QRCode from 'qrcode';
+import { checkChain } from '../../core/audit/audit-chain.ts';
 import { createOffer, offerUri } from '../use-cases/create-offer.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
@@ -34,6 +35,8 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
   r.post('/api/offices/:slug/offers', requireJson, async (req, res) => {
     const o = office(req.params.slug);
     const created = await createOffer(deps, o, req.body);
+    // Audited without the claims: which office, which type, when, by whom.
+    await deps.store.audit({ at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'offer.create', target: created.offer_id, details: { office: o.slug, configuration: (req.body as { credential_configuration_id?: string }).credential_configuration_id ?? null, approval: (req.body as { approval?: string }).approval ?? 'auto' } });
     res.status(201).location(`/api/offices/${o.slug}/offers/${created.offer_id}`).json(created);
   });
 
@@ -78,6 +81,7 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
     if (!row) throw notFound('unknown-offer', `No offer ${id} at ${o.slug}.`);
     if (row.approval !== 'manual') throw conflict('approval-not-required', 'This offer does not need approval.');
     if (!(await deps.store.approve(o.slug, id, new Date(deps.clock()).toISOString()))) throw conflict('already-approved', 'This offer is already approved.');
+    await deps.store.audit({ at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'offer.approve', target: id, details: { office: o.slug } });
     deps.logger.info({ office: o.slug, offer: id }, 'offer approved');
     res.json({ offer_id: id, approved: true });
   });
@@ -90,10 +94,17 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
     if (!c) throw notFound('unknown-credential', `No credential ${id} at ${o.slug}.`);
     // Token Status List: INVALID is final (revocation cannot be undone).
     if (c.status === 'revoked' && status !== 'revoked') throw conflict('credential-revoked', 'The credential is revoked; revocation is final.');
-    await deps.store.setCredentialStatus(o.slug, id, status);
+    await deps.store.setCredentialStatus(o.slug, id, status, { at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'credential.status', target: id, details: { office: o.slug, from: c.status, to: status } });
     deps.logger.info({ office: o.slug, credential: id, status }, 'credential status changed');
     res.json({ credential_id: id, status, status_list: statusRef(o, c) });
   });
 
+  r.get('/api/audit', async (_req, res) => {
+    res.json({ entries: await deps.store.auditEntries() });
+  });
+  r.get('/api/audit/check', async (_req, res) => {
+    const problems = checkChain(await deps.store.auditEntries());
+    res.json({ valid: problems.length === 0, problems });
+  });
   return r;
 }

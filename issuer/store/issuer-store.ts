@@ -1,6 +1,21 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
-import { CredentialTable, NonceTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow } from './schema.ts';
+import { GENESIS, sealEntry, type AuditEntry } from '../../core/audit/audit-chain.ts';
+import { CredentialTable, IssuerAuditTable, NonceTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow } from './schema.ts';
+
+export interface AuditInput {
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+async function appendAudit(m: EntityManager, e: AuditInput): Promise<void> {
+  const [last] = await m.find(IssuerAuditTable, { order: { seq: 'DESC' }, take: 1 });
+  const entry = sealEntry({ seq: (last?.seq ?? 0) + 1, ...e, prev_hash: last?.hash ?? GENESIS });
+  await m.insert(IssuerAuditTable, { ...entry, details: JSON.stringify(entry.details) });
+}
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
 export const MAX_TX_CODE_FAILURES = 5;
@@ -125,11 +140,23 @@ export class IssuerStore {
     return this.db((m) => m.findOneBy(CredentialTable, { office, id }));
   }
 
-  setCredentialStatus(office: string, id: string, status: CredentialStatus): Promise<boolean> {
-    return this.db(async (m) => {
+  /** Changes a credential's status and records who did it, in one transaction. */
+  setCredentialStatus(office: string, id: string, status: CredentialStatus, audit: AuditInput): Promise<boolean> {
+    return this.transaction(async (m) => {
       const r = await m.createQueryBuilder().update(CredentialTable).set({ status }).where('id = :id AND office = :office', { id, office }).execute();
-      return r.affected === 1;
+      if (r.affected !== 1) return false;
+      await appendAudit(m, audit);
+      return true;
     });
+  }
+
+  /** Appends to the hash-chained audit trail (admin actions: who, what, when; no personal data). */
+  audit(entry: AuditInput): Promise<void> {
+    return this.transaction((m) => appendAudit(m, entry));
+  }
+
+  auditEntries(): Promise<AuditEntry[]> {
+    return this.db(async (m) => (await m.find(IssuerAuditTable, { order: { seq: 'ASC' } })).map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> })));
   }
 
   /** Which of the candidate slots of a status list are taken (random allocation without collisions). */

@@ -91,4 +91,30 @@ export const CredentialTable = new EntitySchema<CredentialRow>({
   },
 });
 
-export const issuerTables = [OfferTable, NonceTable, CredentialTable];
+export interface IssuerAuditRow {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export const IssuerAuditTable = new EntitySchema<IssuerAuditRow>({
+  name: 'issuer_audit',
+  tableName: 'issuer_audit',
+  columns: {
+    seq: { type: 'integer', primary: true },
+    at: str(40),
+    actor: str(200),
+    action: str(64),
+    target: str(512),
+    details: { type: 'text' },
+    prev_hash: str(64),
+    hash: str(64),
+  },
+});
+
+export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable];

@@ -278,6 +278,24 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect(again.status).toBe(401);
   });
 
+  it('keeps a hash-chained audit trail of admin actions, without personal data', async () => {
+    const o = await offer();
+    const { client } = testWallet(keys);
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    await client.retrieveCredentials({ issuerMetadata, accessToken, credentialConfigurationId: 'meldebescheinigung_sd_jwt', proofs: { jwt: [await proofFor(issuerMetadata, keys[0]!, c_nonce)] } });
+    const [cred] = (await (await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}`)).json()).credentials;
+    expect((await iss.admin(`/api/offices/buergerbuero/credentials/${cred.credential_id}/status`, { status: 'suspended' })).status).toBe(200);
+    expect((await iss.admin(`/api/offices/buergerbuero/credentials/${cred.credential_id}/status`, { status: 'valid' })).status).toBe(200);
+    const { entries } = await (await iss.admin('/api/audit')).json();
+    const mine = entries.filter((e: { target: string }) => e.target === o.offer_id || e.target === cred.credential_id);
+    expect(mine.map((e: { action: string }) => e.action)).toEqual(['offer.create', 'credential.status', 'credential.status']);
+    expect(mine[1]).toMatchObject({ actor: 'admin:bootstrap', details: { office: 'buergerbuero', from: 'valid', to: 'suspended' } });
+    expect(JSON.stringify(entries)).not.toContain('Mustermann');
+    expect((await (await iss.admin('/api/audit/check')).json()).valid).toBe(true);
+    expect((await iss.admin('/api/audit', undefined, null)).status).toBe(401);
+  });
+
   it('serves each offer as a QR code and documents the admin API in /openapi.json', async () => {
     const o = await offer();
     const svg = await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}/qr.svg`);

@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
 import { createDidResolver } from '../../core/did/resolver.ts';
 import { createKeyAgent } from '../../core/keys/agent.ts';
 import { loadDidWebIdentity } from '../../core/keys/did-identity.ts';
-import { sealEntry, GENESIS } from '../../trust-registry/audit/audit-chain.ts';
+import { sealEntry, GENESIS } from '../../core/audit/audit-chain.ts';
 import { openRegistryDataSource } from '../../trust-registry/service.ts';
 import { RegistryStore } from '../../trust-registry/store/registry-store.ts';
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { checkChain } from '../audit/audit-chain.ts';
+import { checkChain } from '../../core/audit/audit-chain.ts';
 import { openRegistryDataSource } from '../service.ts';
 import { RegistryStore } from '../store/registry-store.ts';
 

@@ -6,7 +6,7 @@ import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow, zDid } from '../../core/http/validate.ts';
 import { statusAt } from '../../core/trust/evaluate.ts';
 import type { Grant } from '../../core/trust/model.ts';
-import { checkChain } from '../audit/audit-chain.ts';
+import { checkChain } from '../../core/audit/audit-chain.ts';
 import type { Registry } from '../registry.ts';
 import { changeGrantStatus } from '../use-cases/change-grant-status.ts';
 import { createCredentialType } from '../use-cases/create-credential-type.ts';

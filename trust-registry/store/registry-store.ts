@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import type { CredentialType, Entity, Grant, GrantConstraints, RegistryState, StatusEvent } from '../../core/trust/model.ts';
-import type { AuditEntry } from '../audit/audit-chain.ts';
+import type { AuditEntry } from '../../core/audit/audit-chain.ts';
 import {
   AuditTable,
   CredentialTypeTable,

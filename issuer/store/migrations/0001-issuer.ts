@@ -1,5 +1,6 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
 import { Issuer0002Deferred1764100001002 } from './0002-deferred.ts';
+import { Issuer0003Audit1764100001003 } from './0003-audit.ts';
 
 const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 
@@ -62,4 +63,4 @@ export class Issuer0001Init1764100001001 implements MigrationInterface {
   }
 }
 
-export const issuerMigrations = [Issuer0001Init1764100001001, Issuer0002Deferred1764100001002];
+export const issuerMigrations = [Issuer0001Init1764100001001, Issuer0002Deferred1764100001002, Issuer0003Audit1764100001003];

@@ -1,4 +1,4 @@
-import { jcs, sha256Hex } from '../../core/crypto/canonical.ts';
+import { jcs, sha256Hex } from '../crypto/canonical.ts';
 
 /**
  * The registry's audit trail: a hash chain (CONTRACT, Trust registry). Each entry's `hash` is the
