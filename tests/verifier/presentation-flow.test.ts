@@ -332,6 +332,24 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     }
   });
 
+  it('applies the per-type rule after an office is suspended: a library card issued before stays valid, a Meldebescheinigung does not', async () => {
+    const card = await receiveCredential(stack, 'bibliothek', 'bibliotheksausweis_sd_jwt', { ausweisnummer: 'LSB-7000', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' });
+    const grants = (await (await stack.admin('registry', `/api/grants?entity_id=${encodeURIComponent(stack.officeDid('bibliothek'))}&action=issue`)).json()).grants;
+    // The suspension takes effect a second after issuance, so "issued before" is unambiguous.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await stack.admin('registry', `/api/grants/${grants[0].id}/status`, { status: 'suspended', reason: 'Prüfung / review' })).status).toBe(200);
+    try {
+      const r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
+      const req = await resolveRequest(r.authorization_request);
+      await postResponse(req, { bibliotheksausweis: [await present(card.credential, card.key, req, 'bibliotheksausweis')] });
+      const out = await result('bibliothek', r.request_id);
+      expect(out.status, JSON.stringify(out.result?.errors)).toBe('verified');
+      expect(out.result.warnings.join(' ')).toMatch(/suspended/);
+    } finally {
+      await stack.admin('registry', `/api/grants/${grants[0].id}/status`, { status: 'active', reason: 'erledigt / done' });
+    }
+  });
+
   it('validates counter requests: unknown template 404, bad DCQL 400, no token 401', async () => {
     expect((await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'personalausweis' })).status).toBe(404);
     const bad = await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { dcql_query: { credentials: [] } });
