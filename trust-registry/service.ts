@@ -29,8 +29,8 @@ export interface RegistryService {
   close(): Promise<void>;
 }
 
-export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'>): Promise<DataSource> {
-  return openDataSource({ name: 'registry', dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: registryTables, migrations: registryMigrations, veramo: true });
+export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'>, name = 'registry'): Promise<DataSource> {
+  return openDataSource({ name, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: registryTables, migrations: registryMigrations, veramo: true });
 }
 
 /** Builds the registry (database, keys, seed, routes) without listening. */

@@ -10,14 +10,21 @@ import { sealEntry, GENESIS } from '../../core/audit/audit-chain.ts';
 import { openRegistryDataSource } from '../../trust-registry/service.ts';
 import { RegistryStore } from '../../trust-registry/store/registry-store.ts';
 
-/** The registry store on a real SQLite file, through the numbered migrations. */
-describe('registry store on SQLite', () => {
+/**
+ * The registry store through the numbered migrations, on a real SQLite file and, when
+ * TEST_DATABASE_URL is set (.ci/run starts PostgreSQL), on PostgreSQL in a fresh schema per test.
+ */
+const BACKENDS: [string, string | undefined][] = [['SQLite', undefined], ...(process.env.TEST_DATABASE_URL ? ([['PostgreSQL', process.env.TEST_DATABASE_URL]] as [string, string][]) : [])];
+if (process.env.CI && !process.env.TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL for the store suite');
+
+describe.each(BACKENDS)('registry store on %s', (_backend, databaseUrl) => {
   const open: DataSource[] = [];
   afterEach(async () => {
     for (const ds of open.splice(0)) if (ds.isInitialized) await ds.destroy();
   });
   const fresh = async (dataDir = mkdtempSync(join(tmpdir(), 'idideal-store-'))) => {
-    const ds = await openRegistryDataSource({ dataDir, databaseUrl: undefined });
+    // One schema per data directory on PostgreSQL, so a re-open finds the same tables.
+    const ds = await openRegistryDataSource({ dataDir, databaseUrl }, databaseUrl ? `registry_t_${dataDir.slice(-6).toLowerCase().replace(/[^a-z0-9]/g, '_')}` : 'registry');
     open.push(ds);
     return { ds, store: new RegistryStore(ds), dataDir };
   };
@@ -41,7 +48,7 @@ describe('registry store on SQLite', () => {
     // A status row for an unknown grant violates the foreign key (SQLite enforces it under TypeORM).
     await expect(store.transaction((m) => store.appendStatus(m, { grant_id: 'nope', status: 'revoked', reason: 'x', effective_at: at, recorded_at: at, actor: 'a' }))).rejects.toThrow();
     expect((await store.loadState('did:web:a')).grants[0]!.history).toHaveLength(2);
-    expect(ds.options.type).toBe('sqlite');
+    expect(ds.options.type).toBe(databaseUrl ? 'postgres' : 'sqlite');
   });
 
   it('rolls a failed write unit back whole', async () => {
@@ -72,7 +79,7 @@ describe('registry store on SQLite', () => {
     await ds.destroy();
     const again = await fresh(dataDir);
     expect((await again.store.loadState('r')).entities.map((e) => e.id)).toEqual(['did:web:keep']);
-    expect((await again.ds.query('SELECT COUNT(*) AS n FROM migrations'))[0].n).toBeGreaterThanOrEqual(5);
+    expect(Number((await again.ds.query('SELECT COUNT(*) AS n FROM migrations'))[0].n)).toBeGreaterThanOrEqual(5);
   });
 
   it('keeps private keys encrypted at rest and refuses a wrong key-encryption secret', async () => {
@@ -86,10 +93,16 @@ describe('registry store on SQLite', () => {
     // Reload: the same key comes back and its public JWK matches the DID document.
     const again = await loadDidWebIdentity(parts, id.did);
     expect(again.signer.publicJwk).toEqual(id.signer.publicJwk);
-    await ds.destroy();
-    const bytes = readFileSync(join(dataDir, 'registry.sqlite'));
-    expect(bytes.includes(Buffer.from(plain, 'utf8'))).toBe(false);
-    expect(bytes.includes(Buffer.from(plain, 'hex'))).toBe(false);
+    if (!databaseUrl) {
+      await ds.destroy();
+      const bytes = readFileSync(join(dataDir, 'registry.sqlite'));
+      expect(bytes.includes(Buffer.from(plain, 'utf8'))).toBe(false);
+      expect(bytes.includes(Buffer.from(plain, 'hex'))).toBe(false);
+    } else {
+      const rows = JSON.stringify(await ds.query('SELECT * FROM "private-key"'));
+      expect(rows).not.toContain(plain);
+      await ds.destroy();
+    }
 
     const reopened = await fresh(dataDir);
     const wrong = createKeyAgent(reopened.ds, 'c'.repeat(64), createDidResolver());
