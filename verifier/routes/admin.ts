@@ -43,8 +43,10 @@ export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
     const p = rp(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const row = await deps.store.getRequest(p.slug, id);
-    if (!row) throw notFound('unknown-request', `No request ${id} at ${p.slug} (or its result has been deleted).`);
     const now = deps.clock();
+    // Retention: a verdict past VERIFIER_RESULT_TTL is gone, whether or not the purge timer ran yet.
+    if (row && row.result_expires_at !== null && row.result_expires_at <= now) await deps.store.purge(now);
+    if (!row || (row.result_expires_at !== null && row.result_expires_at <= now)) throw notFound('unknown-request', `No request ${id} at ${p.slug} (or its result has been deleted).`);
     if (row.status === 'verified' || row.status === 'rejected') {
       const v = JSON.parse(deps.sealer.open(row.result_sealed!, row.id)) as Verdict;
       res.json({
