@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VCT } from '../core/demo/leipzig.ts';
+import { CLAIM_LABELS, VCT } from '../core/demo/leipzig.ts';
 import type { I18nText } from '../core/trust/model.ts';
 
 /**
@@ -62,27 +62,6 @@ export const CLAIM_SCHEMAS = {
 
 export type CredentialKind = keyof typeof CLAIM_SCHEMAS;
 
-const CLAIM_NAMES: Record<string, I18nText> = {
-  vorname: { de: 'Vorname', en: 'Given name' },
-  familienname: { de: 'Familienname', en: 'Family name' },
-  geburtsdatum: { de: 'Geburtsdatum', en: 'Date of birth' },
-  anschrift: { de: 'Anschrift', en: 'Address' },
-  'anschrift.strasse': { de: 'Straße', en: 'Street' },
-  'anschrift.hausnummer': { de: 'Hausnummer', en: 'House number' },
-  'anschrift.postleitzahl': { de: 'Postleitzahl', en: 'Postcode' },
-  'anschrift.ort': { de: 'Ort', en: 'Town' },
-  wohnsitz_leipzig: { de: 'Wohnsitz in Leipzig', en: 'Resident of Leipzig' },
-  alter_ueber_18: { de: 'Über 18 Jahre', en: 'Over 18' },
-  ermaessigungsberechtigt: { de: 'Ermäßigungsberechtigt', en: 'Entitled to discounts' },
-  gueltig_bis: { de: 'Gültig bis', en: 'Valid until' },
-  passnummer: { de: 'Passnummer', en: 'Pass number' },
-  ausweisnummer: { de: 'Ausweisnummer', en: 'Card number' },
-  nutzergruppe: { de: 'Nutzergruppe', en: 'User group' },
-  geburtsname: { de: 'Geburtsname', en: 'Birth name' },
-  geburtsort: { de: 'Geburtsort', en: 'Place of birth' },
-  registernummer: { de: 'Registernummer', en: 'Register number' },
-  standesamt: { de: 'Standesamt', en: 'Registry office' },
-};
 
 export type CredentialFormat = 'dc+sd-jwt' | 'jwt_vc_json';
 
@@ -131,7 +110,7 @@ export const CREDENTIAL_CONFIGURATIONS: CredentialConfiguration[] = [
   conf('geburtsurkunde_sd_jwt', 'standesamt', 'geburtsurkunde', 'dc+sd-jwt', VCT.geburtsurkunde, { de: 'Geburtsurkunde', en: 'Birth certificate' }, 36500),
 ];
 
-export const claimDisplay = (path: string[]): I18nText | undefined => CLAIM_NAMES[path.join('.')];
+export const claimDisplay = (path: string[]): I18nText | undefined => CLAIM_LABELS[path.join('.')];
 
 export function configurationsOf(office: string): CredentialConfiguration[] {
   return CREDENTIAL_CONFIGURATIONS.filter((c) => c.office === office);

@@ -100,3 +100,26 @@ export const RELYING_PARTIES: RelyingParty[] = [
 export const officeDid = (issuerUrl: string, slug: string) => didWebFor(issuerUrl, 'offices', slug);
 export const relyingPartyDid = (verifierUrl: string, slug: string) => didWebFor(verifierUrl, 'verifiers', slug);
 export const authorityDid = (registryUrl: string, slug: string) => didWebFor(registryUrl, 'authorities', slug);
+
+/** German and English names of the demo claims (issuer metadata, desk and counter pages). */
+export const CLAIM_LABELS: Record<string, I18nText> = {
+  vorname: { de: 'Vorname', en: 'Given name' },
+  familienname: { de: 'Familienname', en: 'Family name' },
+  geburtsdatum: { de: 'Geburtsdatum', en: 'Date of birth' },
+  anschrift: { de: 'Anschrift', en: 'Address' },
+  'anschrift.strasse': { de: 'Straße', en: 'Street' },
+  'anschrift.hausnummer': { de: 'Hausnummer', en: 'House number' },
+  'anschrift.postleitzahl': { de: 'Postleitzahl', en: 'Postcode' },
+  'anschrift.ort': { de: 'Ort', en: 'Town' },
+  wohnsitz_leipzig: { de: 'Wohnsitz in Leipzig', en: 'Resident of Leipzig' },
+  alter_ueber_18: { de: 'Über 18 Jahre', en: 'Over 18' },
+  ermaessigungsberechtigt: { de: 'Ermäßigungsberechtigt', en: 'Entitled to discounts' },
+  gueltig_bis: { de: 'Gültig bis', en: 'Valid until' },
+  passnummer: { de: 'Passnummer', en: 'Pass number' },
+  ausweisnummer: { de: 'Ausweisnummer', en: 'Card number' },
+  nutzergruppe: { de: 'Nutzergruppe', en: 'User group' },
+  geburtsname: { de: 'Geburtsname', en: 'Birth name' },
+  geburtsort: { de: 'Geburtsort', en: 'Place of birth' },
+  registernummer: { de: 'Registernummer', en: 'Register number' },
+  standesamt: { de: 'Standesamt', en: 'Registry office' },
+};

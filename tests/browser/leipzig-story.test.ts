@@ -154,6 +154,7 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     await expect.poll(() => counter.locator('#verdict-title').textContent(), { timeout: 10_000 }).toBe('Geprüft: gültig');
     expect(await counter.locator('#verdict').getAttribute('class')).toBe('ok');
     expect(await counter.locator('#verdict-body').textContent()).toContain('Leipziger Städtische Bibliotheken');
+    expect(await counter.locator('#verdict-body dt').first().textContent()).toBe('Ausweisnummer');
     await shot(counter, 'counter-green');
 
     // History, export, English.

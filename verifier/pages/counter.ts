@@ -1,3 +1,4 @@
+import { CLAIM_LABELS } from '../../core/demo/leipzig.ts';
 import { TEMPLATES } from '../templates.ts';
 import type { RelyingParty } from '../deps.ts';
 
@@ -81,6 +82,7 @@ export function counterPage(rp: RelyingParty, lang: 'de' | 'en', walletUrl: stri
   <div id="verdict-body"></div>
 </section>
 </main>
+<script type="application/json" id="labels">${JSON.stringify(Object.fromEntries(Object.entries(CLAIM_LABELS).map(([k, v]) => [k, v[lang]]))).replace(/</g, '\\u003c')}</script>
 <script src="/static/counter.js" defer></script>
 </body>
 </html>`;
@@ -105,6 +107,7 @@ export const COUNTER_JS = `
 (function () {
   var main = document.getElementById('counter');
   var slug = main.dataset.slug;
+  var labels = JSON.parse(document.getElementById('labels').textContent || '{}');
   var tokenInput = document.getElementById('token');
   tokenInput.value = sessionStorage.getItem('counter-token') || '';
   var timer = null;
@@ -128,7 +131,7 @@ export const COUNTER_JS = `
         body.appendChild(p);
         var dl = document.createElement('dl');
         Object.keys(c.claims).forEach(function (k) {
-          var dt = document.createElement('dt'); text(dt, k);
+          var dt = document.createElement('dt'); text(dt, labels[k] || k);
           var dd = document.createElement('dd');
           var val = c.claims[k];
           text(dd, typeof val === 'object' ? Object.values(val).join(' ') : String(val));
