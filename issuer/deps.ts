@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import type { Resolver } from 'did-resolver';
 import type { Sealer } from '../core/crypto/seal.ts';
 import type { DidIdentity } from '../core/keys/did-identity.ts';
 import type { Logger } from '../core/log/logger.ts';
@@ -30,8 +31,9 @@ export interface IssuerDeps {
   /** Derives pre-authorized codes and hashes tx_codes (HMAC keys from the key-encryption secret). */
   codes: CodeKeys;
   trust: SnapshotClient;
-  /** VC-JWT signing with the offices' keys, in memory. */
+  /** VC-JWT signing with the offices' keys, in memory (rebuilt on key rotation). */
   vcJwt: VcJwtIssuer;
+  resolver: Resolver;
   clock: Clock;
   logger: Logger;
   settings: IssuerSettings;

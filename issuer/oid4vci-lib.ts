@@ -22,11 +22,12 @@ import type { Office } from './deps.ts';
 const HASH: Record<string, string> = { [HashAlgorithm.Sha256]: 'sha256', [HashAlgorithm.Sha384]: 'sha384', [HashAlgorithm.Sha512]: 'sha512' };
 
 export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackContext, 'decryptJwe' | 'encryptJwe'> {
-  const byKid = new Map([...offices.values()].map((o) => [o.identity.signer.kid, o.identity.signer]));
+  // Looked up on every call: a key rotation replaces an office's signer.
+  const signerFor = (kid: string) => [...offices.values()].map((o) => o.identity.signer).find((s) => s.kid === kid);
 
   const signJwt: SignJwtCallback = async (signer, { header, payload }) => {
     if (signer.method !== 'custom' || !signer.kid) throw new Error('only office keys sign here');
-    const s = byKid.get(signer.kid);
+    const s = signerFor(signer.kid);
     if (!s) throw new Error('unknown signing key');
     // jwtHeaderFromJwtSigner() leaves out `kid` for custom signers: put it back.
     const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
@@ -50,10 +51,10 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
   };
 
   // The resource server reads jwks_uri to check access tokens: answer our own offices from memory.
-  const jwks = new Map([...offices.values()].map((o) => [`${o.issuerId}/jwks.json`, officeJwks(o)]));
   const localFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    const set = jwks.get(url);
+    const o = [...offices.values()].find((x) => `${x.issuerId}/jwks.json` === url);
+    const set = o ? officeJwks(o) : undefined;
     if (set) return new Response(JSON.stringify(set), { status: 200, headers: { 'content-type': 'application/jwk-set+json' } });
     return fetch(input, init);
   }) as typeof fetch;
@@ -70,7 +71,8 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
 
 /** The office's JWK Set for access-token verification (RFC 8414 `jwks_uri`). */
 export function officeJwks(o: Office): { keys: JWK[] } {
-  return { keys: [{ ...o.identity.signer.publicJwk, kid: o.identity.signer.kid, use: 'sig', alg: 'ES256' }] };
+  // Every key not revoked: tokens signed before a rotation stay valid until they expire.
+  return { keys: o.identity.keys.filter((k) => !k.revoked).map((k) => ({ ...k.publicJwk, kid: `${o.identity.did}#${k.fragment}`, use: 'sig', alg: 'ES256' })) };
 }
 
 export interface Libraries {

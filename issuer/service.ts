@@ -19,6 +19,7 @@ import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
 import { authorizationServerMetadata, issuerMetadata } from './metadata.ts';
 import { createLibraries } from './oid4vci-lib.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { loadOfficeIdentity } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
@@ -47,11 +48,18 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     });
   }
   const resolver = createDidResolver({ local: (did) => [...offices.values()].find((o) => o.identity.did === did)?.identity.document() });
+  const store = new IssuerStore(hosted.dataSource);
+  // Keys in the order the key table gives them, revoked ones marked (rotation).
+  for (const o of offices.values()) {
+    o.identity = await loadOfficeIdentity({ store, clock }, hosted.keys, o.slug, o.identity.did);
+    hosted.identities.set(o.slug, o.identity);
+  }
   const deps: IssuerDeps = {
     publicUrl: config.publicUrl,
     walletUrl: config.urls.wallet,
     offices,
-    store: new IssuerStore(hosted.dataSource),
+    store,
+    resolver,
     sealer: new Sealer(config.keyEncryptionSecret, 'issuer-offer-claims'),
     codes: new CodeKeys(config.keyEncryptionSecret),
     trust: new SnapshotClient({ registryUrl: config.urls.registry, registryDid: didWebFor(config.urls.registry), resolver, clock, graceMs: 3600_000, maxAgeMs: config.settings.trustMaxAge * 1000 }),
@@ -87,7 +95,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openapi);
   });
-  app.use(adminRoutes(deps, config.adminToken));
+  app.use(adminRoutes(deps, config.adminToken, hosted));
   finish(app, logger);
 
   const purge = setInterval(() => void deps.store.purgeExpiredNonces(clock()).catch(() => undefined), 60_000);

@@ -34,6 +34,8 @@ export interface VerificationMethod {
   type: 'JsonWebKey2020';
   controller: string;
   publicKeyJwk: JWK;
+  /** Controlled Identifiers 1.0 §2.2.1: the key must not be relied on from this time on. */
+  revoked?: string;
 }
 
 export interface DidDocument {
@@ -49,11 +51,12 @@ export interface DocumentKey {
   /** Fragment without `#`. */
   fragment: string;
   publicJwk: JWK;
+  revoked?: string;
 }
 
 /** A DID document listing the given keys for assertion and authentication (JsonWebKey2020). */
 export function buildDidDocument(did: string, keys: DocumentKey[], extra: Record<string, unknown> = {}): DidDocument {
-  const vms = keys.map<VerificationMethod>((k) => ({ id: `${did}#${k.fragment}`, type: 'JsonWebKey2020', controller: did, publicKeyJwk: k.publicJwk }));
+  const vms = keys.map<VerificationMethod>((k) => ({ id: `${did}#${k.fragment}`, type: 'JsonWebKey2020', controller: did, publicKeyJwk: k.publicJwk, ...(k.revoked ? { revoked: k.revoked } : {}) }));
   return {
     '@context': ['https://www.w3.org/ns/did/v1', 'https://w3id.org/security/suites/jws-2020/v1'],
     id: did,

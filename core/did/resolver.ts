@@ -107,7 +107,7 @@ export class KeyResolutionError extends Error {
  * The public JWK behind a `kid` of the form `<did>#<fragment>`, taken only from the document's
  * `assertionMethod` relationship (the keys a DID controller uses to sign statements).
  */
-export async function resolveAssertionKey(resolver: Resolver, kid: string, expectedDid?: string): Promise<JWK> {
+export async function resolveAssertionKey(resolver: Resolver, kid: string, expectedDid?: string, now: number = Date.now()): Promise<JWK> {
   const hash = kid.indexOf('#');
   if (hash < 0) throw new KeyResolutionError('kid must be a DID URL with a fragment');
   const did = kid.slice(0, hash);
@@ -123,5 +123,8 @@ export async function resolveAssertionKey(resolver: Resolver, kid: string, expec
     (doc.verificationMethod ?? []).find((v) => matches(v.id)) ??
     (doc.assertionMethod ?? []).find((a): a is DidVm => typeof a !== 'string' && matches(a.id));
   if (!vm?.publicKeyJwk) throw new KeyResolutionError('verification method has no publicKeyJwk');
+  // Controlled Identifiers 1.0 §2.2.1: a revoked key is not relied on from its revocation time on.
+  const revoked = (vm as { revoked?: unknown }).revoked;
+  if (revoked !== undefined && (typeof revoked !== 'string' || !(Date.parse(revoked) > now))) throw new KeyResolutionError('the signing key has been revoked');
   return vm.publicKeyJwk as JWK;
 }

@@ -13,6 +13,8 @@ const statusRef = (o: Office, c: CredentialRow) => {
   return uri ? { uri, idx: c.status_idx } : null;
 };
 import QRCode from 'qrcode';
+import type { HostedIdentities } from '../../core/service/did-host.ts';
+import { keyView, revokeKey, rotateKey } from '../office-keys.ts';
 import { checkChain } from '../../core/audit/audit-chain.ts';
 import { createOffer, offerUri } from '../use-cases/create-offer.ts';
 
@@ -20,7 +22,7 @@ const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 const zStatus = z.strictObject({ status: z.enum(['revoked', 'suspended', 'valid']) });
 
 /** Clerk and administrator API per office (CONTRACT, Issuer), behind the bearer token. */
-export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
+export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: HostedIdentities): Router {
   const r = Router();
   r.use('/api', requireAdmin(adminToken), (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -97,6 +99,20 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string): Router {
     await deps.store.setCredentialStatus(o.slug, id, status, { at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'credential.status', target: id, details: { office: o.slug, from: c.status, to: status } });
     deps.logger.info({ office: o.slug, credential: id, status }, 'credential status changed');
     res.json({ credential_id: id, status, status_list: statusRef(o, c) });
+  });
+
+  // Key rotation and revocation as compromised (effective time may lie in the past).
+  r.get('/api/offices/:slug/keys', async (req, res) => {
+    res.json(await keyView(deps, office(req.params.slug)));
+  });
+  r.post('/api/offices/:slug/keys/rotate', async (req, res) => {
+    res.status(201).json(await rotateKey(deps, hosted, office(req.params.slug), String(res.locals.actor)));
+  });
+  r.post('/api/offices/:slug/keys/:fragment/revoke', requireJson, async (req, res) => {
+    const o = office(req.params.slug);
+    const fragment = parseOrThrow(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a key thumbprint'), req.params.fragment, { what: 'path' });
+    const body = parseOrThrow(z.strictObject({ reason: z.string().trim().min(3).max(500), effective_at: z.iso.datetime({ offset: false }).optional() }), req.body);
+    res.json(await revokeKey(deps, hosted, o, fragment, body.effective_at ?? new Date(deps.clock()).toISOString(), body.reason, String(res.locals.actor)));
   });
 
   r.get('/api/audit', async (_req, res) => {

@@ -1,7 +1,7 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import { GENESIS, sealEntry, type AuditEntry } from '../../core/audit/audit-chain.ts';
-import { CredentialTable, IssuerAuditTable, NonceTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow } from './schema.ts';
+import { CredentialTable, IssuerAuditTable, NonceTable, OfficeKeyTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow, type OfficeKeyRow } from './schema.ts';
 
 export interface AuditInput {
   at: string;
@@ -144,6 +144,24 @@ export class IssuerStore {
   setCredentialStatus(office: string, id: string, status: CredentialStatus, audit: AuditInput): Promise<boolean> {
     return this.transaction(async (m) => {
       const r = await m.createQueryBuilder().update(CredentialTable).set({ status }).where('id = :id AND office = :office', { id, office }).execute();
+      if (r.affected !== 1) return false;
+      await appendAudit(m, audit);
+      return true;
+    });
+  }
+
+  officeKeys(office: string): Promise<OfficeKeyRow[]> {
+    return this.db((m) => m.find(OfficeKeyTable, { where: { office }, order: { created_at: 'ASC', fragment: 'ASC' } }));
+  }
+
+  insertOfficeKey(row: OfficeKeyRow): Promise<void> {
+    return this.db(async (m) => void (await m.upsert(OfficeKeyTable, row, ['fragment'])));
+  }
+
+  /** Marks an office key revoked (as compromised) from `at`, and audits it, in one transaction. */
+  revokeOfficeKey(office: string, fragment: string, at: string, reason: string, audit: AuditInput): Promise<boolean> {
+    return this.transaction(async (m) => {
+      const r = await m.createQueryBuilder().update(OfficeKeyTable).set({ revoked_at: at, reason }).where('office = :office AND fragment = :fragment AND revoked_at IS NULL', { office, fragment }).execute();
       if (r.affected !== 1) return false;
       await appendAudit(m, audit);
       return true;

@@ -117,4 +117,19 @@ export const IssuerAuditTable = new EntitySchema<IssuerAuditRow>({
   },
 });
 
-export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable];
+export interface OfficeKeyRow {
+  fragment: string;
+  office: string;
+  veramo_kid: string;
+  created_at: string;
+  revoked_at: string | null;
+  reason: string | null;
+}
+
+export const OfficeKeyTable = new EntitySchema<OfficeKeyRow>({
+  name: 'issuer_office_key',
+  tableName: 'issuer_office_keys',
+  columns: { fragment: { ...str(64), primary: true }, office: str(64), veramo_kid: str(200), created_at: str(40), revoked_at: str(40, true), reason: str(500, true) },
+});
+
+export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable, OfficeKeyTable];
