@@ -1,4 +1,4 @@
-import { intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { ConfigError, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
 
 export interface VerifierSettings {
   /** Seconds a presentation request stays open (VERIFIER_REQUEST_TTL, default 300). */
@@ -9,6 +9,11 @@ export interface VerifierSettings {
   statusListMaxAge: number;
   /** Seconds a registry snapshot is relied on before it is fetched again (VERIFIER_TRUST_MAX_AGE, default 60). */
   trustMaxAge: number;
+  /**
+   * Per credential type: seconds a status list verified earlier may still be used when it cannot be
+   * fetched (STATUS_LIST_OFFLINE_GRACE="<vct>=<seconds>,…"; default none: fail closed).
+   */
+  statusOfflineGrace: Record<string, number>;
 }
 
 export interface VerifierConfig extends CommonConfig {
@@ -28,6 +33,17 @@ export function loadVerifierConfig(env: NodeJS.ProcessEnv = process.env): Verifi
       resultTtl: int('VERIFIER_RESULT_TTL', env, 900, 60, 7 * 86_400),
       statusListMaxAge: int('STATUS_LIST_MAX_AGE', env, 300, 0, 86_400),
       trustMaxAge: int('VERIFIER_TRUST_MAX_AGE', env, 60, 0, 3600),
+      statusOfflineGrace: parseGrace(env.STATUS_LIST_OFFLINE_GRACE),
     },
   };
+}
+
+function parseGrace(raw: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of (raw ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(\S+)=(\d{1,6})$/.exec(part);
+    if (!m) throw new ConfigError('STATUS_LIST_OFFLINE_GRACE must be "<vct>=<seconds>,…"');
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
 }

@@ -41,7 +41,7 @@ export interface CheckedSdJwt {
  * validity window, then the registry's word on the issuer (at issuance and now), then the status list.
  */
 export async function checkSdJwtPresentation(
-  deps: { resolver: Resolver; trust: () => Promise<TrustIndex>; status: StatusListClient },
+  deps: { resolver: Resolver; trust: () => Promise<TrustIndex>; status: StatusListClient; offlineGrace?: Record<string, number> },
   args: { presentation: string; nonce: string; clientId: string; now: number; queryId: string },
 ): Promise<CheckedSdJwt | { ok: false; error: VerdictError }> {
   const fail = (code: ReasonCode, detail?: string) => ({ ok: false as const, error: reason(code, args.queryId, detail) });
@@ -73,8 +73,10 @@ export async function checkSdJwtPresentation(
   if (!trust.trusted) return fail(trust.code ?? 'untrusted_issuer');
 
   if (v.status?.status_list) {
-    const s = await deps.status.check(v.status.status_list, v.iss);
+    const graceS = deps.offlineGrace?.[v.vct];
+    const s = await deps.status.check(v.status.status_list, v.iss, graceS ? { graceMs: graceS * 1000 } : {});
     if (!s.ok) return fail('status_unavailable', s.code);
+    if (s.stale) trust.warnings.push('status list could not be refreshed; an earlier verified copy was used within the offline grace');
     if (s.status === STATUS.INVALID) return fail('credential_revoked');
     if (s.status === STATUS.SUSPENDED) return fail('credential_suspended');
     if (s.status !== STATUS.VALID) return fail('credential_revoked', `status ${s.status}`);

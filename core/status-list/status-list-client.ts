@@ -14,7 +14,7 @@ import { decompressStatusList, statusAt, StatusListError, STATUS_LIST_MEDIA_TYPE
  */
 
 export type StatusCheck =
-  | { ok: true; status: number }
+  | { ok: true; status: number; stale?: boolean }
   | { ok: false; code: 'status_unavailable' | 'status_invalid'; message: string };
 
 const zPayload = z.looseObject({
@@ -51,18 +51,29 @@ export class StatusListClient {
     this.clock = opts.clock ?? systemClock;
   }
 
-  async check(ref: { uri: string; idx: number }, credentialIssuer: string): Promise<StatusCheck> {
+  /**
+   * `graceMs` (optional, per credential type): when the list cannot be fetched (not when it is
+   * invalid), a list verified earlier may still be used until this long after it went stale.
+   */
+  async check(ref: { uri: string; idx: number }, credentialIssuer: string, opts: { graceMs?: number } = {}): Promise<StatusCheck> {
     let list: Cached;
+    let stale = false;
     try {
       list = await this.load(ref.uri);
     } catch (e) {
       const invalid = e instanceof StatusListError || e instanceof JoseVerifyError;
-      return { ok: false, code: invalid ? 'status_invalid' : 'status_unavailable', message: `status list: ${(e as Error).message}` };
+      const old = this.cache.get(ref.uri);
+      if (!invalid && old && opts.graceMs && this.clock() < old.until + opts.graceMs) {
+        list = old;
+        stale = true;
+      } else {
+        return { ok: false, code: invalid ? 'status_invalid' : 'status_unavailable', message: `status list: ${(e as Error).message}` };
+      }
     }
     // The list must come from the credential's own issuer (same DID as its `iss`).
     if (list.issuer !== credentialIssuer) return { ok: false, code: 'status_invalid', message: 'status list is not signed by the credential issuer' };
     try {
-      return { ok: true, status: statusAt(list.bytes, list.bits, ref.idx) };
+      return { ok: true, status: statusAt(list.bytes, list.bits, ref.idx), ...(stale ? { stale: true } : {}) };
     } catch (e) {
       return { ok: false, code: 'status_invalid', message: `status list: ${(e as Error).message}` };
     }

@@ -460,4 +460,27 @@ describe('StatusListClient: known defects (see the report; status-list-client.ts
     serve('/lists/1', () => signJws(issuer, new TextEncoder().encode('not json'), { typ: 'statuslist+jwt' }));
     expectInvalid(await client().check({ uri: url('/lists/1'), idx: 0 }, issuerDid));
   });
+
+  it('offline grace: a list verified earlier is used while the server is down, within the grace only', async () => {
+    serveList('/lists/grace', { ttl: 60 });
+    const c = client({ maxAgeMs: 60_000 });
+    const ref = { uri: url('/lists/grace'), idx: 1 };
+    expect(await c.check(ref, issuerDid)).toEqual({ ok: true, status: 1 });
+    serve('/lists/grace', 'down', 503);
+    now += 61_000;
+    expectUnavailable(await c.check(ref, issuerDid));
+    expect(await c.check(ref, issuerDid, { graceMs: 600_000 })).toEqual({ ok: true, status: 1, stale: true });
+    now += 600_000;
+    expectUnavailable(await c.check(ref, issuerDid, { graceMs: 600_000 }));
+  });
+
+  it('offline grace never covers an invalid list', async () => {
+    serveList('/lists/grace2', { ttl: 60 });
+    const c = client({ maxAgeMs: 60_000 });
+    const ref = { uri: url('/lists/grace2'), idx: 1 };
+    expect((await c.check(ref, issuerDid)).ok).toBe(true);
+    serveList('/lists/grace2', {}, () => other);
+    now += 61_000;
+    expectInvalid(await c.check(ref, issuerDid, { graceMs: 600_000 }));
+  });
 });

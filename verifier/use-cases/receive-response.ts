@@ -149,7 +149,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
     }
     for (const presentation of presentations) {
       const r = await checkSdJwtPresentation(
-        { resolver: deps.resolver, trust: () => deps.trust.index(), status: deps.status },
+        { resolver: deps.resolver, trust: () => deps.trust.index(), status: deps.status, offlineGrace: deps.settings.statusOfflineGrace },
         { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId },
       );
       if (!r.ok) {
