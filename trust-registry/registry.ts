@@ -8,7 +8,7 @@ import type { RegistryState } from '../core/trust/model.ts';
 import { SNAPSHOT_TYP, snapshotHash, type SnapshotPayload } from '../core/trust/snapshot.ts';
 import { Mutex } from '../core/util/mutex.ts';
 import { toIso, toSeconds, type Clock } from '../core/util/time.ts';
-import { GENESIS, sealEntry, type AuditEntry } from '../core/audit/audit-chain.ts';
+import { GENESIS, type AuditEntry } from '../core/audit/audit-chain.ts';
 import type { RegistryStore } from './store/registry-store.ts';
 import type { SnapshotRow } from './store/schema.ts';
 
@@ -63,17 +63,7 @@ export class Registry {
         const before = new TrustIndex(await this.deps.store.loadState(this.deps.rootAuthority, m));
         const result = await mutate(m, before);
         const ev = event(result);
-        const last = await this.deps.store.lastAudit(m);
-        const entry = sealEntry({
-          seq: (last?.seq ?? 0) + 1,
-          at: toIso(this.clock()),
-          actor: ev.actor,
-          action: ev.action,
-          target: ev.target,
-          details: ev.details,
-          prev_hash: last?.hash ?? GENESIS,
-        });
-        await this.deps.store.appendAudit(m, entry);
+        const entry = await this.deps.store.appendAudit(m, { at: toIso(this.clock()), actor: ev.actor, action: ev.action, target: ev.target, details: ev.details });
         await this.publish(m, { seq: entry.seq, hash: entry.hash });
         return result;
       });

@@ -1,21 +1,12 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
-import { GENESIS, sealEntry, type AuditEntry } from '../../core/audit/audit-chain.ts';
+import type { AuditEntry } from '../../core/audit/audit-chain.ts';
+import { appendAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
 import { CredentialTable, IssuerAuditTable, NonceTable, OfficeKeyTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow, type OfficeKeyRow } from './schema.ts';
 
-export interface AuditInput {
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: Record<string, unknown>;
-}
+export type { AuditInput };
 
-async function appendAudit(m: EntityManager, e: AuditInput): Promise<void> {
-  const [last] = await m.find(IssuerAuditTable, { order: { seq: 'DESC' }, take: 1 });
-  const entry = sealEntry({ seq: (last?.seq ?? 0) + 1, ...e, prev_hash: last?.hash ?? GENESIS });
-  await m.insert(IssuerAuditTable, { ...entry, details: JSON.stringify(entry.details) });
-}
+const appendAudit = (m: EntityManager, e: AuditInput) => appendAuditEntry(m, IssuerAuditTable, e);
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
 export const MAX_TX_CODE_FAILURES = 5;
@@ -170,11 +161,11 @@ export class IssuerStore {
 
   /** Appends to the hash-chained audit trail (admin actions: who, what, when; no personal data). */
   audit(entry: AuditInput): Promise<void> {
-    return this.transaction((m) => appendAudit(m, entry));
+    return this.transaction(async (m) => void (await appendAudit(m, entry)));
   }
 
   auditEntries(): Promise<AuditEntry[]> {
-    return this.db(async (m) => (await m.find(IssuerAuditTable, { order: { seq: 'ASC' } })).map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> })));
+    return this.db((m) => readAudit(m, IssuerAuditTable));
   }
 
   /** Which of the candidate slots of a status list are taken (random allocation without collisions). */

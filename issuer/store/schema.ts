@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { auditTable } from '../../core/audit/audit-table.ts';
 
 export type OfferState = 'pending' | 'token_issued' | 'deferred' | 'issued' | 'locked';
 
@@ -91,31 +92,8 @@ export const CredentialTable = new EntitySchema<CredentialRow>({
   },
 });
 
-export interface IssuerAuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
+export const IssuerAuditTable = auditTable('issuer_audit');
 
-export const IssuerAuditTable = new EntitySchema<IssuerAuditRow>({
-  name: 'issuer_audit',
-  tableName: 'issuer_audit',
-  columns: {
-    seq: { type: 'integer', primary: true },
-    at: str(40),
-    actor: str(200),
-    action: str(64),
-    target: str(512),
-    details: { type: 'text' },
-    prev_hash: str(64),
-    hash: str(64),
-  },
-});
 
 export interface OfficeKeyRow {
   fragment: string;

@@ -9,6 +9,7 @@ import { loadDidWebIdentity } from '../../core/keys/did-identity.ts';
 import { sealEntry, GENESIS } from '../../core/audit/audit-chain.ts';
 import { openRegistryDataSource } from '../../trust-registry/service.ts';
 import { RegistryStore } from '../../trust-registry/store/registry-store.ts';
+import { AuditTable } from '../../trust-registry/store/schema.ts';
 
 /**
  * The registry store through the numbered migrations, on a real SQLite file and, when
@@ -64,9 +65,10 @@ describe.each(BACKENDS)('registry store on %s', (_backend, databaseUrl) => {
 
   it('refuses a second audit entry or snapshot with the same seq', async () => {
     const { store } = await fresh();
-    const e1 = sealEntry({ seq: 1, at, actor: 'a', action: 'x', target: 't', details: {}, prev_hash: GENESIS });
-    await store.transaction((m) => store.appendAudit(m, e1));
-    await expect(store.transaction((m) => store.appendAudit(m, { ...e1, hash: 'f'.repeat(64) }))).rejects.toThrow();
+    const e1 = await store.transaction((m) => store.appendAudit(m, { at, actor: 'a', action: 'x', target: 't', details: {} }));
+    expect(e1).toEqual(sealEntry({ seq: 1, at, actor: 'a', action: 'x', target: 't', details: {}, prev_hash: GENESIS }));
+    // A second row with the same seq (a racing writer) is refused by the database.
+    await expect(store.transaction((m) => m.insert(AuditTable, { ...e1, details: '{}', hash: 'f'.repeat(64) }))).rejects.toThrow();
     await store.transaction((m) => store.insertSnapshot(m, { seq: 1, iat: 1, next_update: 2, prev_hash: GENESIS, hash: 'a'.repeat(64), jws: 'j' }));
     await expect(store.transaction((m) => store.insertSnapshot(m, { seq: 1, iat: 1, next_update: 2, prev_hash: GENESIS, hash: 'b'.repeat(64), jws: 'k' }))).rejects.toThrow();
     expect((await store.latestSnapshot())?.hash).toBe('a'.repeat(64));

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import type { CredentialType, Entity, Grant, GrantConstraints, RegistryState, StatusEvent } from '../../core/trust/model.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
+import { appendAuditEntry, lastAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
 import {
   AuditTable,
   CredentialTypeTable,
@@ -9,7 +10,6 @@ import {
   GrantStatusTable,
   GrantTable,
   SnapshotTable,
-  type AuditRow,
   type GrantStatusRow,
   type SnapshotRow,
 } from './schema.ts';
@@ -114,17 +114,16 @@ export class RegistryStore {
     await m.insert(GrantStatusTable, row);
   }
 
-  async lastAudit(m: EntityManager): Promise<AuditEntry | undefined> {
-    const [row] = await m.find(AuditTable, { order: { seq: 'DESC' }, take: 1 });
-    return row ? toAudit(row) : undefined;
+  lastAudit(m: EntityManager): Promise<AuditEntry | undefined> {
+    return lastAuditEntry(m, AuditTable);
   }
 
-  async appendAudit(m: EntityManager, e: AuditEntry): Promise<void> {
-    await m.insert(AuditTable, { ...e, details: JSON.stringify(e.details) });
+  appendAudit(m: EntityManager, e: AuditInput): Promise<AuditEntry> {
+    return appendAuditEntry(m, AuditTable, e);
   }
 
   auditEntries(): Promise<AuditEntry[]> {
-    return withDb(this.ds, async (m) => (await m.find(AuditTable, { order: { seq: 'ASC' } })).map(toAudit));
+    return withDb(this.ds, (m) => readAudit(m, AuditTable));
   }
 
   latestSnapshot(m?: EntityManager): Promise<SnapshotRow | undefined> {
@@ -135,8 +134,4 @@ export class RegistryStore {
   async insertSnapshot(m: EntityManager, row: SnapshotRow): Promise<void> {
     await m.insert(SnapshotTable, row);
   }
-}
-
-function toAudit(r: AuditRow): AuditEntry {
-  return { seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target, details: JSON.parse(r.details) as Record<string, unknown>, prev_hash: r.prev_hash, hash: r.hash };
 }

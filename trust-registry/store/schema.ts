@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { auditTable } from '../../core/audit/audit-table.ts';
 
 /**
  * Table mappings of the registry (EntitySchema rather than decorators: no reliance on decorator
@@ -47,16 +48,6 @@ export interface GrantStatusRow {
   actor: string;
 }
 
-export interface AuditRow {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
 
 export interface SnapshotRow {
   seq: number;
@@ -126,20 +117,7 @@ export const GrantStatusTable = new EntitySchema<GrantStatusRow>({
   },
 });
 
-export const AuditTable = new EntitySchema<AuditRow>({
-  name: 'registry_audit',
-  tableName: 'registry_audit',
-  columns: {
-    seq: { type: 'integer', primary: true },
-    at: str(40),
-    actor: str(200),
-    action: str(64),
-    target: str(512),
-    details: { type: 'text' },
-    prev_hash: str(64),
-    hash: str(64),
-  },
-});
+export const AuditTable = auditTable('registry_audit');
 
 export const SnapshotTable = new EntitySchema<SnapshotRow>({
   name: 'registry_snapshot',
