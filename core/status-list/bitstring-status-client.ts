@@ -4,6 +4,7 @@ import { peekHeader, verifyJwt, JoseVerifyError } from '../crypto/jws.ts';
 import { resolveAssertionKey } from '../did/resolver.ts';
 import type { Clock } from '../util/time.ts';
 import { systemClock } from '../util/time.ts';
+import { fetchStatusListJwt, isAcceptableStatusListUri } from './fetch-status-list.ts';
 import { bitAt, BitstringStatusListError, decodeBitstring, parseStatusListIndex } from './bitstring-status-list.ts';
 import type { StatusCheck } from './status-list-client.ts';
 
@@ -58,15 +59,8 @@ export class BitstringStatusClient {
     const now = this.clock();
     const hit = this.cache.get(uri);
     if (hit && now < hit.until) return hit;
-    if (!/^https:\/\//.test(uri) && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(uri)) throw new BitstringStatusListError('status list URI must be https');
-    let jwt: string;
-    try {
-      const res = await (this.opts.fetch ?? fetch)(uri, { headers: { accept: 'application/jwt, application/vc+jwt' }, signal: AbortSignal.timeout(5000), redirect: 'error' });
-      if (!res.ok) throw new Error(`status list answered HTTP ${res.status}`);
-      jwt = (await res.text()).trim();
-    } catch (e) {
-      throw new Error((e as Error).message.startsWith('status list') ? (e as Error).message : 'status list could not be fetched');
-    }
+    if (!isAcceptableStatusListUri(uri)) throw new BitstringStatusListError('status list URI must be https');
+    const jwt = await fetchStatusListJwt(uri, 'application/jwt, application/vc+jwt', this.opts.fetch ? { fetch: this.opts.fetch } : {});
     const header = peekHeader(jwt);
     const iss = decodeJwt(jwt).iss;
     if (typeof header.kid !== 'string' || typeof iss !== 'string' || !header.kid.startsWith(`${iss}#`)) throw new BitstringStatusListError('status list has no issuer key id');

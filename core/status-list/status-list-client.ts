@@ -4,6 +4,7 @@ import { peekHeader, verifyJws, JoseVerifyError } from '../crypto/jws.ts';
 import { resolveAssertionKey } from '../did/resolver.ts';
 import type { Clock } from '../util/time.ts';
 import { systemClock } from '../util/time.ts';
+import { fetchStatusListJwt, isAcceptableStatusListUri } from './fetch-status-list.ts';
 import { decompressStatusList, statusAt, StatusListError, STATUS_LIST_MEDIA_TYPE, STATUS_LIST_TYP, type Bits } from './token-status-list.ts';
 
 /**
@@ -92,17 +93,8 @@ export class StatusListClient {
   }
 
   private async fetchList(uri: string): Promise<Cached> {
-    if (!/^https:\/\//.test(uri) && !/^http:\/\/(localhost|127\.0\.0\.1)(:\d+)?\//.test(uri)) throw new StatusListError('status list URI must be https');
-    const doFetch = this.opts.fetch ?? fetch;
-    let jwt: string;
-    try {
-      const res = await doFetch(uri, { headers: { accept: STATUS_LIST_MEDIA_TYPE }, signal: AbortSignal.timeout(5000), redirect: 'error' });
-      if (!res.ok) throw new Error(`status list answered HTTP ${res.status}`);
-      jwt = (await res.text()).trim();
-      if (jwt.length > (this.opts.maxBytes ?? 2_000_000)) throw new Error('status list too large');
-    } catch (e) {
-      throw new Error((e as Error).message.startsWith('status list') ? (e as Error).message : 'status list could not be fetched');
-    }
+    if (!isAcceptableStatusListUri(uri)) throw new StatusListError('status list URI must be https');
+    const jwt = await fetchStatusListJwt(uri, STATUS_LIST_MEDIA_TYPE, { ...(this.opts.fetch ? { fetch: this.opts.fetch as typeof fetch } : {}), ...(this.opts.maxBytes ? { maxBytes: this.opts.maxBytes } : {}) });
     const header = peekHeader(jwt);
     if (header.typ !== STATUS_LIST_TYP) throw new StatusListError(`typ must be ${STATUS_LIST_TYP}`);
     if (typeof header.kid !== 'string' || !header.kid.startsWith('did:')) throw new StatusListError('status list has no DID kid');
