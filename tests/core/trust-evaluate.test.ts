@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TrustIndex, delegationRefusal, evaluateAuthorization, evaluateCredentialIssuer, evaluateRecognition, statusAt } from '../../core/trust/evaluate.ts';
+import { TrustIndex, delegationRefusal, evaluateAuthorization, evaluateCredentialIssuer, evaluateRecognition, evaluateRelyingParty, pathCovers, statusAt } from '../../core/trust/evaluate.ts';
 import type { Grant, RegistryState } from '../../core/trust/model.ts';
 import { covers, coversPattern } from '../../core/trust/resource.ts';
 
@@ -187,5 +187,30 @@ describe('evaluateCredentialIssuer', () => {
     ] };
     expect(statusAt(g, T0 + 1.5 * DAY).status).toBe('active');
     expect(statusAt(g, T0 + 2.5 * DAY).status).toBe('suspended');
+  });
+});
+
+describe('evaluateRelyingParty (verifier before creating, wallet before showing a request)', () => {
+  const verify = grant({ authority_id: ROOT, entity_id: RP, action: 'verify', resource: PASS, constraints: { claims: [['ermaessigungsberechtigt'], ['anschrift'], ['kinder', null, 'name']], purpose: { de: 'Ermäßigung', en: 'Discount' } } });
+  const index = new TrustIndex(state([verify]));
+  const ask = (paths: (string | number | null)[][], vct = PASS, verifier = RP) => evaluateRelyingParty(index, { verifier, vct, paths, time: T0 + DAY });
+
+  it('allows the registered claims and their members, and names the purpose', () => {
+    expect(ask([['ermaessigungsberechtigt'], ['anschrift', 'ort'], ['kinder', 0, 'name']])).toMatchObject({ authorized: true, excess: [], purpose: { de: 'Ermäßigung' } });
+  });
+  it('lists exactly the claims asked beyond the registration', () => {
+    const v = ask([['ermaessigungsberechtigt'], ['passnummer'], ['kinder', 0, 'geburtsdatum']]);
+    expect(v.authorized).toBe(false);
+    expect(v.excess).toEqual([['passnummer'], ['kinder', 0, 'geburtsdatum']]);
+  });
+  it('refuses a type the relying party is not registered for, and an unknown relying party', () => {
+    expect(ask([['x']], CARD).authorized).toBe(false);
+    expect(ask([['ermaessigungsberechtigt']], PASS, 'did:web:nobody').authorized).toBe(false);
+  });
+  it('pathCovers: prefix rule with null for any array index', () => {
+    expect(pathCovers(['a'], ['a', 'b'])).toBe(true);
+    expect(pathCovers(['a', null], ['a', 3])).toBe(true);
+    expect(pathCovers(['a', 'b'], ['a'])).toBe(false);
+    expect(pathCovers(['a', 0], ['a', 1])).toBe(false);
   });
 });
