@@ -22,6 +22,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
       batchSize: int('ISSUER_BATCH_SIZE', env, 10, 1, 50),
       statusListSize: int('ISSUER_STATUS_LIST_SIZE', env, 131_072, 1024, 8_388_608),
       trustMaxAge: int('ISSUER_TRUST_MAX_AGE', env, 60, 0, 3600),
+      keyRefresh: int('ISSUER_KEY_REFRESH', env, 30, 1, 3600),
     },
   };
 }

@@ -52,6 +52,8 @@ export interface IssuerSettings {
   statusListSize: number;
   /** Seconds the registry snapshot is relied on before it is fetched again (ISSUER_TRUST_MAX_AGE). */
   trustMaxAge: number;
+  /** Seconds between checks for key changes made by other processes (ISSUER_KEY_REFRESH). */
+  keyRefresh: number;
 }
 
 /** HMAC keys derived from the key-encryption secret: nothing secret about an offer is stored in clear. */

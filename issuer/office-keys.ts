@@ -28,6 +28,19 @@ export async function loadOfficeIdentity(deps: Pick<IssuerDeps, 'store' | 'clock
   return identity;
 }
 
+/**
+ * Other processes (ISSUER_WORKERS, several instances) learn of a rotation or revocation from the key
+ * table: each calls this periodically and reloads an office whose keys changed.
+ */
+export async function refreshChangedKeys(deps: IssuerDeps, hosted: HostedIdentities, seen: Map<string, string>): Promise<void> {
+  for (const o of deps.offices.values()) {
+    const fingerprint = JSON.stringify(await deps.store.officeKeys(o.slug));
+    const before = seen.get(o.slug);
+    seen.set(o.slug, fingerprint);
+    if (before !== undefined && before !== fingerprint) await reload(deps, hosted, o);
+  }
+}
+
 async function reload(deps: IssuerDeps, hosted: HostedIdentities, o: Office): Promise<void> {
   o.identity = await loadOfficeIdentity(deps, hosted.keys, o.slug, o.identity.did);
   hosted.identities.set(o.slug, o.identity);

@@ -19,7 +19,7 @@ import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
 import { authorizationServerMetadata, issuerMetadata } from './metadata.ts';
 import { createLibraries } from './oid4vci-lib.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { loadOfficeIdentity } from './office-keys.ts';
+import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
@@ -100,11 +100,17 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
 
   const purge = setInterval(() => void deps.store.purgeExpiredNonces(clock()).catch(() => undefined), 60_000);
   purge.unref();
+  // Key changes made by another process (worker or instance) reach this one within ISSUER_KEY_REFRESH seconds.
+  const seenKeys = new Map<string, string>();
+  await refreshChangedKeys(deps, hosted, seenKeys);
+  const keyRefresh = setInterval(() => void refreshChangedKeys(deps, hosted, seenKeys).catch((e) => logger.error({ err: { name: (e as Error).name } }, 'key refresh failed')), config.settings.keyRefresh * 1000);
+  keyRefresh.unref();
   return {
     app,
     deps,
     close: async () => {
       clearInterval(purge);
+      clearInterval(keyRefresh);
       await hosted.dataSource.destroy();
     },
   };
