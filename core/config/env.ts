@@ -92,6 +92,10 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
   const dataDir = resolve(env.DATA_DIR ?? './.data');
   const notices: string[] = [];
 
+  // Ports first: the default public URLs are built from them.
+  for (const name of ['REGISTRY_PORT', 'ISSUER_PORT', 'VERIFIER_PORT', 'WALLET_PORT']) {
+    if (env[name] !== undefined && !zPort.safeParse(env[name]).success) throw new ConfigError(`${name} must be a port number`);
+  }
   const urls: ServiceUrls = {
     registry: checkPublicUrl('REGISTRY_PUBLIC_URL', env.REGISTRY_PUBLIC_URL ?? `http://localhost:${env.REGISTRY_PORT ?? 3003}`, production),
     issuer: checkPublicUrl('ISSUER_PUBLIC_URL', env.ISSUER_PUBLIC_URL ?? `http://localhost:${env.ISSUER_PORT ?? 3001}`, production),
