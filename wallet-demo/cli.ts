@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { checkPublicUrl } from '../core/config/env.ts';
 import { WalletLockedError } from './core/store.ts';
 import { preparePresentation, sendPresentation, declinePresentation, type PresentationPlan } from './core/present.ts';
-import { receive } from './core/receive.ts';
+import { collectPending, receive } from './core/receive.ts';
 import { openWallet, WalletError, type WalletContext } from './core/wallet.ts';
 
 /**
@@ -85,6 +85,12 @@ async function main(): Promise<number> {
   }
 
   if (command === 'list') {
+    // Deferred issuance (OID4VCI 1.0 §9): collect what the offices have approved since.
+    if ((ctx.store.snapshot.pending ?? []).length > 0) {
+      const p = await collectPending(ctx);
+      if (p.received.length) out(`✓ ${p.received.length} ausstehende(r) Nachweis(e) abgeholt. / Collected ${p.received.length} pending credential(s).`);
+      if (p.waiting) out(`${p.waiting} Nachweis(e) warten noch auf Freigabe. / ${p.waiting} still awaiting approval.`);
+    }
     const { credentials, history } = ctx.store.snapshot;
     const groups = new Map<string, typeof credentials>();
     for (const c of credentials) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);

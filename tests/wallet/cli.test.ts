@@ -59,6 +59,20 @@ describe('wallet CLI (receive, present, list) against the real services', () => 
     expect((await cli(['list'])).out).toContain('1 Vorlage(n)');
   });
 
+  it('collects a deferred credential once the office approves it', async () => {
+    const res = await stack.admin('issuer', '/api/offices/standesamt/offers', { credential_configuration_id: 'geburtsurkunde_sd_jwt', approval: 'manual', claims: { vorname: 'Erika', familienname: 'Mustermann', geburtsname: 'Gabler', geburtsdatum: '1990-04-01', geburtsort: 'Leipzig', registernummer: 'G 77/1990', standesamt: 'Leipzig' } });
+    const o = await res.json();
+    const r = await cli(['receive', o.credential_offer, '--tx-code', o.tx_code]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('muss den Nachweis noch freigeben');
+    const waiting = await cli(['list']);
+    expect(waiting.out).toContain('warten noch auf Freigabe');
+    expect((await stack.admin('issuer', `/api/offices/standesamt/offers/${o.offer_id}/approve`, {})).status).toBe(200);
+    const done = await cli(['list']);
+    expect(done.out).toContain('ausstehende(r) Nachweis(e) abgeholt');
+    expect(done.out).toContain(VCT.geburtsurkunde);
+  });
+
   it('explains a wrong code, a malformed offer and a malformed request, and sends nothing', async () => {
     const o = await offer('buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
     const wrong = await cli(['receive', o.credential_offer, '--tx-code', o.tx_code === '000000' ? '111111' : '000000']);
