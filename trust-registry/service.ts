@@ -29,7 +29,7 @@ export interface RegistryService {
   close(): Promise<void>;
 }
 
-export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'>, name = 'registry'): Promise<DataSource> {
+export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'> & { databaseSchemaPrefix?: string }, name = config.databaseUrl ? `${config.databaseSchemaPrefix ?? ''}registry` : 'registry'): Promise<DataSource> {
   return openDataSource({ name, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: registryTables, migrations: registryMigrations, veramo: true });
 }
 

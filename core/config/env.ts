@@ -26,6 +26,8 @@ export interface CommonConfig {
   urls: ServiceUrls;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Prefix of the PostgreSQL schema names (DATABASE_SCHEMA_PREFIX), e.g. for several deployments in one database. */
+  databaseSchemaPrefix: string;
   /** 32-byte key-encryption secret as 64 hex characters (Veramo SecretBox). */
   keyEncryptionSecret: string;
   /** Admin bearer token; undefined for services without an admin API. */
@@ -109,6 +111,8 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
 
   const databaseUrl = env.DATABASE_URL || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
+  const databaseSchemaPrefix = env.DATABASE_SCHEMA_PREFIX ?? '';
+  if (!/^[a-z0-9_]{0,30}$/.test(databaseSchemaPrefix)) throw new ConfigError('DATABASE_SCHEMA_PREFIX must be lowercase letters, digits and _');
 
   let keyEncryptionSecret = env.KEY_ENCRYPTION_SECRET;
   if (keyEncryptionSecret !== undefined) {
@@ -146,6 +150,7 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
     urls,
     dataDir,
     databaseUrl,
+    databaseSchemaPrefix,
     keyEncryptionSecret,
     adminToken,
     notices,

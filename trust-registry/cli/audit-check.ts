@@ -10,7 +10,7 @@ import { RegistryStore } from '../store/registry-store.ts';
  */
 const dataDir = resolve(process.env.DATA_DIR ?? './.data');
 try {
-  const ds = await openRegistryDataSource({ dataDir, databaseUrl: process.env.DATABASE_URL || undefined });
+  const ds = await openRegistryDataSource({ dataDir, databaseUrl: process.env.DATABASE_URL || undefined, databaseSchemaPrefix: process.env.DATABASE_SCHEMA_PREFIX ?? '' });
   const store = new RegistryStore(ds);
   const entries = await store.auditEntries();
   const snapshot = await store.latestSnapshot();
