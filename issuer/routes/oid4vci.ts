@@ -3,6 +3,7 @@ import { preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/o
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { publicCors } from '../../core/http/app.ts';
 import { notFound } from '../../core/http/errors.ts';
+import { clerkAssets, sendClerkPage } from '../../core/http/pages.ts';
 import { setErrorStyle } from '../../core/http/error-exit.ts';
 import { STATUS_LIST_MEDIA_TYPE } from '../../core/status-list/token-status-list.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
@@ -63,18 +64,9 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
   // The clerk's desk page (German default, ?lang=en), with its own CSP.
   r.get('/offices/:slug/desk', (req, res) => {
     const lang = req.query.lang === 'en' ? 'en' : 'de';
-    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-    res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(deskPage(office(req.params.slug), lang, deps.walletUrl));
+    sendClerkPage(res, deskPage(office(req.params.slug), lang, deps.walletUrl));
   });
-  r.get('/static/desk.js', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('application/javascript').send(DESK_JS);
-  });
-  r.get('/static/desk.css', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('text/css').send(DESK_CSS);
-  });
+  clerkAssets(r, 'desk', DESK_JS, DESK_CSS);
 
   // §4.1.3: the Credential Offer object, by reference. Served only while the offer is open.
   r.get('/offices/:slug/credential-offers/:id', publicCors, async (req, res) => {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { publicCors } from '../../core/http/app.ts';
 import { notFound } from '../../core/http/errors.ts';
+import { clerkAssets, sendClerkPage } from '../../core/http/pages.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import { receiveResponse } from '../use-cases/receive-response.ts';
 import { requestObject } from '../use-cases/request-object.ts';
@@ -18,18 +19,9 @@ export function oid4vpRoutes(deps: VerifierDeps): Router {
   // The clerk's counter page (German default, ?lang=en). Its own CSP: scripts and styles from this origin only.
   r.get('/verifiers/:slug/counter', (req, res) => {
     const lang = req.query.lang === 'en' ? 'en' : 'de';
-    res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-    res.setHeader('Cache-Control', 'no-store');
-    res.type('html').send(counterPage(rp(req.params.slug), lang, deps.walletUrl));
+    sendClerkPage(res, counterPage(rp(req.params.slug), lang, deps.walletUrl));
   });
-  r.get('/static/counter.js', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('application/javascript').send(COUNTER_JS);
-  });
-  r.get('/static/counter.css', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.type('text/css').send(COUNTER_CSS);
-  });
+  clerkAssets(r, 'counter', COUNTER_JS, COUNTER_CSS);
 
   r.get('/verifiers/:slug/requests/:id/request.jwt', publicCors, async (req, res) => {
     const id = String(req.params.id);
