@@ -15,6 +15,8 @@ export const TOKENS = { registry: 'test-registry-admin-token-0123456789', issuer
 
 export interface Stack {
   urls: { registry: string; issuer: string; verifier: string };
+  /** The shared DATA_DIR (the SQLite files of the three services). */
+  dataDir: string;
   close(): Promise<void>;
   /** Admin call with the service's bearer token; body as JSON (POST) when given. */
   admin(service: keyof typeof TOKENS, path: string, body?: unknown, token?: string | null): Promise<Response>;
@@ -46,6 +48,7 @@ export async function startStack(opts: { env?: Record<string, string>; clock?: C
   const verifier = await startVerifier(loadVerifierConfig(env), createLogger('verifier', level), opts.clock);
   return {
     urls,
+    dataDir: env.DATA_DIR,
     close: async () => {
       await verifier.close();
       await issuer.close();

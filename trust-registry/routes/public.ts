@@ -11,7 +11,8 @@ import { TRQP_RESPONSE_TYP } from './trqp.ts';
 /** Public documents: registry metadata, DID documents, the latest signed snapshot. */
 export function publicRoutes(registry: Registry, publicUrl: string): Router {
   const r = Router();
-  r.use(publicCors);
+  // CORS only where a browser needs it (issue 9): the public documents and TRQP, never /api.
+  r.use(['/.well-known', '/authorities', '/snapshots', '/trqp'], publicCors);
 
   r.get('/.well-known/trust-registry', async (_req, res) => {
     const index = await registry.index();

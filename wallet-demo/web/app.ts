@@ -161,6 +161,8 @@ export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicU
     const c = requireUnlocked(req, res);
     if (!c) return;
     const group = String(req.params.group);
+    // Nothing to delete: say so, and leave the store file as it is.
+    if (!c.store.snapshot.credentials.some((x) => x.group === group)) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Diesen Nachweis gibt es nicht (mehr).' : 'This credential does not exist (any more).' }), 404);
     c.store.update((d) => {
       const keys = new Set(d.credentials.filter((x) => x.group === group).map((x) => x.keyId));
       d.credentials = d.credentials.filter((x) => x.group !== group);
