@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import cluster from 'node:cluster';
+import type { Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from '../log/logger.ts';
 
@@ -6,6 +7,13 @@ import type { Logger } from '../log/logger.ts';
 export function listen(app: Express, host: string, port: number): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
+    // Responses in progress, so that closing can tell them to close their connection.
+    const open = new Set<ServerResponse>();
+    inProgress.set(server, open);
+    server.prependListener('request', (_req, res: ServerResponse) => {
+      open.add(res);
+      res.once('close', () => open.delete(res));
+    });
     server.once('listening', () => {
       const addr = server.address();
       resolve({ server, port: typeof addr === 'object' && addr ? addr.port : port });
@@ -14,10 +22,24 @@ export function listen(app: Express, host: string, port: number): Promise<{ serv
   });
 }
 
-/** Closes the server (finishing in-flight requests), then the rest. */
+const inProgress = new WeakMap<Server, Set<ServerResponse>>();
+
+/**
+ * Closes the server: stops accepting, lets requests in flight finish, then resolves. A keep-alive
+ * connection busy at this moment would otherwise stay open after its response and carry the
+ * client's next requests, keeping the server open until the force timeout (seen in
+ * tests/scale/graceful-shutdown.test.ts). So responses in progress and requests that still arrive
+ * are answered with `Connection: close`, and connections are swept as soon as they fall idle.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    for (const res of inProgress.get(server) ?? []) if (!res.headersSent) res.setHeader('Connection', 'close');
+    server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }
@@ -31,13 +53,26 @@ export function shutdownOnSignals(logger: Logger, close: () => Promise<void>): v
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    close()
+      .then(workersExited)
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGTERM', () => handler('SIGTERM'));
   process.on('SIGINT', () => handler('SIGINT'));
+}
+
+/**
+ * A cluster primary (ISSUER_WORKERS) leaves only after its workers: they finish their requests in
+ * flight after SIGTERM, and an exiting primary would cut them off (seen in
+ * tests/scale/graceful-shutdown.test.ts). Elsewhere this resolves at once.
+ */
+function workersExited(): Promise<void> {
+  if (!cluster.isPrimary) return Promise.resolve();
+  const alive = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && !w.isDead());
+  return Promise.all(alive.map((w) => new Promise<void>((resolve) => (w!.isDead() ? resolve() : w!.once('exit', () => resolve()))))).then(() => undefined);
 }
 
 /** A built service (app plus what to close) made to listen; closing stops the server first, then the rest. */

@@ -36,9 +36,8 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: Hosted
 
   r.post('/api/offices/:slug/offers', requireJson, async (req, res) => {
     const o = office(req.params.slug);
-    const created = await createOffer(deps, o, req.body);
-    // Audited without the claims: which office, which type, when, by whom.
-    await deps.store.audit({ at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'offer.create', target: created.offer_id, details: { office: o.slug, configuration: (req.body as { credential_configuration_id?: string }).credential_configuration_id ?? null, approval: (req.body as { approval?: string }).approval ?? 'auto' } });
+    // Audited with the offer, without the claims: which office, which type, when, by whom.
+    const created = await createOffer(deps, o, req.body, String(res.locals.actor));
     res.status(201).location(`/api/offices/${o.slug}/offers/${created.offer_id}`).json(created);
   });
 

@@ -1,4 +1,4 @@
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
 import { appendAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
@@ -6,7 +6,16 @@ import { CredentialTable, IssuerAuditTable, NonceTable, OfficeKeyTable, OfferTab
 
 export type { AuditInput };
 
-const appendAudit = (m: EntityManager, e: AuditInput) => appendAuditEntry(m, IssuerAuditTable, e);
+/**
+ * Appends to the audit chain inside the caller's transaction. The next entry is read-then-insert
+ * (seq + 1, prev_hash), so writers must take turns: SQLite transactions begin IMMEDIATE (one writer
+ * at a time); on PostgreSQL (a pool, several instances) a table lock that only writers of the chain
+ * take serialises them until commit, where READ COMMITTED alone let two read the same head.
+ */
+const appendAudit = async (m: EntityManager, e: AuditInput) => {
+  if (m.connection.options.type === 'postgres') await m.query('LOCK TABLE issuer_audit IN SHARE ROW EXCLUSIVE MODE');
+  return appendAuditEntry(m, IssuerAuditTable, e);
+};
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
 export const MAX_TX_CODE_FAILURES = 5;
@@ -26,8 +35,13 @@ export class IssuerStore {
     return inTransaction(this.ds, fn);
   }
 
-  insertOffer(row: OfferRow): Promise<void> {
-    return this.db(async (m) => void (await m.insert(OfferTable, row)));
+  /** Stores a new offer; with `audit`, its audit entry in the same transaction (no offer without its entry after a crash). */
+  insertOffer(row: OfferRow, audit?: AuditInput): Promise<void> {
+    if (!audit) return this.db(async (m) => void (await m.insert(OfferTable, row)));
+    return this.transaction(async (m) => {
+      await m.insert(OfferTable, row);
+      await appendAudit(m, audit);
+    });
   }
 
   getOffer(office: string, id: string): Promise<OfferRow | null> {
@@ -168,16 +182,37 @@ export class IssuerStore {
     return this.db((m) => readAudit(m, IssuerAuditTable));
   }
 
-  /** Which of the candidate slots of a status list are taken (random allocation without collisions). */
-  takenSlots(statusList: string, candidates: number[]): Promise<Set<number>> {
-    return this.db(async (m) => {
-      const rows = await m.find(CredentialTable, { where: { status_list: statusList, status_idx: In(candidates) }, select: { status_idx: true } });
-      return new Set(rows.map((r) => r.status_idx));
-    });
+  /**
+   * Which of the candidate slots of a status list are taken; the others are claimed for the caller
+   * in the same step. A slot is a row with primary key (list, index), inserted once and never
+   * reused, so two requests in flight, in one process or in several, cannot draw the same index
+   * (checking committed credentials alone let them). A slot whose issuance fails stays unused.
+   */
+  async takenSlots(statusList: string, candidates: number[]): Promise<Set<number>> {
+    const claimed = new Set<number>();
+    const at = new Date().toISOString();
+    if (this.ds.options.type === 'postgres') {
+      const rows: { status_idx: number }[] = await this.ds.query(
+        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at) SELECT $1, x, $2 FROM unnest($3::int[]) AS x ON CONFLICT DO NOTHING RETURNING status_idx',
+        [statusList, at, candidates],
+      );
+      for (const r of rows) claimed.add(Number(r.status_idx));
+    } else {
+      // One writer at a time (BEGIN IMMEDIATE, across processes too): changes() is this insert's.
+      await this.transaction(async (m) => {
+        for (const idx of candidates) {
+          await m.query('INSERT OR IGNORE INTO issuer_status_slots (status_list, status_idx, claimed_at) VALUES (?, ?, ?)', [statusList, idx, at]);
+          const [{ n }] = (await m.query('SELECT changes() AS n')) as [{ n: number }];
+          if (Number(n) === 1) claimed.add(idx);
+        }
+      });
+    }
+    return new Set(candidates.filter((c) => !claimed.has(c)));
   }
 
+  /** Slots of a list in use or claimed (the fill level that bounds random allocation). */
   countSlots(statusList: string): Promise<number> {
-    return this.db((m) => m.countBy(CredentialTable, { status_list: statusList }));
+    return this.db(async (m) => Number((await m.query(this.ds.options.type === 'postgres' ? 'SELECT count(*) AS n FROM issuer_status_slots WHERE status_list = $1' : 'SELECT count(*) AS n FROM issuer_status_slots WHERE status_list = ?', [statusList]))[0].n));
   }
 
   statusEntries(statusList: string): Promise<Pick<CredentialRow, 'status_idx' | 'status'>[]> {

@@ -5,6 +5,7 @@ import { parseOrThrow } from '../../core/http/validate.ts';
 import { toIso } from '../../core/util/time.ts';
 import { CLAIM_SCHEMAS } from '../credential-configurations.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
+import type { OfferRow } from '../store/schema.ts';
 
 export const zCreateOffer = z.strictObject({
   credential_configuration_id: z.string().min(1).max(100),
@@ -30,7 +31,7 @@ export const offerUri = (office: Office, offerId: string) => `${office.issuerId}
  * them, and returns the offer by reference (OID4VCI 1.0 §4.1.3) with a six-digit tx_code (§4.1.1)
  * that the clerk hands over separately.
  */
-export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'codes' | 'clock' | 'settings'>, office: Office, body: unknown): Promise<CreatedOffer> {
+export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'codes' | 'clock' | 'settings'>, office: Office, body: unknown, actor: string): Promise<CreatedOffer> {
   const input = parseOrThrow(zCreateOffer, body);
   const configuration = office.configurations.get(input.credential_configuration_id);
   if (!configuration) throw notFound('unknown-credential-configuration', `Office ${office.slug} does not offer ${input.credential_configuration_id}.`);
@@ -42,7 +43,7 @@ export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'c
   const expiresAt = now + (input.expires_in ?? deps.settings.offerTtl) * 1000;
   const txCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const code = deps.codes.preAuthorizedCode(id);
-  await deps.store.insertOffer({
+  const row: OfferRow = {
     id,
     office: office.slug,
     configuration_id: configuration.id,
@@ -56,7 +57,9 @@ export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'c
     token_jti: null,
     created_at: toIso(now),
     expires_at: expiresAt,
-  });
+  };
+  // One transaction with its audit entry (without the claims): a crash leaves both or neither.
+  await deps.store.insertOffer(row, { at: toIso(now), actor, action: 'offer.create', target: id, details: { office: office.slug, configuration: configuration.id, approval: input.approval } });
   const uri = offerUri(office, id);
   return {
     offer_id: id,

@@ -72,3 +72,9 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const perSecond = latencies.length / elapsed;
   return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
 }
+
+/** A schema prefix of its own for one PostgreSQL bench run (DATABASE_SCHEMA_PREFIX). */
+export function benchSchemaPrefix(): string {
+  return `bench${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}_`;
+}
+

@@ -7,7 +7,8 @@ import { decodeJwt } from 'jose';
 import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { freePort } from '../helpers/net.ts';
 import { newHolderKey, testWallet } from '../helpers/oid4vci-wallet.ts';
-import { runLoad, waitHealthy, type BenchResult } from './stats.ts';
+import { dropSchemas } from '../helpers/pg-schemas.ts';
+import { benchSchemaPrefix, runLoad, waitHealthy, type BenchResult } from './stats.ts';
 
 const ISSUER_TOKEN = 'bench-issuer-admin-token-0123456789';
 const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
@@ -18,18 +19,42 @@ const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
  * create the request (counter API), fetch the request object (wallet), present with a fresh KB-JWT
  * (client side), post the response; the verifier checks signature, disclosures, key binding,
  * registry (cached snapshot) and status list (cached). Loopback only, bounded in time.
+ *
+ * With `databaseUrl` every service runs on PostgreSQL (schemas of this run, dropped afterwards);
+ * with `instances: 2` two verifier processes share it (same public URL, different ports) and the
+ * steps of each verification alternate between them.
  */
-export async function benchVerification(opts: { seconds: number; concurrency: number }): Promise<BenchResult> {
+export async function benchVerification(opts: { seconds: number; concurrency: number; databaseUrl?: string; instances?: number }): Promise<BenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'idideal-bench-v-'));
-  const [rp, ip, vp] = await Promise.all([freePort(), freePort(), freePort()]);
-  const env = { ...process.env, DATA_DIR: dataDir, REGISTRY_PORT: String(rp), ISSUER_PORT: String(ip), VERIFIER_PORT: String(vp), ISSUER_ADMIN_TOKEN: ISSUER_TOKEN, VERIFIER_ADMIN_TOKEN: VERIFIER_TOKEN, KEY_ENCRYPTION_SECRET: 'd'.repeat(64), LOG_LEVEL: 'warn' };
+  const instances = Math.max(1, opts.instances ?? 1);
+  const [rp, ip, ...vports] = await Promise.all(Array.from({ length: instances + 2 }, () => freePort()));
+  const vp = vports[0]!;
+  const prefix = opts.databaseUrl ? benchSchemaPrefix() : undefined;
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    REGISTRY_PORT: String(rp),
+    ISSUER_PORT: String(ip),
+    VERIFIER_PORT: String(vp),
+    VERIFIER_PUBLIC_URL: `http://localhost:${vp}`,
+    ISSUER_ADMIN_TOKEN: ISSUER_TOKEN,
+    VERIFIER_ADMIN_TOKEN: VERIFIER_TOKEN,
+    KEY_ENCRYPTION_SECRET: 'd'.repeat(64),
+    LOG_LEVEL: 'warn',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA_PREFIX: prefix } : { DATABASE_URL: '' }),
+  };
   const procs: ChildProcess[] = [];
-  const start = (entry: string) => procs.push(spawn(join('node_modules', '.bin', 'tsx'), [entry], { env, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const start = (entry: string, extra: Record<string, string> = {}) => procs.push(spawn(join('node_modules', '.bin', 'tsx'), [entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
   start('trust-registry/main.ts');
   start('issuer/main.ts');
   start('verifier/main.ts');
   try {
     await Promise.all([rp, ip, vp].map((p) => waitHealthy(`http://localhost:${p}`)));
+    // Further verifier instances once the first has prepared the database.
+    for (const port of vports.slice(1)) {
+      start('verifier/main.ts', { VERIFIER_PORT: String(port) });
+      await waitHealthy(`http://127.0.0.1:${port}`);
+    }
     // One Meldebescheinigung for the holder, over OID4VCI.
     const key = await newHolderKey();
     const offer = await (await fetch(`http://localhost:${ip}/api/offices/buergerbuero/offers`, { method: 'POST', headers: { authorization: `Bearer ${ISSUER_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true } }) })).json();
@@ -42,20 +67,26 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
     const cr = await client.retrieveCredentials({ issuerMetadata: md, accessToken: accessTokenResponse.access_token, credentialConfigurationId: 'meldebescheinigung_sd_jwt', proofs: { jwt: [jwt] } });
     const credential = (cr.credentialResponse.credentials as { credential: string }[])[0]!.credential;
     const holderKey = KeyObject.from(key.privateKey as never);
-    const base = `http://127.0.0.1:${vp}`;
+    const bases = vports.map((p) => `http://127.0.0.1:${p}`);
+    let flows = 0;
 
     const flow = async () => {
-      const created = await (await fetch(`${base}/api/verifiers/buergerbuero/requests`, { method: 'POST', headers: { authorization: `Bearer ${VERIFIER_TOKEN}`, 'content-type': 'application/json' }, body: '{"template":"meldebescheinigung"}' })).json();
+      // Step k of verification n goes to instance (n + k) mod instances.
+      const n = flows++;
+      let step = 0;
+      const at = () => bases[(n + step++) % bases.length]!;
+      const created = await (await fetch(`${at()}/api/verifiers/buergerbuero/requests`, { method: 'POST', headers: { authorization: `Bearer ${VERIFIER_TOKEN}`, 'content-type': 'application/json' }, body: '{"template":"meldebescheinigung"}' })).json();
       const u = new URL(created.authorization_request);
-      const ro = decodeJwt(await (await fetch(u.searchParams.get('request_uri')!.replace(`http://localhost:${vp}`, base))).text()) as Record<string, any>;
+      const ro = decodeJwt(await (await fetch(u.searchParams.get('request_uri')!.replace(`http://localhost:${vp}`, at()))).text()) as Record<string, any>;
       const vpToken = await presentSdJwtVc({ sdJwt: credential, disclose: ro.dcql_query.credentials[0].claims.map((c: { path: string[] }) => c.path), holderKey, aud: ro.client_id, nonce: ro.nonce, iat: Math.floor(Date.now() / 1000) });
-      const res = await fetch(ro.response_uri.replace(`http://localhost:${vp}`, base), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ vp_token: JSON.stringify({ meldebescheinigung: [vpToken] }), state: ro.state }) });
+      const res = await fetch(ro.response_uri.replace(`http://localhost:${vp}`, at()), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ vp_token: JSON.stringify({ meldebescheinigung: [vpToken] }), state: ro.state }) });
       if (res.status !== 200) throw new Error(`response answered ${res.status}: ${await res.text()}`);
-      const verdict = await (await fetch(`${base}/api/verifiers/buergerbuero/requests/${created.request_id}`, { headers: { authorization: `Bearer ${VERIFIER_TOKEN}` } })).json();
+      const verdict = await (await fetch(`${at()}/api/verifiers/buergerbuero/requests/${created.request_id}`, { headers: { authorization: `Bearer ${VERIFIER_TOKEN}` } })).json();
       if (verdict.status !== 'verified') throw new Error(`verdict ${verdict.status}: ${JSON.stringify(verdict.result?.errors)}`);
     };
     return await runLoad('verifications', flow, { ...opts, warmup: 30 });
   } finally {
-    for (const p of procs) p.kill('SIGTERM');
+    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));
+    if (opts.databaseUrl && prefix) await dropSchemas(opts.databaseUrl, prefix);
   }
 }
