@@ -7,7 +7,10 @@ import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
 import { OFFICES } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
+import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
+import { adminAccess } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
+import { rateLimit } from '../core/http/rate-limit.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
@@ -24,7 +27,10 @@ import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
 import { IssuerStore } from './store/issuer-store.ts';
-import { issuerTables } from './store/schema.ts';
+import { IssuerAuditTable, issuerTables } from './store/schema.ts';
+
+/** API keys per office (core/access; created with `npm run apikey`). */
+export const IssuerApiKeyTable = apiKeyTable('issuer_api_keys');
 
 export interface IssuerService {
   app: Express;
@@ -36,7 +42,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   // @openid4vc refuses http URLs unless told; CONTRACT allows http only for localhost, in demo mode.
   if (config.mode === 'demo' && config.publicUrl.startsWith('http://')) setGlobalConfig({ allowInsecureUrls: true });
 
-  const hosted = await openHostedIdentities(config, 'offices', OFFICES.map((o) => o.slug), { entities: issuerTables, migrations: issuerMigrations });
+  const hosted = await openHostedIdentities(config, 'offices', OFFICES.map((o) => o.slug), { entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
   const offices = new Map<string, Office>();
   for (const o of OFFICES) {
     offices.set(o.slug, {
@@ -87,7 +93,12 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   }
 
   // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
-  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (/^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/.test(path) ? 'oauth' : 'problem') });
+  const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/;
+  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (oauthPath.test(path) ? 'oauth' : 'problem') });
+  // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
+  app.set('trust proxy', config.trustProxy);
+  app.use(rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) }));
+  const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(didDocumentRoutes('offices', hosted));
   app.use(oid4vciRoutes(deps, libs, metadata));
   const openapi = openApiDocument(config.publicUrl);
@@ -95,7 +106,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openapi);
   });
-  app.use(adminRoutes(deps, config.adminToken, hosted));
+  app.use(adminRoutes(deps, access, hosted));
   finish(app, logger);
 
   const purge = setInterval(() => void deps.store.purgeExpiredNonces(clock()).catch(() => undefined), 60_000);

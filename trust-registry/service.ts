@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { DataSource } from 'typeorm';
+import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
+import { adminAccess } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
+import { rateLimit } from '../core/http/rate-limit.ts';
 import { setErrorStyle } from '../core/http/error-exit.ts';
 import { createKeyAgent } from '../core/keys/agent.ts';
 import { loadDidWebIdentity, type DidIdentity } from '../core/keys/did-identity.ts';
@@ -19,8 +22,11 @@ import { publicRoutes } from './routes/public.ts';
 import { trqpRoutes } from './routes/trqp.ts';
 import { seedDemoLeipzig } from './seed/demo-leipzig.ts';
 import { registryMigrations } from './store/migrations/0001-registry.ts';
-import { registryTables } from './store/schema.ts';
+import { AuditTable, registryTables } from './store/schema.ts';
 import { RegistryStore } from './store/registry-store.ts';
+
+/** API keys of registry operators (core/access; created with `npm run apikey`). */
+export const RegistryApiKeyTable = apiKeyTable('registry_api_keys');
 
 export interface RegistryService {
   app: Express;
@@ -30,7 +36,7 @@ export interface RegistryService {
 }
 
 export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'> & { databaseSchemaPrefix?: string }, name = config.databaseUrl ? `${config.databaseSchemaPrefix ?? ''}registry` : 'registry'): Promise<DataSource> {
-  return openDataSource({ name, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: registryTables, migrations: registryMigrations, veramo: true });
+  return openDataSource({ name, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: [...registryTables, RegistryApiKeyTable], migrations: registryMigrations, veramo: true });
 }
 
 /** Builds the registry (database, keys, seed, routes) without listening. */
@@ -76,9 +82,13 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
     setErrorStyle(res, 'problem');
     next();
   });
+  // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on TRQP.
+  app.set('trust proxy', config.trustProxy);
+  app.use(rateLimit({ perMinute: config.rateLimits.trqp, match: (path) => path.startsWith('/trqp/') }));
+  const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(dataSource, { keys: RegistryApiKeyTable, audit: AuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(publicRoutes(registry, config.publicUrl));
   app.use(trqpRoutes(registry));
-  app.use(adminRoutes(registry, config.adminToken));
+  app.use(adminRoutes(registry, access));
   finish(app, logger);
 
   return {

@@ -4,7 +4,11 @@ import { Sealer } from '../core/crypto/seal.ts';
 import { RELYING_PARTIES } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
+import { ApiKeyStore, apiKeyTable, AuditLog } from '../core/access/api-key-store.ts';
+import { auditTable } from '../core/audit/audit-table.ts';
+import { adminAccess } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
+import { rateLimit } from '../core/http/rate-limit.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
@@ -20,6 +24,10 @@ import { verifierMigrations } from './store/migrations/0001-verifier.ts';
 import { verifierTables } from './store/schema.ts';
 import { VerifierStore } from './store/verifier-store.ts';
 
+/** API keys per relying party (core/access; created with `npm run apikey`) and the audit trail of admin actions. */
+export const VerifierApiKeyTable = apiKeyTable('verifier_api_keys');
+export const VerifierAuditTable = auditTable('verifier_audit');
+
 export interface VerifierService {
   app: Express;
   deps: VerifierDeps;
@@ -27,7 +35,7 @@ export interface VerifierService {
 }
 
 export async function createVerifierService(config: VerifierConfig, logger: Logger, clock: Clock = systemClock): Promise<VerifierService> {
-  const hosted = await openHostedIdentities(config, 'verifiers', RELYING_PARTIES.map((r) => r.slug), { entities: verifierTables, migrations: verifierMigrations });
+  const hosted = await openHostedIdentities(config, 'verifiers', RELYING_PARTIES.map((r) => r.slug), { entities: [...verifierTables, VerifierApiKeyTable, VerifierAuditTable], migrations: verifierMigrations });
   const rps = new Map<string, RelyingParty>();
   for (const r of RELYING_PARTIES) {
     const identity = hosted.identities.get(r.slug)!;
@@ -50,9 +58,14 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   };
   // The response endpoint is an OAuth-family endpoint: its errors are {error, error_description}.
   const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem') });
+  // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
+  app.set('trust proxy', config.trustProxy);
+  app.use(rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) }));
+  const audit = new AuditLog(hosted.dataSource, VerifierAuditTable);
+  const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(didDocumentRoutes('verifiers', hosted));
   app.use(oid4vpRoutes(deps));
-  app.use(adminRoutes(deps, config.adminToken));
+  app.use(adminRoutes(deps, access, audit));
   finish(app, logger);
 
   const purge = setInterval(() => void deps.store.purge(clock()).catch(() => undefined), 60_000);

@@ -34,6 +34,19 @@ export interface CommonConfig {
   adminToken: string | undefined;
   /** Lines to print once on the console (generated demo secrets), never logged. */
   notices: string[];
+  /** Express `trust proxy` (TRUST_PROXY): false, the number of proxies in front, or their addresses/subnets. */
+  trustProxy: boolean | number | string;
+  /** Per client address and minute, per process (core/http/rate-limit.ts); 0 turns a limit off. */
+  rateLimits: RateLimits;
+}
+
+export interface RateLimits {
+  /** Issuer token, nonce, credential, deferred; verifier request_uri and response (RATE_LIMIT_PUBLIC, default 1200). */
+  public: number;
+  /** Registry TRQP queries (RATE_LIMIT_TRQP, default 6000). */
+  trqp: number;
+  /** Failed admin authentications before 429 (RATE_LIMIT_AUTH_FAILURES, default 10). */
+  authFailures: number;
 }
 
 const DEFAULT_PORTS: Record<ServiceName, number> = { registry: 3003, issuer: 3001, verifier: 3002, wallet: 3004 };
@@ -154,7 +167,30 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
     keyEncryptionSecret,
     adminToken,
     notices,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    rateLimits: {
+      public: rateLimit('RATE_LIMIT_PUBLIC', env, 1200),
+      trqp: rateLimit('RATE_LIMIT_TRQP', env, 6000),
+      authFailures: rateLimit('RATE_LIMIT_AUTH_FAILURES', env, 10),
+    },
   };
+}
+
+/** A per-minute limit; an empty value counts as unset (only an explicit 0 turns a limit off). */
+const rateLimit = (name: string, env: NodeJS.ProcessEnv, def: number) => intFromEnv(name, { [name]: env[name] || undefined }, def, 0, 10_000_000);
+
+/**
+ * TRUST_PROXY for deployments behind a reverse proxy: the client address is then taken from
+ * X-Forwarded-For as far as the trusted proxies reach. Unset: the socket peer. `true` is refused:
+ * it would believe any address a client writes into the header.
+ */
+export function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === 'false') return false;
+  if (/^\d{1,2}$/.test(v)) return Number(v);
+  const parts = v.split(',').map((p) => p.trim());
+  if (parts.every((p) => /^(loopback|linklocal|uniquelocal)$/.test(p) || /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p))) return parts.join(',');
+  throw new ConfigError('TRUST_PROXY must be the number of proxies in front, or their addresses/subnets (loopback, 10.0.0.0/8, …); not "true"');
 }
 
 /** An integer setting from the environment within bounds, or a ConfigError naming it. */

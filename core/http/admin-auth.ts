@@ -1,20 +1,101 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import { unauthorized } from './errors.ts';
+import type { Request, RequestHandler } from 'express';
+import type { ApiKeyStore } from '../access/api-key-store.ts';
+import { ALL_SCOPES, BOOTSTRAP, parseToken, roleSatisfies, secretMatches, type Principal, type Role } from '../access/api-keys.ts';
+import { ProblemError, unauthorized } from './errors.ts';
+import { clientKey, tooManyRequests, TokenBuckets } from './rate-limit.ts';
+import { systemClock, type Clock } from '../util/time.ts';
+
+const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
 
 /**
- * Bearer-token check for admin APIs (RFC 6750 §2.1). Tokens are compared as SHA-256 digests in
- * constant time, so neither length nor prefix leaks through timing.
+ * Bearer-token check for admin APIs (RFC 6750 §2.1) with the bootstrap token only. Tokens are
+ * compared as SHA-256 digests in constant time, so neither length nor prefix leaks through timing.
  */
 export function requireAdmin(token: string): RequestHandler {
-  const expected = createHash('sha256').update(token).digest();
+  return adminAccess({ token }).authenticate;
+}
+
+export interface AdminAccessOptions {
+  /** The bootstrap token (`<SERVICE>_ADMIN_TOKEN`): an administrator of every scope. */
+  token: string;
+  /** The service's API keys (per office, relying party or registry operator). */
+  keys?: ApiKeyStore;
+  /** Failed authentications per minute per client address before `429` (RATE_LIMIT_AUTH_FAILURES; 0 = no limit). */
+  failuresPerMinute?: number;
+  clock?: Clock;
+}
+
+export interface AdminAccess {
+  /** Sets `res.locals.principal` and `res.locals.actor` (the key id or `admin:bootstrap`), or answers 401/429. */
+  authenticate: RequestHandler;
+}
+
+/**
+ * Authentication of admin calls: the bootstrap token or an API key (`<id>.<secret>`, core/access).
+ * A client address that keeps presenting wrong tokens is refused with `429` and `Retry-After`
+ * before its token is even looked at, until its failure bucket refills.
+ */
+export function adminAccess(opts: AdminAccessOptions): AdminAccess {
+  const expected = createHash('sha256').update(opts.token).digest();
+  const failures = opts.failuresPerMinute ? new TokenBuckets(opts.failuresPerMinute, opts.clock ?? systemClock) : undefined;
+
+  const identify = async (token: string): Promise<Principal | undefined> => {
+    if (timingSafeEqual(createHash('sha256').update(token).digest(), expected)) return BOOTSTRAP;
+    const parsed = parseToken(token);
+    if (!parsed || !opts.keys) return undefined;
+    const key = await opts.keys.find(parsed.id);
+    if (!key || key.revokedAt !== null || !secretMatches(parsed.secret, key.secretHash)) return undefined;
+    return { actor: key.id, keyId: key.id, role: key.role, scopes: key.scopes };
+  };
+
+  const authenticate: RequestHandler = async (req, res, next) => {
+    const client = clientKey(req);
+    const blocked = failures?.check(client);
+    if (blocked && !blocked.ok) return next(tooManyRequests('problem', blocked.retryAfter));
+    const header = req.get('authorization');
+    // No credentials at all is not a guess; a wrong or malformed one is.
+    if (header === undefined) return next(unauthorized());
+    const m = BEARER.exec(header);
+    const principal = m ? await identify(m[1]!) : undefined;
+    if (!principal) {
+      failures?.spend(client);
+      return next(m ? unauthorized('The bearer token is not valid.') : unauthorized());
+    }
+    res.locals.principal = principal;
+    res.locals.actor = principal.actor;
+    next();
+  };
+  return { authenticate };
+}
+
+/** RFC 6750 §3.1: a valid token without the rights for this request is `insufficient_scope`, status 403. */
+const forbidden = (code: string, detail: string) =>
+  new ProblemError({ status: 403, code, title: 'Forbidden', detail, headers: { 'WWW-Authenticate': 'Bearer realm="admin", error="insufficient_scope"' } });
+
+/** What a route needs: `any` scope of the key's, `global` (`*`), or the scope the request names. */
+export type ScopeRule = 'any' | 'global' | ((req: Request) => string);
+
+/** A scope named by a path parameter: `scopeParam('office')` -> `office:<req.params.slug>`. */
+export const scopeParam =
+  (prefix: string, param = 'slug') =>
+  (req: Request): string =>
+    `${prefix}:${String(req.params[param])}`;
+
+/**
+ * Route authorisation after `authenticate`, one line per route or router:
+ * `authorize({ role: 'clerk', scope: scopeParam('office') })`. Answers `403` problem JSON when the
+ * key's role or scopes do not cover the request.
+ */
+export function authorize(rule: { role: Role; scope: ScopeRule }): RequestHandler {
   return (req, res, next) => {
-    const header = req.get('authorization') ?? '';
-    const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
-    if (!m) return next(unauthorized());
-    const got = createHash('sha256').update(m[1]!).digest();
-    if (!timingSafeEqual(got, expected)) return next(unauthorized('The bearer token is not valid.'));
-    res.locals.actor = 'admin:bootstrap';
+    const p = res.locals.principal as Principal | undefined;
+    if (!p) return next(unauthorized());
+    if (!roleSatisfies(p.role, rule.role)) return next(forbidden('insufficient-role', `This action needs the ${rule.role} role.`));
+    if (p.scopes.includes(ALL_SCOPES) || rule.scope === 'any') return next();
+    if (rule.scope === 'global') return next(forbidden('out-of-scope', 'This action needs a key for every scope ("*").'));
+    const needed = rule.scope(req);
+    if (!p.scopes.includes(needed)) return next(forbidden('out-of-scope', `This key is not valid for ${needed}.`));
     next();
   };
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireJson } from '../../core/http/app.ts';
-import { requireAdmin } from '../../core/http/admin-auth.ts';
+import { authorize, scopeParam, type AdminAccess } from '../../core/http/admin-auth.ts';
 import { conflict, notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
@@ -21,10 +21,16 @@ import { createOffer, offerUri } from '../use-cases/create-offer.ts';
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 const zStatus = z.strictObject({ status: z.enum(['revoked', 'suspended', 'valid']) });
 
-/** Clerk and administrator API per office (CONTRACT, Issuer), behind the bearer token. */
-export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: HostedIdentities): Router {
+/** Office scope of a route (`office:<slug>`): clerks offer and read, administrators change status and keys. */
+const clerk = authorize({ role: 'clerk', scope: scopeParam('office') });
+const administrator = authorize({ role: 'administrator', scope: scopeParam('office') });
+/** The audit trail spans all offices: only a key for every office (`*`) reads it. */
+const auditor = authorize({ role: 'administrator', scope: 'global' });
+
+/** Clerk and administrator API per office (CONTRACT, Issuer), behind the bearer token or an API key. */
+export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: HostedIdentities): Router {
   const r = Router();
-  r.use('/api', requireAdmin(adminToken), (_req, res, next) => {
+  r.use('/api', access.authenticate, (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
@@ -34,14 +40,14 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: Hosted
     return o;
   };
 
-  r.post('/api/offices/:slug/offers', requireJson, async (req, res) => {
+  r.post('/api/offices/:slug/offers', clerk, requireJson, async (req, res) => {
     const o = office(req.params.slug);
     // Audited with the offer, without the claims: which office, which type, when, by whom.
     const created = await createOffer(deps, o, req.body, String(res.locals.actor));
     res.status(201).location(`/api/offices/${o.slug}/offers/${created.offer_id}`).json(created);
   });
 
-  r.get('/api/offices/:slug/offers/:id', async (req, res) => {
+  r.get('/api/offices/:slug/offers/:id', clerk, async (req, res) => {
     const o = office(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const row = await deps.store.getOffer(o.slug, id);
@@ -61,7 +67,7 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: Hosted
     });
   });
 
-  r.get('/api/offices/:slug/offers/:id/qr.svg', async (req, res) => {
+  r.get('/api/offices/:slug/offers/:id/qr.svg', clerk, async (req, res) => {
     const o = office(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const row = await deps.store.getOffer(o.slug, id);
@@ -75,7 +81,7 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: Hosted
   });
 
   // Deferred issuance: a clerk approves an offer created with "approval": "manual".
-  r.post('/api/offices/:slug/offers/:id/approve', async (req, res) => {
+  r.post('/api/offices/:slug/offers/:id/approve', clerk, async (req, res) => {
     const o = office(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const row = await deps.store.getOffer(o.slug, id);
@@ -87,7 +93,7 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: Hosted
     res.json({ offer_id: id, approved: true });
   });
 
-  r.post('/api/offices/:slug/credentials/:id/status', requireJson, async (req, res) => {
+  r.post('/api/offices/:slug/credentials/:id/status', administrator, requireJson, async (req, res) => {
     const o = office(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const { status } = parseOrThrow(zStatus, req.body);
@@ -101,23 +107,23 @@ export function adminRoutes(deps: IssuerDeps, adminToken: string, hosted: Hosted
   });
 
   // Key rotation and revocation as compromised (effective time may lie in the past).
-  r.get('/api/offices/:slug/keys', async (req, res) => {
+  r.get('/api/offices/:slug/keys', administrator, async (req, res) => {
     res.json(await keyView(deps, office(req.params.slug)));
   });
-  r.post('/api/offices/:slug/keys/rotate', async (req, res) => {
+  r.post('/api/offices/:slug/keys/rotate', administrator, async (req, res) => {
     res.status(201).json(await rotateKey(deps, hosted, office(req.params.slug), String(res.locals.actor)));
   });
-  r.post('/api/offices/:slug/keys/:fragment/revoke', requireJson, async (req, res) => {
+  r.post('/api/offices/:slug/keys/:fragment/revoke', administrator, requireJson, async (req, res) => {
     const o = office(req.params.slug);
     const fragment = parseOrThrow(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a key thumbprint'), req.params.fragment, { what: 'path' });
     const body = parseOrThrow(z.strictObject({ reason: z.string().trim().min(3).max(500), effective_at: z.iso.datetime({ offset: false }).optional() }), req.body);
     res.json(await revokeKey(deps, hosted, o, fragment, body.effective_at ?? new Date(deps.clock()).toISOString(), body.reason, String(res.locals.actor)));
   });
 
-  r.get('/api/audit', async (_req, res) => {
+  r.get('/api/audit', auditor, async (_req, res) => {
     res.json({ entries: await deps.store.auditEntries() });
   });
-  r.get('/api/audit/check', async (_req, res) => {
+  r.get('/api/audit/check', auditor, async (_req, res) => {
     const problems = checkChain(await deps.store.auditEntries());
     res.json({ valid: problems.length === 0, problems });
   });

@@ -40,6 +40,10 @@ export async function startStack(opts: { env?: Record<string, string>; clock?: C
     ISSUER_ADMIN_TOKEN: TOKENS.issuer,
     VERIFIER_ADMIN_TOKEN: TOKENS.verifier,
     KEY_ENCRYPTION_SECRET: 'c'.repeat(64),
+    // Flow tests send many requests from 127.0.0.1; tests/hardening/rate-limit.test.ts sets low limits itself.
+    RATE_LIMIT_PUBLIC: '10000000',
+    RATE_LIMIT_TRQP: '10000000',
+    RATE_LIMIT_AUTH_FAILURES: '10000',
     ...opts.env,
   };
   const level = process.env.TEST_LOG_LEVEL ?? 'silent';

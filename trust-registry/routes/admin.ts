@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireJson } from '../../core/http/app.ts';
-import { requireAdmin } from '../../core/http/admin-auth.ts';
+import { authorize, type AdminAccess } from '../../core/http/admin-auth.ts';
 import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow, zDid } from '../../core/http/validate.ts';
 import { statusAt } from '../../core/trust/evaluate.ts';
@@ -27,35 +27,39 @@ export function grantView(g: Grant, now: number) {
   return { ...g, status: statusAt(g, now).status };
 }
 
-/** Admin API (CONTRACT, Trust registry), behind the bearer token. Every write is audited by Registry.write. */
-export function adminRoutes(registry: Registry, adminToken: string): Router {
+/** Registry keys have the one scope `*`: clerks read, administrators write (entities, credential types, grants). */
+const reader = authorize({ role: 'clerk', scope: 'any' });
+const administrator = authorize({ role: 'administrator', scope: 'any' });
+
+/** Admin API (CONTRACT, Trust registry), behind the bearer token or an API key. Every write is audited by Registry.write. */
+export function adminRoutes(registry: Registry, access: AdminAccess): Router {
   const r = Router();
-  r.use('/api', requireAdmin(adminToken));
+  r.use('/api', access.authenticate);
   r.use('/api', (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor);
 
-  r.post('/api/entities', requireJson, async (req, res) => {
+  r.post('/api/entities', administrator, requireJson, async (req, res) => {
     res.status(201).json(await createEntity(registry, actor(res), req.body));
   });
-  r.get('/api/entities', async (_req, res) => {
+  r.get('/api/entities', reader, async (_req, res) => {
     res.json({ entities: (await registry.index()).state.entities });
   });
 
-  r.post('/api/credential-types', requireJson, async (req, res) => {
+  r.post('/api/credential-types', administrator, requireJson, async (req, res) => {
     res.status(201).json(await createCredentialType(registry, actor(res), req.body));
   });
-  r.get('/api/credential-types', async (_req, res) => {
+  r.get('/api/credential-types', reader, async (_req, res) => {
     res.json({ credential_types: (await registry.index()).state.credential_types });
   });
 
-  r.post('/api/grants', requireJson, async (req, res) => {
+  r.post('/api/grants', administrator, requireJson, async (req, res) => {
     const g = await createGrant(registry, actor(res), req.body);
     res.status(201).location(`/api/grants/${g.id}`).json(grantView(g, registry.clock()));
   });
-  r.get('/api/grants', async (req, res) => {
+  r.get('/api/grants', reader, async (req, res) => {
     const f = parseOrThrow(zGrantFilter, req.query, { what: 'query' });
     const now = registry.clock();
     const grants = (await registry.index()).state.grants.filter(
@@ -67,21 +71,21 @@ export function adminRoutes(registry: Registry, adminToken: string): Router {
     );
     res.json({ grants: grants.map((g) => grantView(g, now)) });
   });
-  r.get('/api/grants/:id', async (req, res) => {
+  r.get('/api/grants/:id', reader, async (req, res) => {
     const id = parseOrThrow(zGrantId, req.params.id, { what: 'path' });
     const g = (await registry.index()).state.grants.find((x) => x.id === id);
     if (!g) throw notFound('unknown-grant', `Grant ${id} does not exist.`);
     res.json(grantView(g, registry.clock()));
   });
-  r.post('/api/grants/:id/status', requireJson, async (req, res) => {
+  r.post('/api/grants/:id/status', administrator, requireJson, async (req, res) => {
     const id = parseOrThrow(zGrantId, req.params.id, { what: 'path' });
     res.json(grantView(await changeGrantStatus(registry, actor(res), id, req.body), registry.clock()));
   });
 
-  r.get('/api/audit', async (_req, res) => {
+  r.get('/api/audit', administrator, async (_req, res) => {
     res.json({ entries: await registry.auditEntries() });
   });
-  r.get('/api/audit/check', async (_req, res) => {
+  r.get('/api/audit/check', administrator, async (_req, res) => {
     const snapshot = await registry.latestSnapshot();
     const head = JSON.parse(Buffer.from(snapshot.jws.split('.')[1]!, 'base64url').toString('utf8')).audit_head as { seq: number; hash: string };
     const problems = checkChain(await registry.auditEntries(), head);

@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { requireJson } from '../../core/http/app.ts';
-import { requireAdmin } from '../../core/http/admin-auth.ts';
+import type { AuditLog } from '../../core/access/api-key-store.ts';
+import { checkChain } from '../../core/audit/audit-chain.ts';
+import { authorize, scopeParam, type AdminAccess } from '../../core/http/admin-auth.ts';
 import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
@@ -11,10 +13,14 @@ import type { Verdict } from '../verdict.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 
-/** Counter API per relying party (CONTRACT, Verifier), behind the bearer token. */
-export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
+/** Clerks of a relying party (`verifier:<slug>`) ask and read verdicts; the audit trail needs a key for every scope. */
+const clerk = authorize({ role: 'clerk', scope: scopeParam('verifier') });
+const auditor = authorize({ role: 'administrator', scope: 'global' });
+
+/** Counter API per relying party (CONTRACT, Verifier), behind the bearer token or an API key; admin actions are audited. */
+export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: AuditLog): Router {
   const r = Router();
-  r.use('/api', requireAdmin(adminToken), (_req, res, next) => {
+  r.use('/api', access.authenticate, (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
@@ -24,13 +30,15 @@ export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
     return x;
   };
 
-  r.post('/api/verifiers/:slug/requests', requireJson, async (req, res) => {
+  r.post('/api/verifiers/:slug/requests', clerk, requireJson, async (req, res) => {
     const p = rp(req.params.slug);
     const created = await createRequest(deps, p, req.body);
+    // Audited without the query's claims: which counter, which template, when, by whom.
+    await audit.append({ at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'request.create', target: created.request_id, details: { verifier: p.slug, template: (req.body as { template?: unknown }).template ?? null } });
     res.status(201).location(`/api/verifiers/${p.slug}/requests/${created.request_id}`).json(created);
   });
 
-  r.get('/api/verifiers/:slug/requests/:id/qr.svg', async (req, res) => {
+  r.get('/api/verifiers/:slug/requests/:id/qr.svg', clerk, async (req, res) => {
     const p = rp(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const row = await deps.store.getRequest(p.slug, id);
@@ -39,7 +47,7 @@ export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
     res.type('image/svg+xml').send(await QRCode.toString(link, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
   });
 
-  r.get('/api/verifiers/:slug/requests/:id', async (req, res) => {
+  r.get('/api/verifiers/:slug/requests/:id', clerk, async (req, res) => {
     const p = rp(req.params.slug);
     const id = parseOrThrow(zId, req.params.id, { what: 'path' });
     const row = await deps.store.getRequest(p.slug, id);
@@ -62,6 +70,14 @@ export function adminRoutes(deps: VerifierDeps, adminToken: string): Router {
       return;
     }
     res.json({ request_id: row.id, status: row.status === 'pending' && row.expires_at <= now ? 'expired' : 'pending' });
+  });
+
+  r.get('/api/audit', auditor, async (_req, res) => {
+    res.json({ entries: await audit.entries() });
+  });
+  r.get('/api/audit/check', auditor, async (_req, res) => {
+    const problems = checkChain(await audit.entries());
+    res.json({ valid: problems.length === 0, problems });
   });
   return r;
 }

@@ -3,6 +3,7 @@ import { Issuer0002Deferred1764100001002 } from './0002-deferred.ts';
 import { Issuer0003Audit1764100001003 } from './0003-audit.ts';
 import { Issuer0004OfficeKeys1764100001004 } from './0004-office-keys.ts';
 import { Issuer0005StatusSlots1764100001005 } from './0005-status-slots.ts';
+import { Issuer0006ApiKeys1764100001006 } from './0006-api-keys.ts';
 
 const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 
@@ -65,4 +66,4 @@ export class Issuer0001Init1764100001001 implements MigrationInterface {
   }
 }
 
-export const issuerMigrations = [Issuer0001Init1764100001001, Issuer0002Deferred1764100001002, Issuer0003Audit1764100001003, Issuer0004OfficeKeys1764100001004, Issuer0005StatusSlots1764100001005];
+export const issuerMigrations = [Issuer0001Init1764100001001, Issuer0002Deferred1764100001002, Issuer0003Audit1764100001003, Issuer0004OfficeKeys1764100001004, Issuer0005StatusSlots1764100001005, Issuer0006ApiKeys1764100001006];

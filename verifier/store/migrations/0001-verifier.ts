@@ -1,4 +1,5 @@
 import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'typeorm';
+import { Verifier0002Access1764100002002 } from './0002-access.ts';
 
 const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 
@@ -37,4 +38,4 @@ export class Verifier0001Init1764100002001 implements MigrationInterface {
   }
 }
 
-export const verifierMigrations = [Verifier0001Init1764100002001];
+export const verifierMigrations = [Verifier0001Init1764100002001, Verifier0002Access1764100002002];
