@@ -71,6 +71,25 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           responses: { '200': { description: 'Status changed' }, ...errors(400, 401, 404, 409) },
         },
       },
+      // Issue 7: W3C VC-API issueCredential for office back-ends (issuer/routes/vc-api.ts).
+      '/offices/{slug}/credentials/issue': {
+        post: {
+          summary: 'W3C VC-API: issue a credential (VCDM 1.1 as VC-JWT; VCDM 2.0 secured with VC-JOSE-COSE)',
+          description:
+            'Body `{credential, options}`. `credential` is an unsecured VCDM 1.1 or 2.0 credential whose `type` names a registered credential type (e.g. `Bibliotheksausweis`) and whose single `credentialSubject` holds that type\'s claims; `issuer` may be left out (it is the office\'s DID). Only bundled JSON-LD contexts are accepted. The office must be authorized for the type in the trust registry (403 otherwise). Status entries (W3C Bitstring Status List) are added by the issuer; revoke or suspend with `POST /api/offices/{slug}/credentials/{credential_id}/status`.',
+          parameters: [slug],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { credential: { type: 'object' }, options: { type: 'object' } }, required: ['credential'] } } } },
+          responses: {
+            '201': {
+              description: 'Issued. VCDM 2.0: `verifiableCredential` is an EnvelopedVerifiableCredential whose `id` is `data:application/vc+jwt,<JWS>`; VCDM 1.1: the VC-JWT (compact JWS).',
+              content: { 'application/json': { schema: { type: 'object', properties: { verifiableCredential: { oneOf: [{ type: 'string' }, { type: 'object', properties: { '@context': { type: 'string' }, id: { type: 'string' }, type: { const: 'EnvelopedVerifiableCredential' } } }] }, credential_id: { type: 'string', format: 'uuid' } } } } },
+            },
+            ...errors(400, 401, 404, 413, 415),
+            '403': { description: 'The registry does not authorize this office for the credential type (or the key lacks the role)', content: { 'application/problem+json': { schema: problem } } },
+            '503': { description: 'The trust registry cannot be reached', content: { 'application/problem+json': { schema: problem } } },
+          },
+        },
+      },
     },
   };
 }

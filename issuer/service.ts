@@ -8,7 +8,7 @@ import { OFFICES } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
 import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
-import { adminAccess } from '../core/http/admin-auth.ts';
+import { adminAccess, authorize, scopeParam } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
 import { rateLimit } from '../core/http/rate-limit.ts';
 import type { Logger } from '../core/log/logger.ts';
@@ -22,6 +22,7 @@ import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
 import { authorizationServerMetadata, issuerMetadata } from './metadata.ts';
 import { createLibraries } from './oid4vci-lib.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { vcApiRoutes } from './routes/vc-api.ts';
 import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
@@ -107,6 +108,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     res.json(openapi);
   });
   app.use(adminRoutes(deps, access, hosted));
+  // W3C VC-API for office back-ends (issue 7): the admin API's authentication, a clerk of the office.
+  app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: scopeParam('office') })]));
   finish(app, logger);
 
   const purge = setInterval(() => void deps.store.purgeExpiredNonces(clock()).catch(() => undefined), 60_000);

@@ -17,8 +17,10 @@ export const listName = (office: Office, format = 'dc+sd-jwt') => (format === 'd
 export const listUri = (office: Office) => `${office.issuerId}/status-lists/1`;
 /** W3C Bitstring Status List credentials of an office for VC-JWT (one per purpose, same index). */
 export const w3cListUri = (office: Office, purpose: 'revocation' | 'suspension') => `${office.issuerId}/status-lists/w3c/${purpose}`;
-/** Public URI of a credential's status list (for VC-JWT: its revocation list). */
-export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : w3cListUri(office, 'revocation'));
+/** The same bits as a VCDM 2.0 BitstringStatusListCredential secured with VC-JOSE-COSE, for VC-API `vc+jwt` credentials (issue 7). */
+export const w3cV2ListUri = (office: Office, purpose: 'revocation' | 'suspension') => `${office.issuerId}/status-lists/w3c/v2/${purpose}`;
+/** Public URI of a credential's status list (for VC-JWT and vc+jwt: its revocation list). */
+export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : format === 'vc+jwt' ? w3cV2ListUri(office, 'revocation') : w3cListUri(office, 'revocation'));
 
 /** The `credentialStatus` of a VC-JWT: a revocation and a suspension entry at the same index (W3C Bitstring Status List §2.1). */
 export function w3cStatusEntries(office: Office, idx: number) {

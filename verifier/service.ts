@@ -6,7 +6,7 @@ import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
 import { ApiKeyStore, apiKeyTable, AuditLog } from '../core/access/api-key-store.ts';
 import { auditTable } from '../core/audit/audit-table.ts';
-import { adminAccess } from '../core/http/admin-auth.ts';
+import { adminAccess, authorize } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
 import { rateLimit } from '../core/http/rate-limit.ts';
 import type { Logger } from '../core/log/logger.ts';
@@ -19,6 +19,7 @@ import { systemClock, type Clock } from '../core/util/time.ts';
 import type { VerifierConfig } from './config.ts';
 import type { RelyingParty, VerifierDeps } from './deps.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { vcApiRoutes } from './routes/vc-api.ts';
 import { oid4vpRoutes } from './routes/oid4vp.ts';
 import { verifierMigrations } from './store/migrations/0001-verifier.ts';
 import { verifierTables } from './store/schema.ts';
@@ -66,6 +67,8 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   app.use(didDocumentRoutes('verifiers', hosted));
   app.use(oid4vpRoutes(deps));
   app.use(adminRoutes(deps, access, audit));
+  // W3C VC-API verification (issue 7): the admin API's authentication; not tied to one relying party.
+  app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: 'any' })]));
   finish(app, logger);
 
   const purge = setInterval(() => void deps.store.purge(clock()).catch(() => undefined), 60_000);

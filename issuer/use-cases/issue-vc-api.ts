@@ -1,0 +1,221 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { CLAIM_SCHEMAS, type CredentialConfiguration, type CredentialKind } from '../credential-configurations.ts';
+import { VCT } from '../../core/demo/leipzig.ts';
+import { unknownContexts } from '../../core/formats/jsonld-contexts/index.ts';
+import { envelopeCredential, signCredentialJose, type EnvelopedVerifiableCredential } from '../../core/formats/vc-jose-cose/index.ts';
+import { VcdmError, validateCredential, type JsonObject, type ValidatedCredential } from '../../core/formats/vcdm/validate-credential.ts';
+import { buildStatusListEntry, encodeBitstring, BITSTRING_MIN_BITS } from '../../core/status-list/bitstring-status-list.ts';
+import { signStatusListCredentialV2 } from '../../core/formats/vc-jose-cose/bitstring-status-v2.ts';
+import { ProblemError, badRequest, forbidden } from '../../core/http/errors.ts';
+import { parseOrThrow } from '../../core/http/validate.ts';
+import { evaluateAuthorization, type TrustIndex } from '../../core/trust/evaluate.ts';
+import { toIso } from '../../core/util/time.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+import { allocateIndices, listName, w3cStatusEntries, w3cV2ListUri } from '../status-lists.ts';
+import type { CredentialRow, OfferRow } from '../store/schema.ts';
+
+/**
+ * VC-API "Issue Credential" (W3C CCG VC-API, `POST /credentials/issue`) for an office back-end:
+ * `{credential, options}` in -> `201 {verifiableCredential}` out.
+ *
+ * - VCDM 1.1 credentials are issued as VC-JWT (VCDM 1.1 §6.3.1) through Veramo, exactly like the
+ *   OID4VCI `jwt_vc_json` path, with W3C Bitstring Status List entries on the office's VC-JWT list.
+ * - VCDM 2.0 credentials are secured with VC-JOSE-COSE (`application/vc+jwt`) and returned as an
+ *   EnvelopedVerifiableCredential (VCDM 2.0 §4.13.1), with BitstringStatusListEntry values pointing at
+ *   the office's VCDM 2.0 status list credentials (same bits, see status-lists.ts `w3cV2ListUri`).
+ *
+ * The flow: parse, validate the data model, map `type` to a registry credential type, ask the
+ * registry whether this office may issue it now, check the claims against the type's schema,
+ * allocate a status index, sign, record (so the admin status API revokes/suspends it like any
+ * other credential), audit — without the claims.
+ */
+const zIssueRequest = z.looseObject({
+  credential: z.record(z.string(), z.unknown(), 'must be a credential object'),
+  // VC-API IssueCredentialOptions: open; nothing in it changes what we sign.
+  options: z.record(z.string(), z.unknown(), 'must be an object').optional(),
+});
+
+/** Formats of the credential records (issuer_credentials.format): VC-JWT as in OID4VCI, `vc+jwt` for VC-JOSE-COSE. */
+export const VC_API_FORMATS = { '1.1': 'jwt_vc_json', '2.0': 'vc+jwt' } as const;
+
+/** VCDM 1.1 members the VC-JWT path carries over (Veramo builds the rest); anything else would be silently dropped. */
+const VCDM11_MEMBERS = new Set(['@context', 'type', 'issuer', 'issuanceDate', 'expirationDate', 'credentialSubject']);
+
+export interface IssuedVcApi {
+  verifiableCredential: string | EnvelopedVerifiableCredential;
+  credential_id: string;
+}
+
+export async function issueVcApi(deps: IssuerDeps, office: Office, body: unknown, actor: string): Promise<IssuedVcApi> {
+  const req = parseOrThrow(zIssueRequest, body);
+  const vc = validateDataModel(req.credential);
+  checkIssuable(vc, office);
+  const index = await trustIndex(deps);
+  const vct = credentialTypeOf(index, vc);
+  requireAuthorization(deps, index, office, vct);
+  const kind = kindOf(vct);
+  const subject = vc.subjects[0]!;
+  const { id: subjectId, ...claims } = subject;
+  parseOrThrow(CLAIM_SCHEMAS[kind], claims, { code: 'invalid-claims', what: 'credential', fieldPrefix: 'credential.credentialSubject' });
+
+  const now = deps.clock();
+  const configuration = configurationFor(office, vct);
+  const validFrom = vc.validFrom ?? now;
+  const validUntil = vc.validUntil ?? defaultExpiry(configuration, claims, now);
+  const format = VC_API_FORMATS[vc.version];
+  // Both versions share the office's W3C bitstring (one index space, one bit per purpose).
+  const [idx] = await allocateIndices(deps, office, 1, 'jwt_vc_json');
+  const credentialId = randomUUID();
+
+  let verifiableCredential: IssuedVcApi['verifiableCredential'];
+  if (vc.version === '1.1') {
+    verifiableCredential = await deps.vcJwt.issue({
+      issuer: office.identity,
+      types: vc.types.filter((t) => t !== 'VerifiableCredential'),
+      holder: subjectId as string,
+      claims,
+      issuedAt: validFrom,
+      expiresAt: validUntil,
+      credentialStatus: w3cStatusEntries(office, idx!) as never,
+    });
+  } else {
+    const credential: JsonObject = {
+      ...vc.credential,
+      issuer: typeof vc.credential.issuer === 'object' ? { ...(vc.credential.issuer as JsonObject), id: office.identity.did } : office.identity.did,
+      validFrom: vc.credential.validFrom ?? toIso(validFrom),
+      validUntil: vc.credential.validUntil ?? toIso(validUntil),
+      // Bitstring Status List v1.0 §2.1: one entry per purpose, same index.
+      credentialStatus: (['revocation', 'suspension'] as const).map((purpose) => buildStatusListEntry({ statusListCredential: w3cV2ListUri(office, purpose), statusListIndex: idx!, statusPurpose: purpose })),
+    };
+    verifiableCredential = envelopeCredential(await signCredentialJose(office.identity.signer, credential));
+  }
+
+  await record(deps, office, configuration?.id ?? `vc-api:${kind}`, { id: credentialId, format, idx: idx!, now, validUntil });
+  await deps.store.audit({ at: toIso(now), actor, action: 'credential.issue', target: credentialId, details: { office: office.slug, channel: 'vc-api', vcdm: vc.version, vct } });
+  deps.logger.info({ office: office.slug, vct, vcdm: vc.version }, 'credential issued (VC-API)');
+  return { verifiableCredential, credential_id: credentialId };
+}
+
+/** Turns a data-model violation into a `400` problem naming the property (VCDM 2.0 §7.2 type alongside). */
+export function vcdmProblem(e: VcdmError, prefix: string): ProblemError {
+  const field = e.field === '(credential)' ? prefix : `${prefix}.${e.field}`;
+  return new ProblemError({ status: 400, code: e.code, title: 'Invalid credential', detail: `${field}: ${e.message}`, extra: { field, vcdm_problem_type: e.problemType } });
+}
+
+function validateDataModel(credential: unknown): ValidatedCredential {
+  let vc: ValidatedCredential;
+  try {
+    vc = validateCredential(credential, { issuerOptional: true });
+  } catch (e) {
+    if (e instanceof VcdmError) throw vcdmProblem(e, 'credential');
+    throw e;
+  }
+  // VCDM 2.0 §4.3: we must understand every context of what we sign (core/formats/jsonld-contexts).
+  const unknown = unknownContexts(vc.extraContexts, vc.version);
+  if (unknown.length > 0) {
+    const i = vc.extraContexts.findIndex((c) => typeof c !== 'string' || unknown.includes(c)) + 1;
+    throw new ProblemError({ status: 400, code: 'vcdm-unknown-context', title: 'Invalid credential', detail: `credential.@context.${i}: ${unknown[0]} is not a context this issuer knows; known contexts are bundled, none is fetched`, extra: { field: `credential.@context.${i}`, vcdm_problem_type: 'https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR' } });
+  }
+  return vc;
+}
+
+function checkIssuable(vc: ValidatedCredential, office: Office): void {
+  const c = vc.credential;
+  const notAllowed = (field: string, detail: string) => new ProblemError({ status: 400, code: 'vcdm-property-not-allowed', title: 'Invalid credential', detail: `credential.${field}: ${detail}`, extra: { field: `credential.${field}` } });
+  // VC-API: the input is an unsecured credential; the issuer adds the securing mechanism.
+  if ('proof' in c) throw notAllowed('proof', 'an unsecured credential carries no proof');
+  if ('credentialStatus' in c) throw notAllowed('credentialStatus', 'the status entry is assigned by the issuer');
+  // VC-JOSE-COSE §3.1.3: the JWT claim names vc and vp MUST NOT be present (the credential is the JWT payload).
+  if (vc.version === '2.0') for (const k of ['vc', 'vp']) if (k in c) throw notAllowed(k, 'vc and vp must not be members of a credential secured with VC-JOSE-COSE');
+  if (vc.version === '1.1') {
+    for (const k of Object.keys(c)) if (!VCDM11_MEMBERS.has(k)) throw notAllowed(k, 'not supported for VCDM 1.1 (VC-JWT) issuance; use VCDM 2.0');
+    const iss = c.issuer;
+    if (typeof iss === 'object' && iss !== null) for (const k of Object.keys(iss)) if (k !== 'id') throw notAllowed(`issuer.${k}`, 'not supported for VCDM 1.1 (VC-JWT) issuance; use VCDM 2.0');
+  }
+  // VC-API issue: 400 when "the provided value of 'issuer' does not match the expected configuration".
+  if (vc.issuer !== undefined && vc.issuer !== office.identity.did) {
+    throw new ProblemError({ status: 400, code: 'issuer-mismatch', title: 'Invalid credential', detail: `credential.issuer: must be this office's DID ${office.identity.did} (or be left out)`, extra: { field: 'credential.issuer' } });
+  }
+  // Our credential types describe one person each.
+  if (vc.subjects.length !== 1) throw new ProblemError({ status: 400, code: 'vcdm-credential-subject', title: 'Invalid credential', detail: 'credential.credentialSubject: exactly one subject is supported', extra: { field: 'credential.credentialSubject' } });
+}
+
+async function trustIndex(deps: Pick<IssuerDeps, 'trust'>): Promise<TrustIndex> {
+  try {
+    return await deps.trust.index();
+  } catch {
+    throw new ProblemError({ status: 503, code: 'trust-unavailable', title: 'Service unavailable', detail: 'The trust registry cannot be reached; try again later.', headers: { 'Retry-After': '30' } });
+  }
+}
+
+/** The registry credential type (`vct`) a credential's `type` names, through the registry's `w3c_types`. */
+function credentialTypeOf(index: TrustIndex, vc: ValidatedCredential): string {
+  const matches = index.state.credential_types.filter((t) => t.w3c_types?.some((w) => vc.types.includes(w)));
+  if (matches.length === 0) {
+    throw new ProblemError({ status: 400, code: 'unknown-credential-type', title: 'Invalid credential', detail: `credential.type: none of ${vc.types.filter((t) => t !== 'VerifiableCredential').join(', ') || '(no type besides VerifiableCredential)'} is a credential type in the trust registry`, extra: { field: 'credential.type' } });
+  }
+  if (matches.length > 1) throw badRequest('credential.type: names more than one registered credential type', { field: 'credential.type' });
+  return matches[0]!.vct;
+}
+
+/** Like the OID4VCI path (issue-credential.ts requireTrust): may this office issue this type now? */
+function requireAuthorization(deps: Pick<IssuerDeps, 'clock'>, index: TrustIndex, office: Office, vct: string): void {
+  const verdict = evaluateAuthorization(index, { entity_id: office.identity.did, authority_id: index.root, action: 'issue', resource: vct, time: deps.clock() });
+  if (!verdict.authorized) throw forbidden('issuance-not-authorized', `The trust registry does not authorize ${office.slug} to issue ${vct} now (${verdict.message}).`);
+}
+
+function kindOf(vct: string): CredentialKind {
+  const kind = (Object.keys(VCT) as CredentialKind[]).find((k) => VCT[k] === vct);
+  if (!kind) throw forbidden('issuance-not-authorized', `No claim schema for ${vct} at this issuer.`);
+  return kind;
+}
+
+const configurationFor = (office: Office, vct: string): CredentialConfiguration | undefined => {
+  const all = [...office.configurations.values()].filter((c) => c.vct === vct);
+  return all.find((c) => c.format === 'jwt_vc_json') ?? all[0];
+};
+
+/** As in OID4VCI issuance: the type's validity period, never past the document's own `gueltig_bis`. */
+function defaultExpiry(c: CredentialConfiguration | undefined, claims: Record<string, unknown>, now: number): number {
+  let exp = now + (c?.validityDays ?? 365) * 86_400_000;
+  if (typeof claims.gueltig_bis === 'string') exp = Math.min(exp, Date.parse(`${claims.gueltig_bis}T23:59:59Z`));
+  return Math.max(exp, now + 60_000);
+}
+
+/**
+ * Records the credential like an OID4VCI one, so `POST /api/offices/{slug}/credentials/{id}/status`
+ * revokes or suspends it. A credential row belongs to an offer row; a VC-API issuance gets one with
+ * random, never-disclosed code hashes (it cannot be redeemed) that goes to `issued` together with the
+ * credential, in the store's one transaction (completeIssuance). It holds no claims.
+ */
+async function record(deps: Pick<IssuerDeps, 'store'>, office: Office, configurationId: string, c: { id: string; format: string; idx: number; now: number; validUntil: number }): Promise<void> {
+  const unusable = () => createHash('sha256').update(randomBytes(32)).digest('hex');
+  const offer: OfferRow = {
+    id: randomUUID(),
+    office: office.slug,
+    configuration_id: configurationId.slice(0, 100),
+    claims_sealed: null,
+    pre_auth_code_hash: unusable(),
+    tx_code_hash: unusable(),
+    tx_code_failures: 0,
+    approval: 'auto',
+    approved_at: null,
+    state: 'token_issued',
+    token_jti: null,
+    created_at: toIso(c.now),
+    expires_at: c.now,
+  };
+  const row: CredentialRow = { id: c.id, offer_id: offer.id, office: office.slug, configuration_id: offer.configuration_id, format: c.format, status_list: listName(office, 'jwt_vc_json'), status_idx: c.idx, status: 'valid', issued_at: toIso(c.now), expires_at: toIso(c.validUntil) };
+  await deps.store.insertOffer(offer);
+  if (!(await deps.store.completeIssuance(offer.id, [row]))) throw new Error('VC-API credential could not be recorded');
+}
+
+/** The office's VCDM 2.0 BitstringStatusListCredential (Bitstring Status List v1.0 §2.2), regenerated per request. */
+export async function bitstringStatusListCredentialV2(deps: Pick<IssuerDeps, 'store' | 'settings' | 'clock'>, office: Office, purpose: 'revocation' | 'suspension', ttlSeconds: number): Promise<string> {
+  const entries = await deps.store.statusEntries(listName(office, 'jwt_vc_json'));
+  const want = purpose === 'revocation' ? 'revoked' : 'suspended';
+  const size = Math.max(BITSTRING_MIN_BITS, Math.ceil(deps.settings.statusListSize / 8) * 8);
+  const encodedList = encodeBitstring(entries.filter((e) => e.status === want).map((e) => e.status_idx), size);
+  return signStatusListCredentialV2(office.identity.signer, { issuer: office.identity.did, uri: w3cV2ListUri(office, purpose), purpose, encodedList, now: deps.clock(), validForMs: 24 * 3600_000, ttlMs: ttlSeconds * 1000 });
+}
