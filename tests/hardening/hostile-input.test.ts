@@ -51,7 +51,11 @@ function report(service: string, outcomes: Outcome[]): void {
   }
   const ms = outcomes.map((o) => o.ms);
   const lines = [...byClass].map(([cls, m]) => `  ${cls.padEnd(22)} ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
-  console.info(`hostile-input ${service}: ${outcomes.length} requests, p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms (seed ${SEED})\n${lines.join('\n')}`);
+  const statuses = new Map<number, number>();
+  for (const o of outcomes) statuses.set(o.status, (statuses.get(o.status) ?? 0) + 1);
+  const summary = [...statuses].sort((a, b) => a[0] - b[0]).map(([st, n]) => `${st}×${n}`).join(' ');
+  // FUZZ_VERBOSE=1 adds the answers per class of input.
+  console.info(`hostile-input ${service}: ${outcomes.length} requests (${summary}), p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, FUZZ_SEED=${SEED}${process.env.FUZZ_VERBOSE ? '\n' + lines.join('\n') : ''}`);
 }
 
 function expectClean(outcomes: Outcome[]): void {
