@@ -13,7 +13,7 @@ import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
 import { StatusListClient } from '../core/status-list/status-list-client.ts';
-import { BitstringStatusClient } from '../core/status-list/bitstring-status-client.ts';
+import { BitstringStatusClient, vcJwtBitstringLoader } from '../core/status-list/bitstring-status-client.ts';
 import { SnapshotClient } from '../core/trust/snapshot.ts';
 import { systemClock, type Clock } from '../core/util/time.ts';
 import type { VerifierConfig } from './config.ts';
@@ -52,7 +52,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     resolver,
     trust: new SnapshotClient({ registryUrl: config.urls.registry, registryDid: didWebFor(config.urls.registry), resolver, clock, maxAgeMs: config.settings.trustMaxAge * 1000 }),
     status: new StatusListClient({ resolver, clock, maxAgeMs: config.settings.statusListMaxAge * 1000 }),
-    bitstring: new BitstringStatusClient({ resolver, clock, maxAgeMs: config.settings.statusListMaxAge * 1000 }),
+    bitstring: new BitstringStatusClient({ clock, load: vcJwtBitstringLoader({ resolver, maxAgeMs: config.settings.statusListMaxAge * 1000 }) }),
     clock,
     logger,
     settings: config.settings,

@@ -5,6 +5,7 @@ import { resolveAssertionKey } from '../did/resolver.ts';
 import type { Clock } from '../util/time.ts';
 import { systemClock } from '../util/time.ts';
 import { fetchStatusListJwt, isAcceptableStatusListUri } from './fetch-status-list.ts';
+import { VerifiedListCache } from './list-cache.ts';
 import { decompressStatusList, statusAt, StatusListError, STATUS_LIST_MEDIA_TYPE, STATUS_LIST_TYP, type Bits } from './token-status-list.ts';
 
 /**
@@ -44,12 +45,12 @@ export interface StatusListClientOptions {
 }
 
 export class StatusListClient {
-  private readonly cache = new Map<string, Cached>();
-  private readonly inflight = new Map<string, Promise<Cached>>();
+  private readonly cache: VerifiedListCache<Cached>;
   private readonly clock: Clock;
 
   constructor(private readonly opts: StatusListClientOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.cache = new VerifiedListCache(this.clock);
   }
 
   /**
@@ -60,10 +61,10 @@ export class StatusListClient {
     let list: Cached;
     let stale = false;
     try {
-      list = await this.load(ref.uri);
+      list = await this.cache.get(ref.uri, (uri) => this.fetchList(uri));
     } catch (e) {
       const invalid = e instanceof StatusListError || e instanceof JoseVerifyError;
-      const old = this.cache.get(ref.uri);
+      const old = this.cache.last(ref.uri);
       if (!invalid && old && opts.graceMs && this.clock() < old.until + opts.graceMs) {
         list = old;
         stale = true;
@@ -78,18 +79,6 @@ export class StatusListClient {
     } catch (e) {
       return { ok: false, code: 'status_invalid', message: `status list: ${(e as Error).message}` };
     }
-  }
-
-  private async load(uri: string): Promise<Cached> {
-    const now = this.clock();
-    const hit = this.cache.get(uri);
-    if (hit && now < hit.until) return hit;
-    let p = this.inflight.get(uri);
-    if (!p) {
-      p = this.fetchList(uri).finally(() => this.inflight.delete(uri));
-      this.inflight.set(uri, p);
-    }
-    return p;
   }
 
   private async fetchList(uri: string): Promise<Cached> {
@@ -123,8 +112,6 @@ export class StatusListClient {
     const bytes = decompressStatusList(p.status_list.lst);
     const ttlMs = p.ttl !== undefined ? p.ttl * 1000 : this.opts.maxAgeMs;
     const until = Math.min(now + Math.min(ttlMs, this.opts.maxAgeMs), p.exp !== undefined ? p.exp * 1000 : Infinity);
-    const entry: Cached = { issuer, bits: p.status_list.bits, bytes, until };
-    this.cache.set(uri, entry);
-    return entry;
+    return { issuer, bits: p.status_list.bits, bytes, until };
   }
 }

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { requireJson } from '../../core/http/app.ts';
-import { BitstringStatusClientV2 } from '../../core/formats/vc-jose-cose/index.ts';
+import { vcJoseBitstringLoader } from '../../core/formats/vc-jose-cose/index.ts';
+import { BitstringStatusClient } from '../../core/status-list/bitstring-status-client.ts';
 import type { VerifierDeps } from '../deps.ts';
 import { verifyCredentialRequest, verifyPresentationRequest, type VerifyDeps } from '../use-cases/verify-vc-api.ts';
 
@@ -15,7 +16,7 @@ export function vcApiRoutes(deps: VerifierDeps, guard: RequestHandler[]): Router
     resolver: deps.resolver,
     trust: deps.trust,
     bitstring: deps.bitstring,
-    bitstringV2: new BitstringStatusClientV2({ resolver: deps.resolver, clock: deps.clock, maxAgeMs: deps.settings.statusListMaxAge * 1000 }),
+    bitstringV2: new BitstringStatusClient({ clock: deps.clock, load: vcJoseBitstringLoader({ resolver: deps.resolver, maxAgeMs: deps.settings.statusListMaxAge * 1000 }) }),
     clock: deps.clock,
   };
   r.post('/credentials/verify', ...guard, requireJson, async (req, res) => {

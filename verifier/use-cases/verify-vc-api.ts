@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { JoseVerifyError, peekHeader, verifyJwt } from '../../core/crypto/jws.ts';
 import { KeyResolutionError, resolveAssertionKey } from '../../core/did/resolver.ts';
 import { CREDENTIALS_V2, unknownContexts } from '../../core/formats/jsonld-contexts/index.ts';
-import { EnvelopeError, parseEnvelope, VC_JWT_TYP, VP_JWT_TYP, VcJoseError, verifyJoseSecured, type BitstringStatusClientV2 } from '../../core/formats/vc-jose-cose/index.ts';
+import { EnvelopeError, parseEnvelope, VC_JWT_TYP, VP_JWT_TYP, VcJoseError, verifyJoseSecured } from '../../core/formats/vc-jose-cose/index.ts';
 import { VCDM_PROBLEM, VcdmError, validateCredential, type JsonObject, type ValidatedCredential } from '../../core/formats/vcdm/validate-credential.ts';
 import { PROBLEM_BASE, ProblemError } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
@@ -36,7 +36,7 @@ export interface VerifyDeps {
   /** VCDM 1.1 VC-JWT lists (core/status-list). */
   bitstring: BitstringStatusClient;
   /** VCDM 2.0 lists secured with VC-JOSE-COSE. */
-  bitstringV2: BitstringStatusClientV2;
+  bitstringV2: BitstringStatusClient;
   clock: () => number;
 }
 

@@ -1,10 +1,10 @@
 import type { Resolver } from 'did-resolver';
 import type { Signer } from '../../crypto/jws.ts';
 import { resolveAssertionKey } from '../../did/resolver.ts';
-import { BITSTRING_STATUS_LIST_CREDENTIAL_TYPE, BITSTRING_STATUS_LIST_TYPE, BitstringStatusListError, bitAt, buildStatusListSubject, decodeBitstring, parseStatusListIndex, type BitstringStatusPurpose } from '../../status-list/bitstring-status-list.ts';
-import { fetchStatusListJwt, isAcceptableStatusListUri } from '../../status-list/fetch-status-list.ts';
-import type { StatusCheck } from '../../status-list/status-list-client.ts';
-import { systemClock, toIso, type Clock } from '../../util/time.ts';
+import { BITSTRING_STATUS_LIST_CREDENTIAL_TYPE, BITSTRING_STATUS_LIST_TYPE, BitstringStatusListError, buildStatusListSubject, decodeBitstring, type BitstringStatusPurpose } from '../../status-list/bitstring-status-list.ts';
+import type { BitstringListLoader } from '../../status-list/bitstring-status-client.ts';
+import { fetchStatusListJwt } from '../../status-list/fetch-status-list.ts';
+import { toIso } from '../../util/time.ts';
 import { CREDENTIALS_V2 } from '../jsonld-contexts/index.ts';
 import { VcdmError, validateCredential } from '../vcdm/validate-credential.ts';
 import { VC_JWT_MEDIA_TYPE } from './envelope.ts';
@@ -36,52 +36,22 @@ export function signStatusListCredentialV2(
   });
 }
 
-interface Cached {
-  issuer: string;
-  purpose: string;
-  bytes: Uint8Array;
-  until: number;
-}
-
-/** Relying-party side (§3.2): fetch, verify (signed by the credential's issuer), match the purpose, read the bit. */
-export class BitstringStatusClientV2 {
-  private readonly cache = new Map<string, Cached>();
-  private readonly clock: Clock;
-
-  constructor(private readonly opts: { resolver: Resolver; maxAgeMs: number; clock?: Clock; fetch?: typeof fetch }) {
-    this.clock = opts.clock ?? systemClock;
-  }
-
-  /** `status` 1 = the bit is set for the entry's purpose, 0 = not set. Failures are reasons, never "valid". */
-  async check(entry: { statusPurpose: string; statusListIndex: string; statusListCredential: string }, credentialIssuer: string): Promise<StatusCheck> {
-    let list: Cached;
-    let index: number;
+/**
+ * Loader for the BitstringStatusClient (core/status-list/): a VCDM 2.0 status list credential
+ * secured with VC-JOSE-COSE, checked with the §3.2 validate algorithm. Errors that make the list
+ * unusable are BitstringStatusListErrors (status_invalid); network failures pass through.
+ */
+export function vcJoseBitstringLoader(opts: { resolver: Resolver; maxAgeMs: number; fetch?: typeof fetch }): BitstringListLoader {
+  return async (uri, now) => {
+    const jws = await fetchStatusListJwt(uri, VC_JWT_MEDIA_TYPE, opts.fetch ? { fetch: opts.fetch } : {});
+    let document, controller, vc;
     try {
-      index = parseStatusListIndex(entry.statusListIndex);
-      list = await this.load(entry.statusListCredential);
+      ({ document, controller } = await verifyJoseSecured(jws, { kind: 'credential', now, resolveKey: (kid, did) => resolveAssertionKey(opts.resolver, kid, did, now) }));
+      vc = validateCredential(document, { version: '2.0' });
     } catch (e) {
-      const invalid = e instanceof BitstringStatusListError || e instanceof VcJoseError || e instanceof VcdmError;
-      return { ok: false, code: invalid ? 'status_invalid' : 'status_unavailable', message: `status list: ${(e as Error).message}` };
+      if (e instanceof VcJoseError || e instanceof VcdmError) throw new BitstringStatusListError(e.message);
+      throw e;
     }
-    // §3.2 step: the status list credential's issuer is the credential's issuer (our policy; the spec leaves it to the verifier).
-    if (list.issuer !== credentialIssuer) return { ok: false, code: 'status_invalid', message: 'status list is not signed by the credential issuer' };
-    // §3.2: STATUS_VERIFICATION_ERROR when the purposes differ.
-    if (list.purpose !== entry.statusPurpose) return { ok: false, code: 'status_invalid', message: 'status list purpose does not match the entry' };
-    try {
-      return { ok: true, status: bitAt(list.bytes, index) };
-    } catch (e) {
-      return { ok: false, code: 'status_invalid', message: `status list: ${(e as Error).message}` };
-    }
-  }
-
-  private async load(uri: string): Promise<Cached> {
-    const now = this.clock();
-    const hit = this.cache.get(uri);
-    if (hit && now < hit.until) return hit;
-    if (!isAcceptableStatusListUri(uri)) throw new BitstringStatusListError('status list URI must be https');
-    const jws = await fetchStatusListJwt(uri, VC_JWT_MEDIA_TYPE, this.opts.fetch ? { fetch: this.opts.fetch } : {});
-    const { document, controller } = await verifyJoseSecured(jws, { kind: 'credential', now, resolveKey: (kid, did) => resolveAssertionKey(this.opts.resolver, kid, did, now) });
-    const vc = validateCredential(document, { version: '2.0' });
     const subject = vc.subjects[0] as { type?: unknown; statusPurpose?: unknown; encodedList?: unknown; ttl?: unknown };
     if (!vc.types.includes(BITSTRING_STATUS_LIST_CREDENTIAL_TYPE) || subject.type !== BITSTRING_STATUS_LIST_TYPE || typeof subject.statusPurpose !== 'string' || typeof subject.encodedList !== 'string') {
       throw new BitstringStatusListError('not a BitstringStatusListCredential');
@@ -91,10 +61,8 @@ export class BitstringStatusClientV2 {
     if (vc.validUntil !== undefined && vc.validUntil < now) throw new BitstringStatusListError('status list has expired');
     if (vc.validFrom !== undefined && vc.validFrom > now + 60_000) throw new BitstringStatusListError('status list is not yet valid');
     const bytes = decodeBitstring(subject.encodedList);
-    const ttl = typeof subject.ttl === 'number' && subject.ttl > 0 ? subject.ttl : this.opts.maxAgeMs;
-    const until = Math.min(now + Math.min(ttl, this.opts.maxAgeMs), vc.validUntil ?? Infinity);
-    const entry: Cached = { issuer: controller, purpose: subject.statusPurpose, bytes, until };
-    this.cache.set(uri, entry);
-    return entry;
-  }
+    const ttl = typeof subject.ttl === 'number' && subject.ttl > 0 ? subject.ttl : opts.maxAgeMs;
+    const until = Math.min(now + Math.min(ttl, opts.maxAgeMs), vc.validUntil ?? Infinity);
+    return { issuer: controller, purpose: subject.statusPurpose, bytes, until };
+  };
 }
