@@ -44,8 +44,24 @@ export function publicPart(jwk: JWK): JWK {
   return Object.fromEntries(Object.entries({ kty, crv, x, y, n, e }).filter(([, v]) => v !== undefined)) as JWK;
 }
 
+/**
+ * Imported public keys by their members: importing a JWK costs more than the signature check it
+ * serves (measured), and the same keys (office keys, issuer keys) come back on every request. A
+ * KeyObject is immutable; the map is bounded and drops its oldest entry first.
+ */
+const imported = new Map<string, KeyObject>();
+const IMPORTED_MAX = 2048;
+
 export function publicKeyObject(jwk: JWK): KeyObject {
-  return createPublicKey({ key: publicPart(jwk) as NodeJwk, format: 'jwk' });
+  const pub = publicPart(jwk);
+  const id = `${pub.kty}|${pub.crv}|${pub.x}|${pub.y}|${pub.n}|${pub.e}`;
+  let key = imported.get(id);
+  if (!key) {
+    key = createPublicKey({ key: pub as NodeJwk, format: 'jwk' });
+    if (imported.size >= IMPORTED_MAX) imported.delete(imported.keys().next().value!);
+    imported.set(id, key);
+  }
+  return key;
 }
 
 /** RFC 7638 thumbprint (SHA-256, base64url). */

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { chmodSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import { Entities as VeramoEntities, migrations as veramoMigrations } from '@veramo/data-store';
 import { DataSource, type EntityManager, type EntitySchema, type MixedList, type MigrationInterface } from 'typeorm';
 import { Mutex } from '../util/mutex.ts';
@@ -53,12 +52,16 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
       closeSync(openSync(database, 'a', 0o600));
       chmodSync(database, 0o600);
     }
+    // better-sqlite3: synchronous statements in the calling thread. With the asynchronous sqlite3
+    // driver every statement was a thread-pool round trip (measured ≈0.55 ms each, about twenty per
+    // issuance, all in turn on one connection): the connection, not the CPU, capped issuance at
+    // ≈67 flows/s; with this driver the same run gave ≈115 flows/s.
     ds = new DataSource({
-      type: 'sqlite',
+      type: 'better-sqlite3',
       database,
-      driver: quietSqlite,
       enableWAL: !opts.inMemory,
-      busyTimeout: 5000,
+      // Busy timeout (ms): a writer in another process (ISSUER_WORKERS) is waited for, not failed.
+      timeout: 5000,
       entities,
       migrations,
       migrationsRun: false,
@@ -70,17 +73,11 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
   await ds.initialize();
   // WAL with synchronous=NORMAL: a commit survives a crash of the process (kill -9); only a power
   // loss can take the last commits back. FULL would fsync on every commit.
-  if (ds.options.type === 'sqlite' && !opts.inMemory) await ds.query('PRAGMA synchronous = NORMAL');
+  if (ds.options.type !== 'postgres' && !opts.inMemory) await ds.query('PRAGMA synchronous = NORMAL');
   await ds.runMigrations({ transaction: 'each' });
   return ds;
 }
 
-/**
- * TypeORM calls `sqlite3.verbose()`, which wraps every statement to capture a long stack trace
- * (measured: the largest single cost on the issuance path). Hand it a driver whose verbose() is
- * the plain module.
- */
-const quietSqlite = Object.assign(Object.create(sqlite3) as typeof sqlite3, { verbose: () => sqlite3 });
 
 async function ensurePgSchema(url: string, schema: string): Promise<void> {
   const { default: pg } = await import('pg');
@@ -109,12 +106,12 @@ const lockOf = (ds: DataSource): Mutex => {
  * concurrently from its pool.
  */
 export function withDb<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
-  if (ds.options.type !== 'sqlite') return fn(ds.manager);
+  if (ds.options.type === 'postgres') return fn(ds.manager);
   return lockOf(ds).run(() => fn(ds.manager));
 }
 
 export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
-  if (ds.options.type !== 'sqlite') return ds.transaction(fn);
+  if (ds.options.type === 'postgres') return ds.transaction(fn);
   return lockOf(ds).run(async () => {
     const qr = ds.createQueryRunner();
     await qr.query('BEGIN IMMEDIATE');
@@ -130,3 +127,4 @@ export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promi
     }
   });
 }
+

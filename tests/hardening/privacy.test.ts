@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { SecretBox } from '@veramo/kms-local';
 import { freePort } from '../helpers/net.ts';
 
@@ -41,17 +41,16 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-const all = (db: sqlite3.Database, sql: string) => new Promise<Record<string, string>[]>((res, rej) => db.all(sql, (e, rows) => (e ? rej(e) : res(rows as Record<string, string>[]))));
 
 /** Every private key the services keep, decrypted with the key-encryption secret (Veramo's SecretBox). */
 async function privateKeysOf(sqliteFile: string): Promise<string[]> {
-  const db = new sqlite3.Database(sqliteFile, sqlite3.OPEN_READONLY);
+  const db = new Database(sqliteFile, { readonly: true });
   try {
-    const rows = await all(db, 'SELECT privateKeyHex FROM "private-key"');
+    const rows = db.prepare('SELECT privateKeyHex FROM "private-key"').all() as { privateKeyHex: string }[];
     const box = new SecretBox(SECRET);
     return Promise.all(rows.map((r) => box.decrypt(r.privateKeyHex!)));
   } finally {
-    await new Promise<void>((r) => db.close(() => r()));
+    db.close();
   }
 }
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import canonicalize from 'canonicalize';
 import { decodeProtectedHeader } from 'jose';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { createDidResolver } from '../../core/did/resolver.ts';
 import { VCT } from '../../core/demo/leipzig.ts';
 import { evaluateCredentialIssuer } from '../../core/trust/evaluate.ts';
@@ -16,9 +16,12 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const jcs = canonicalize as unknown as (v: unknown) => string;
 
 async function sql(file: string, statement: string): Promise<void> {
-  const db = new sqlite3.Database(file);
-  await new Promise<void>((res, rej) => db.run(statement, (err) => (err ? rej(err) : res())));
-  await new Promise<void>((res) => db.close(() => res()));
+  const db = new Database(file);
+  try {
+    db.prepare(statement).run();
+  } finally {
+    db.close();
+  }
 }
 
 const auditCheck = (dataDir: string) =>

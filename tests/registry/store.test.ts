@@ -49,7 +49,7 @@ describe.each(BACKENDS)('registry store on %s', (_backend, databaseUrl) => {
     // A status row for an unknown grant violates the foreign key (SQLite enforces it under TypeORM).
     await expect(store.transaction((m) => store.appendStatus(m, { grant_id: 'nope', status: 'revoked', reason: 'x', effective_at: at, recorded_at: at, actor: 'a' }))).rejects.toThrow();
     expect((await store.loadState('did:web:a')).grants[0]!.history).toHaveLength(2);
-    expect(ds.options.type).toBe(databaseUrl ? 'postgres' : 'sqlite');
+    expect(ds.options.type).toBe(databaseUrl ? 'postgres' : 'better-sqlite3');
   });
 
   it('rolls a failed write unit back whole', async () => {

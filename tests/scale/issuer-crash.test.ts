@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
+import Database from 'better-sqlite3';
 import { freePort } from '../helpers/net.ts';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { startTestRegistry, type RunningRegistry } from '../helpers/registry.ts';
@@ -31,10 +31,10 @@ const backends: { name: string; env: () => Record<string, string>; open: (env: R
     name: 'SQLite',
     env: () => ({}),
     open: async (env) => {
-      const db = new sqlite3.Database(join(env.DATA_DIR!, 'issuer.sqlite'), sqlite3.OPEN_READONLY);
+      const db = new Database(join(env.DATA_DIR!, 'issuer.sqlite'), { readonly: true });
       return {
-        query: (sql) => new Promise((resolve, reject) => db.all(sql, (e, rows) => (e ? reject(e) : resolve(rows as Record<string, unknown>[])))),
-        close: () => new Promise((resolve) => db.close(() => resolve())),
+        query: async (sql) => db.prepare(sql).all() as Record<string, unknown>[],
+        close: async () => void db.close(),
       };
     },
   },
