@@ -95,10 +95,9 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
 
   // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
   const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/;
-  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (oauthPath.test(path) ? 'oauth' : 'problem') });
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
-  app.set('trust proxy', config.trustProxy);
-  app.use(rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) }));
+  const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) });
+  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (oauthPath.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(didDocumentRoutes('offices', hosted));
   app.use(oid4vciRoutes(deps, libs, metadata));

@@ -77,14 +77,13 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
   }
   await registry.latestSnapshot();
 
-  const app = createBaseApp({ logger, bodyLimit: '64kb' });
+  // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on TRQP.
+  const limits = rateLimit({ perMinute: config.rateLimits.trqp, match: (path) => path.startsWith('/trqp/') });
+  const app = createBaseApp({ logger, bodyLimit: '64kb', trustProxy: config.trustProxy, beforeBody: [limits] });
   app.use((_req, res, next) => {
     setErrorStyle(res, 'problem');
     next();
   });
-  // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on TRQP.
-  app.set('trust proxy', config.trustProxy);
-  app.use(rateLimit({ perMinute: config.rateLimits.trqp, match: (path) => path.startsWith('/trqp/') }));
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(dataSource, { keys: RegistryApiKeyTable, audit: AuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(publicRoutes(registry, config.publicUrl));
   app.use(trqpRoutes(registry));

@@ -58,10 +58,9 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     settings: config.settings,
   };
   // The response endpoint is an OAuth-family endpoint: its errors are {error, error_description}.
-  const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem') });
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
-  app.set('trust proxy', config.trustProxy);
-  app.use(rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) }));
+  const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
+  const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
   const audit = new AuditLog(hosted.dataSource, VerifierAuditTable);
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(didDocumentRoutes('verifiers', hosted));

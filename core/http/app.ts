@@ -12,6 +12,10 @@ export interface BaseAppOptions {
   ready?: () => boolean | Promise<boolean>;
   /** Which error style a path uses, decided before the body is parsed (protocol endpoints: `oauth`). */
   errorStyle?: (path: string) => ErrorStyle;
+  /** Runs before any body is read (rate limits: a flood is refused before it is parsed). */
+  beforeBody?: RequestHandler[];
+  /** Express `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For gives the client address. */
+  trustProxy?: boolean | number | string | string[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -37,6 +41,7 @@ export function createBaseApp(opts: BaseAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
 
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
@@ -59,6 +64,8 @@ export function createBaseApp(opts: BaseAppOptions): Express {
       next();
     });
   }
+
+  for (const h of opts.beforeBody ?? []) app.use(h);
 
   const limit = opts.bodyLimit ?? '64kb';
   app.use(express.json({ limit, strict: true, type: ['application/json', 'application/*+json'] }));

@@ -106,6 +106,8 @@ describe('hardening: 429 on the services', () => {
     expect(await limited.json()).toMatchObject({ error: 'slow_down' });
     // The token endpoint shares the budget; metadata and health do not count.
     expect((await fetch(`${stack.urls.issuer}/offices/buergerbuero/token`, from('198.51.100.1', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=x' }))).status).toBe(429);
+    // Refused before its body is read: an over-limit, unparsable body still gets 429, not 413 or 400.
+    expect((await fetch(`${stack.urls.issuer}/offices/buergerbuero/credential`, from('198.51.100.1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{'.repeat(70_000) }))).status).toBe(429);
     expect((await fetch(`${stack.urls.issuer}/.well-known/openid-credential-issuer/offices/buergerbuero`, from('198.51.100.1'))).status).toBe(200);
     expect((await fetch(`${stack.urls.issuer}/health`, from('198.51.100.1'))).status).toBe(200);
     expect((await fetch(url, from('198.51.100.2', { method: 'POST' }))).status).toBe(200);
