@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { MELDE } from '../helpers/fixtures.ts';
 import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -27,5 +29,21 @@ describe('verifier retention', () => {
     shift = 0;
     // Deleted, not hidden: back in time it is still gone.
     expect((await stack.admin('verifier', path)).status).toBe(404);
+  });
+
+  it('reports a response that was taken but never finished (a crash mid-verification) as expired, not pending for ever', async () => {
+    const r = await (await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'meldebescheinigung' })).json();
+    const path = `/api/verifiers/buergerbuero/requests/${r.request_id}`;
+    // What a process killed between taking the response and storing the verdict leaves behind.
+    const db = new Database(join(stack.dataDir, 'verifier.sqlite'));
+    try {
+      expect(db.prepare("UPDATE verifier_requests SET status = 'processing' WHERE id = ?").run(r.request_id).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    expect((await (await stack.admin('verifier', path)).json()).status).toBe('pending');
+    shift = Date.parse(r.expires_at) - Date.now() + 61_000;
+    expect((await (await stack.admin('verifier', path)).json()).status).toBe('expired');
+    shift = 0;
   });
 });

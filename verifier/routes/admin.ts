@@ -69,7 +69,10 @@ export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: Audi
       });
       return;
     }
-    res.json({ request_id: row.id, status: row.status === 'pending' && row.expires_at <= now ? 'expired' : 'pending' });
+    // A response taken but never finished (the process died while verifying it) does not stay
+    // "pending" for ever: a minute after the request's expiry it reads as expired, like an unanswered one.
+    const expired = row.status === 'pending' ? row.expires_at <= now : row.expires_at + 60_000 <= now;
+    res.json({ request_id: row.id, status: expired ? 'expired' : 'pending' });
   });
 
   r.get('/api/audit', auditor, async (_req, res) => {
