@@ -1,0 +1,138 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { checkChain } from '../../core/audit/audit-chain.ts';
+import { openDataSource } from '../../core/store/data-source.ts';
+import { IssuerApiKeyTable } from '../../issuer/service.ts';
+import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
+import { IssuerStore, MAX_TX_CODE_FAILURES } from '../../issuer/store/issuer-store.ts';
+import { issuerTables, type CredentialRow, type OfferRow } from '../../issuer/store/schema.ts';
+import { VerifierStore } from '../../verifier/store/verifier-store.ts';
+import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
+import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
+import { dropSchemas } from '../helpers/pg-schemas.ts';
+
+/**
+ * The issuer's and the verifier's stores, one behaviour suite run on a real SQLite file and, when
+ * TEST_DATABASE_URL is set (.ci/run starts PostgreSQL), on PostgreSQL: the single-use guarantees
+ * the protocols rest on hold under concurrent callers on both (issue 8).
+ */
+const url = process.env.TEST_DATABASE_URL;
+if (process.env.CI && !url) throw new Error('TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL for the store suites');
+const BACKENDS: [string, string | undefined][] = [['SQLite', undefined], ...(url ? ([['PostgreSQL', url]] as [string, string][]) : [])];
+
+describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl) => {
+  const prefix = `s${randomBytes(4).toString('hex')}_`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'idideal-stores-'));
+  const open: DataSource[] = [];
+  const openStore = async (service: 'issuer' | 'verifier') => {
+    const ds = await openDataSource({
+      name: databaseUrl ? `${prefix}${service}` : service,
+      dataDir,
+      databaseUrl,
+      veramo: true,
+      ...(service === 'issuer' ? { entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations } : { entities: verifierTables, migrations: verifierMigrations }),
+    });
+    open.push(ds);
+    return ds;
+  };
+  afterAll(async () => {
+    for (const ds of open) if (ds.isInitialized) await ds.destroy();
+    if (databaseUrl) await dropSchemas(databaseUrl, prefix);
+  });
+
+  const offer = (over: Partial<OfferRow> = {}): OfferRow => ({
+    id: randomUUID(),
+    office: 'buergerbuero',
+    configuration_id: 'meldebescheinigung_sd_jwt',
+    claims_sealed: 'sealed',
+    pre_auth_code_hash: randomBytes(32).toString('hex'),
+    tx_code_hash: randomBytes(32).toString('hex'),
+    tx_code_failures: 0,
+    approval: 'auto',
+    approved_at: null,
+    state: 'pending',
+    token_jti: null,
+    created_at: new Date().toISOString(),
+    expires_at: Date.now() + 600_000,
+    ...over,
+  });
+  const audit = (target: string) => ({ at: new Date().toISOString(), actor: 'test', action: 'offer.create', target, details: {} });
+
+  it('redeems a pre-authorized code exactly once among 20 concurrent callers, and counts tx_code failures to the lock', async () => {
+    const store = new IssuerStore(await openStore('issuer'));
+    const o = offer();
+    await store.insertOffer(o, audit(o.id));
+    expect(await store.findOfferByCode(o.pre_auth_code_hash)).toMatchObject({ id: o.id, state: 'pending' });
+    const wins = await Promise.all(Array.from({ length: 20 }, () => store.redeemCode(o.id, randomUUID())));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect((await store.getOffer('buergerbuero', o.id))!.state).toBe('token_issued');
+
+    const l = offer();
+    await store.insertOffer(l, audit(l.id));
+    const counts = await Promise.all(Array.from({ length: MAX_TX_CODE_FAILURES + 2 }, () => store.recordTxCodeFailure(l.id)));
+    expect(Math.max(...counts)).toBeGreaterThanOrEqual(MAX_TX_CODE_FAILURES);
+    expect((await store.getOffer('buergerbuero', l.id))!.state).toBe('locked');
+    expect(await store.redeemCode(l.id, randomUUID())).toBe(false);
+  });
+
+  it('consumes a c_nonce once, only at its office and before it expires', async () => {
+    const store = new IssuerStore(await openStore('issuer'));
+    const now = Date.now();
+    await store.insertNonce('n-live', 'buergerbuero', now + 60_000);
+    await store.insertNonce('n-old', 'buergerbuero', now - 1);
+    expect(await store.consumeNonce('n-live', 'sozialamt', now)).toBe(false);
+    expect((await Promise.all(Array.from({ length: 10 }, () => store.consumeNonce('n-live', 'buergerbuero', now)))).filter(Boolean)).toHaveLength(1);
+    expect(await store.consumeNonce('n-old', 'buergerbuero', now)).toBe(false);
+    await store.purgeExpiredNonces(now);
+    expect(await store.consumeNonce('n-old', 'buergerbuero', now - 10)).toBe(false);
+  });
+
+  it('never hands one status slot to two concurrent claims, and completes an issuance once', async () => {
+    const store = new IssuerStore(await openStore('issuer'));
+    const list = `list-${randomUUID()}`;
+    const candidates = [1, 2, 3, 4, 5, 6, 7, 8];
+    const taken = await Promise.all(Array.from({ length: 6 }, () => store.takenSlots(list, candidates)));
+    // Each call claims the candidates not taken yet; over all calls every slot is claimed exactly once.
+    const claimedPerCall = taken.map((t) => candidates.filter((c) => !t.has(c)));
+    expect(claimedPerCall.flat().sort((a, b) => a - b)).toEqual(candidates);
+    expect(await store.countSlots(list)).toBe(candidates.length);
+
+    const o = offer({ state: 'token_issued' });
+    await store.insertOffer(o, audit(o.id));
+    const cred = (idx: number): CredentialRow => ({ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list, status_idx: idx, status: 'valid', issued_at: new Date().toISOString(), expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+    const done = await Promise.all([store.completeIssuance(o.id, [cred(1)]), store.completeIssuance(o.id, [cred(2)])]);
+    expect(done.filter(Boolean)).toHaveLength(1);
+    expect(await store.credentialsOf(o.id)).toHaveLength(1);
+    expect((await store.getOffer('buergerbuero', o.id))!).toMatchObject({ state: 'issued', claims_sealed: null });
+  });
+
+  it('keeps one valid audit chain under concurrent appends', async () => {
+    const store = new IssuerStore(await openStore('issuer'));
+    await Promise.all(Array.from({ length: 15 }, (_, i) => store.audit({ at: new Date().toISOString(), actor: 'test', action: 'test.append', target: `t${i}`, details: { i } })));
+    const entries = await store.auditEntries();
+    expect(entries.length).toBeGreaterThanOrEqual(15);
+    expect(checkChain(entries)).toEqual([]);
+  });
+
+  it('takes a presentation response exactly once among concurrent callers, only while pending and unexpired', async () => {
+    const store = new VerifierStore(await openStore('verifier'));
+    const row = (over: Partial<RequestRow> = {}): RequestRow => ({ id: randomUUID(), rp: 'bibliothek', nonce: randomUUID(), state: randomUUID(), dcql_query: '{}', response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', result_sealed: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000, result_expires_at: null, ...over });
+    const live = row();
+    const old = row({ expires_at: Date.now() - 1 });
+    await store.insertRequest(live);
+    await store.insertRequest(old);
+    expect((await store.findByState(live.state))!.id).toBe(live.id);
+    const now = Date.now();
+    expect((await Promise.all(Array.from({ length: 10 }, () => store.take(live.id, now)))).filter(Boolean)).toHaveLength(1);
+    expect(await store.take(old.id, now)).toBe(false);
+    await store.finish(live.id, 'verified', 'sealed-verdict', now + 1000);
+    expect(await store.getRequest('bibliothek', live.id)).toMatchObject({ status: 'verified', result_sealed: 'sealed-verdict' });
+    // Retention: the verdict is deleted once its time is up.
+    await store.purge(now + 2000);
+    expect(await store.getRequest('bibliothek', live.id)).toBeNull();
+  });
+});
