@@ -1,12 +1,15 @@
 import { createLogger } from '../core/log/logger.ts';
-import { runMain } from '../core/service/main-wrapper.ts';
+import { runClustered } from '../core/service/clustered.ts';
 import { loadVerifierConfig } from './config.ts';
-import { startVerifier } from './service.ts';
+import { createVerifierService, startVerifier } from './service.ts';
 
+/** VERIFIER_WORKERS (default 1): with more, a cluster of that many workers on the port (core/service/clustered.ts). */
 const logger = createLogger('verifier');
-await runMain('verifier', logger, async () => {
-  const config = loadVerifierConfig();
-  for (const line of config.notices) console.log(line);
-  const s = await startVerifier(config, logger);
-  return { close: s.close, port: s.port, url: config.publicUrl, mode: config.mode };
+await runClustered({
+  name: 'verifier',
+  logger,
+  workers: Math.max(1, Number(process.env.VERIFIER_WORKERS ?? 1) || 1),
+  loadConfig: () => loadVerifierConfig(),
+  prepare: async (config) => (await createVerifierService(config, logger)).close(),
+  start: (config) => startVerifier(config, logger),
 });

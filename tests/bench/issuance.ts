@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { freePort } from '../helpers/net.ts';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
-import { benchSchemaPrefix, runLoad, waitHealthy, type BenchResult } from './stats.ts';
+import { benchSchemaPrefix, loadFetch as fetch, runLoad, waitHealthy, type BenchResult, type LoadResponse } from './stats.ts';
 import { MELDE as CLAIMS } from '../helpers/fixtures.ts';
 
 const TOKEN = 'bench-issuer-admin-token-0123456789';
@@ -62,7 +62,7 @@ export async function benchIssuance(opts: { seconds: number; concurrency: number
     const n = flows++;
     let step = 0;
     const at = () => bases[(n + step++) % bases.length]!;
-    const ok = async (what: string, res: Response, status = 200) => {
+    const ok = async (what: string, res: LoadResponse, status = 200) => {
       if (res.status !== status) throw new Error(`${what} answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
       return res.json();
     };

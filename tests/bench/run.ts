@@ -24,6 +24,7 @@ for (const { label, r } of issuance) {
 }
 const verification = [
   { label: '1 process (SQLite', r: await benchVerification({ seconds, concurrency }) },
+  { label: '2 workers, VERIFIER_WORKERS=2 (SQLite', r: await benchVerification({ seconds, concurrency, workers: 2 }) },
   ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await benchVerification({ seconds, concurrency, databaseUrl, instances: 2 }) }] : []),
 ];
 for (const { label, r } of verification) {

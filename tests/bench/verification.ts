@@ -8,7 +8,7 @@ import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { freePort } from '../helpers/net.ts';
 import { newHolderKey, testWallet } from '../helpers/oid4vci-wallet.ts';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
-import { benchSchemaPrefix, runLoad, waitHealthy, type BenchResult } from './stats.ts';
+import { benchSchemaPrefix, loadFetch as fetch, runLoad, waitHealthy, type BenchResult } from './stats.ts';
 
 const ISSUER_TOKEN = 'bench-issuer-admin-token-0123456789';
 const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
@@ -24,7 +24,7 @@ const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
  * with `instances: 2` two verifier processes share it (same public URL, different ports) and the
  * steps of each verification alternate between them.
  */
-export async function benchVerification(opts: { seconds: number; concurrency: number; databaseUrl?: string; instances?: number }): Promise<BenchResult> {
+export async function benchVerification(opts: { seconds: number; concurrency: number; workers?: number; databaseUrl?: string; instances?: number }): Promise<BenchResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'idideal-bench-v-'));
   const instances = Math.max(1, opts.instances ?? 1);
   const [rp, ip, ...vports] = await Promise.all(Array.from({ length: instances + 2 }, () => freePort()));
@@ -41,6 +41,7 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
     VERIFIER_ADMIN_TOKEN: VERIFIER_TOKEN,
     KEY_ENCRYPTION_SECRET: 'd'.repeat(64),
     LOG_LEVEL: 'warn',
+    ...(opts.workers ? { VERIFIER_WORKERS: String(opts.workers) } : {}),
     ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA_PREFIX: prefix } : { DATABASE_URL: '' }),
   };
   const procs: ChildProcess[] = [];
