@@ -9,6 +9,8 @@ export interface VerifierSettings {
   statusListMaxAge: number;
   /** Seconds a registry snapshot is relied on before it is fetched again (VERIFIER_TRUST_MAX_AGE, default 60). */
   trustMaxAge: number;
+  /** Seconds an issuer's did:web document is relied on (VERIFIER_DID_CACHE_MAX_AGE, default 60; 0 = fetch every time). */
+  didCacheMaxAge: number;
   /**
    * Per credential type: seconds a status list verified earlier may still be used when it cannot be
    * fetched (STATUS_LIST_OFFLINE_GRACE="<vct>=<seconds>,…"; default none: fail closed).
@@ -33,6 +35,7 @@ export function loadVerifierConfig(env: NodeJS.ProcessEnv = process.env): Verifi
       resultTtl: int('VERIFIER_RESULT_TTL', env, 900, 60, 7 * 86_400),
       statusListMaxAge: int('STATUS_LIST_MAX_AGE', env, 300, 0, 86_400),
       trustMaxAge: int('VERIFIER_TRUST_MAX_AGE', env, 60, 0, 3600),
+      didCacheMaxAge: int('VERIFIER_DID_CACHE_MAX_AGE', env, 60, 0, 3600),
       statusOfflineGrace: parseGrace(env.STATUS_LIST_OFFLINE_GRACE),
     },
   };

@@ -42,7 +42,8 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     const identity = hosted.identities.get(r.slug)!;
     rps.set(r.slug, { slug: r.slug, name: r.name, identity, clientId: `decentralized_identifier:${identity.did}` });
   }
-  const resolver = createDidResolver({ local: (did) => [...rps.values()].find((r) => r.identity.did === did)?.identity.document() });
+  // Issuers' did:web documents are cached like status lists: a revoked key reaches this verifier within VERIFIER_DID_CACHE_MAX_AGE.
+  const resolver = createDidResolver({ local: (did) => [...rps.values()].find((r) => r.identity.did === did)?.identity.document(), cacheMaxAgeMs: config.settings.didCacheMaxAge * 1000, clock });
   const deps: VerifierDeps = {
     publicUrl: config.publicUrl,
     walletUrl: config.urls.wallet,

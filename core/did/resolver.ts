@@ -19,6 +19,20 @@ export interface ResolverOptions {
   maxBytes?: number;
   /** Documents this process serves itself, answered without a network round trip. */
   local?: (did: string) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
+  /**
+   * Longest a fetched did:web document is relied on (ms; 0 or unset: fetched every time). The
+   * document's own `Cache-Control: max-age` shortens it, `no-store`/`no-cache` turn it off.
+   */
+  cacheMaxAgeMs?: number;
+  clock?: () => number;
+}
+
+/** Seconds of `max-age`, 0 for `no-store`/`no-cache`, undefined when the header says neither. */
+function maxAgeOf(cacheControl: string | null): number | undefined {
+  if (!cacheControl) return undefined;
+  if (/(^|,)\s*(no-store|no-cache)\s*(,|$)/i.test(cacheControl)) return 0;
+  const m = /(?:^|,)\s*max-age=(\d+)/i.exec(cacheControl);
+  return m ? Number(m[1]) : undefined;
 }
 
 const notFound = (message: string): DIDResolutionResult => ({
@@ -31,15 +45,24 @@ export function webResolver(opts: ResolverOptions = {}): DIDResolver {
   const doFetch = opts.fetch ?? fetch;
   const timeoutMs = opts.timeoutMs ?? 5000;
   const maxBytes = opts.maxBytes ?? 100_000;
+  const clock = opts.clock ?? Date.now;
+  const cacheMaxAgeMs = opts.cacheMaxAgeMs ?? 0;
+  // Verified documents by DID, bounded; only successful resolutions are kept.
+  const cache = new Map<string, { result: DIDResolutionResult; until: number }>();
   return async (did) => {
     const local = await opts.local?.(did);
     if (local) return { didResolutionMetadata: { contentType: 'application/did+json' }, didDocument: local as never, didDocumentMetadata: {} };
     const url = didWebDocumentUrl(did);
     if (!url) return { didResolutionMetadata: { error: 'invalidDid' }, didDocument: null, didDocumentMetadata: {} };
+    const hit = cache.get(did);
+    if (hit && clock() < hit.until) return hit.result;
     let body: string;
+    let keepMs = 0;
     try {
       const res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/did+json, application/json' }, redirect: 'error' });
       if (!res.ok) return notFound(`DID document answered HTTP ${res.status}`);
+      const served = maxAgeOf(res.headers.get('cache-control'));
+      keepMs = Math.min(cacheMaxAgeMs, served === undefined ? cacheMaxAgeMs : served * 1000);
       body = await res.text();
     } catch {
       return notFound('DID document could not be fetched');
@@ -52,7 +75,13 @@ export function webResolver(opts: ResolverOptions = {}): DIDResolver {
       return notFound('DID document is not JSON');
     }
     if (doc?.id !== did) return notFound('DID document id does not match the DID');
-    return { didResolutionMetadata: { contentType: 'application/did+json' }, didDocument: doc as never, didDocumentMetadata: {} };
+    const result: DIDResolutionResult = { didResolutionMetadata: { contentType: 'application/did+json' }, didDocument: doc as never, didDocumentMetadata: {} };
+    if (keepMs > 0) {
+      cache.delete(did);
+      if (cache.size >= 1000) cache.delete(cache.keys().next().value!);
+      cache.set(did, { result, until: clock() + keepMs });
+    }
+    return result;
   };
 }
 

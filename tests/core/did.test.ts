@@ -30,4 +30,46 @@ describe('DIDs', () => {
     expect(didWebDocumentUrl('did:web:example.org%3A8443:a')).toBe('https://example.org:8443/a/did.json');
     expect(didWebDocumentUrl('did:web:evil.example/../x')).toBeUndefined();
   });
+
+  it('caches a did:web document no longer than its own max-age and the configured maximum, and never a failure', async () => {
+    const did = 'did:web:issuer.example';
+    let fetched = 0;
+    let cacheControl = 'public, max-age=300';
+    let status = 200;
+    let now = 1_000_000;
+    const fetchDoc = async () => {
+      fetched++;
+      return new Response(JSON.stringify({ id: did, verificationMethod: [] }), { status, headers: { 'cache-control': cacheControl } });
+    };
+    const resolver = createDidResolver({ fetch: fetchDoc, cacheMaxAgeMs: 60_000, clock: () => now });
+    const resolve = async () => (await resolver.resolve(did)).didDocument?.id;
+    expect(await resolve()).toBe(did);
+    expect(await resolve()).toBe(did);
+    expect(fetched).toBe(1);
+    now += 60_001; // the configured maximum (60 s) bounds the document's 300 s
+    expect(await resolve()).toBe(did);
+    expect(fetched).toBe(2);
+    cacheControl = 'max-age=5';
+    now += 60_001;
+    await resolve();
+    now += 5_001; // the document's own max-age is shorter: it wins
+    await resolve();
+    expect(fetched).toBe(4);
+    cacheControl = 'no-store';
+    now += 10_000;
+    await resolve();
+    await resolve();
+    expect(fetched).toBe(6);
+    status = 500; // a failure is not kept: the next call asks again
+    cacheControl = 'max-age=60';
+    expect(await resolve()).toBeUndefined();
+    status = 200;
+    expect(await resolve()).toBe(did);
+    expect(fetched).toBe(8);
+    // Without a maximum, nothing is cached.
+    const plain = createDidResolver({ fetch: fetchDoc });
+    await plain.resolve(did);
+    await plain.resolve(did);
+    expect(fetched).toBe(10);
+  });
 });

@@ -44,6 +44,8 @@ export async function startStack(opts: { env?: Record<string, string>; clock?: C
     RATE_LIMIT_PUBLIC: '10000000',
     RATE_LIMIT_TRQP: '10000000',
     RATE_LIMIT_AUTH_FAILURES: '10000',
+    // Key rotation and revocation tests expect the verifier to see a changed DID document at once.
+    VERIFIER_DID_CACHE_MAX_AGE: '0',
     ...opts.env,
   };
   const level = process.env.TEST_LOG_LEVEL ?? 'silent';
