@@ -41,7 +41,7 @@ describe('DIDs', () => {
       fetched++;
       return new Response(JSON.stringify({ id: did, verificationMethod: [] }), { status, headers: { 'cache-control': cacheControl } });
     };
-    const resolver = createDidResolver({ fetch: fetchDoc, cacheMaxAgeMs: 60_000, clock: () => now });
+    const resolver = createDidResolver({ fetch: fetchDoc as never, cacheMaxAgeMs: 60_000, clock: () => now });
     const resolve = async () => (await resolver.resolve(did)).didDocument?.id;
     expect(await resolve()).toBe(did);
     expect(await resolve()).toBe(did);
@@ -67,7 +67,7 @@ describe('DIDs', () => {
     expect(await resolve()).toBe(did);
     expect(fetched).toBe(8);
     // Without a maximum, nothing is cached.
-    const plain = createDidResolver({ fetch: fetchDoc });
+    const plain = createDidResolver({ fetch: fetchDoc as never });
     await plain.resolve(did);
     await plain.resolve(did);
     expect(fetched).toBe(10);
