@@ -14,13 +14,13 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
     Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'Invalid request (names the field)', 401: 'Missing or wrong bearer token', 404: 'Unknown office, offer or credential', 409: 'Conflict', 413: 'Body over the size limit', 415: 'Body is not JSON' }[c] ?? 'Error', content: { 'application/problem+json': { schema: problem } } }]));
   const slug = { name: 'slug', in: 'path', required: true, schema: { type: 'string', enum: [...new Set(CREDENTIAL_CONFIGURATIONS.map((c) => c.office))] } };
   const id = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
-  return {
+  const doc = {
     openapi: '3.1.0',
-    info: { title: 'ID-Ideal issuer admin API', version: '1', description: 'Clerk and administrator API of the city offices. Errors are RFC 9457 problem details.' },
+    info: { title: 'ID-Ideal issuer admin API', version: '1', description: 'Clerk and administrator API of the city offices. Errors are RFC 9457 problem details. Authentication: the bootstrap ISSUER_ADMIN_TOKEN or an API key (`npm run apikey`) with role clerk (offers, approvals, VC-API issuance) or administrator (credential status, keys), scoped to an office or `*`.' },
     servers: [{ url: publicUrl }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISSUER_ADMIN_TOKEN or an API key `issuer_<id>.<secret>`' } },
       schemas: {
         Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, field: { type: 'string' } }, required: ['type', 'title', 'status'] },
         CreateOffer: z.toJSONSchema(zCreateOffer, { io: 'input' }),
@@ -92,4 +92,12 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       },
     },
   };
+  // Every operation may also answer 403 (key outside its office or role) and 429 (failed logins over the limit).
+  for (const item of Object.values(doc.paths) as Record<string, { responses: Record<string, unknown> }>[]) {
+    for (const op of Object.values(item)) {
+      op.responses['403'] ??= { description: 'The API key lacks the role or the office scope', content: { 'application/problem+json': { schema: problem } } };
+      op.responses['429'] ??= { description: 'Too many failed logins from this client; see Retry-After', headers: { 'Retry-After': { schema: { type: 'integer' } } }, content: { 'application/problem+json': { schema: problem } } };
+    }
+  }
+  return doc;
 }

@@ -310,6 +310,9 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths)).toContain('/api/offices/{slug}/offers');
     expect(doc.components.schemas.Claims_meldebescheinigung_sd_jwt.required).toContain('anschrift');
+    // API keys and their refusals are documented on every operation.
+    expect(doc.paths['/api/offices/{slug}/credentials/{credential_id}/status'].post.responses).toHaveProperty('403');
+    expect(doc.paths['/api/offices/{slug}/offers'].post.responses).toHaveProperty('429');
   });
 
   it('validates offers at the admin API: 400 naming the field, 413, 401, 404', async () => {
