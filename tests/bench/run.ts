@@ -1,5 +1,6 @@
 import { benchIssuance } from './issuance.ts';
 import { benchVerification } from './verification.ts';
+import { benchFloor } from './floor.ts';
 import type { BenchResult } from './stats.ts';
 
 /**
@@ -32,6 +33,9 @@ for (const { label, r } of verification) {
   print(r, 'verifications/s', 'verified', '(target >= 0.5 and >= 1,500 verifications/s)');
 }
 if (!databaseUrl) console.log('\nPostgreSQL runs skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to postgres://… to run two instances on one database.');
+const floors = [await benchFloor({ seconds, concurrency, servers: 1 }), await benchFloor({ seconds, concurrency, servers: 2 })];
+console.log(`\nfloor of the stack: Express (same body parsers) answering 4 trivial requests per flow, no database, crypto or validation`);
+console.log(`  flows/s           ${fmt(floors[0]!.perSecond)} (1 process), ${fmt(floors[1]!.perSecond)} (2 processes)   no real flow on this machine can be faster`);
 console.log('\nThe load generator runs on the same two cores and signs one proof (issuance) or one KB-JWT (verification) per flow.');
 
 function print(r: BenchResult, unit: string, noun: string, target: string): void {

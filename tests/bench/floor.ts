@@ -1,0 +1,43 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import express from 'express';
+import { freePort } from '../helpers/net.ts';
+import { loadFetch, runLoad, type BenchResult } from './stats.ts';
+
+/**
+ * The floor of the stack on this machine: an Express app (the same JSON and form body parsers)
+ * answering four trivial requests per "flow" (the number a full issuance or verification takes),
+ * without database, crypto or validation, driven by the same load generator on the same cores.
+ * No real flow can be faster than this; the bench prints it beside the real figures.
+ */
+if (process.argv[2] === 'floor-server') {
+  const app = express();
+  app.use(express.json());
+  app.use(express.urlencoded({ extended: false }));
+  let n = 0;
+  app.post('/a', (req, res) => res.status(201).json({ id: ++n, body: req.body }));
+  app.post('/b', (_req, res) => res.json({ access_token: 'x'.repeat(400), token_type: 'Bearer' }));
+  app.post('/c', (_req, res) => res.json({ c_nonce: 'n'.repeat(32) }));
+  app.post('/d', (req, res) => res.json({ credentials: [{ credential: 'y'.repeat(1500) }], echo: req.body }));
+  app.listen(Number(process.argv[3]), '127.0.0.1', () => process.send?.('up'));
+}
+
+export async function benchFloor(opts: { seconds: number; concurrency: number; servers: number }): Promise<BenchResult> {
+  const ports = await Promise.all(Array.from({ length: opts.servers }, () => freePort()));
+  const children: ChildProcess[] = ports.map((p) => fork(new URL(import.meta.url).pathname, ['floor-server', String(p)], { execArgv: ['--import', 'tsx'], stdio: 'ignore' }));
+  try {
+    await Promise.all(children.map((c) => new Promise((r) => c.once('message', r))));
+    let k = 0;
+    const body = JSON.stringify({ credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { vorname: 'Erika', familienname: 'Mustermann', anschrift: { strasse: 'Markt', ort: 'Leipzig' } } });
+    const json = { 'content-type': 'application/json' };
+    const flow = async () => {
+      const b = `http://127.0.0.1:${ports[k++ % ports.length]}`;
+      await (await loadFetch(`${b}/a`, { method: 'POST', headers: json, body })).json();
+      await (await loadFetch(`${b}/b`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=x&pre-authorized_code=y&tx_code=123456' })).json();
+      await (await loadFetch(`${b}/c`, { method: 'POST' })).json();
+      await (await loadFetch(`${b}/d`, { method: 'POST', headers: json, body })).json();
+    };
+    return await runLoad('Express floor', flow, { seconds: opts.seconds, concurrency: opts.concurrency, warmup: 50 });
+  } finally {
+    for (const c of children) c.kill();
+  }
+}
