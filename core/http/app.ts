@@ -88,6 +88,12 @@ export function finish(app: Express, logger: Logger): Express {
   return app;
 }
 
+/** `Cache-Control: no-store` (admin answers carry tokens, codes and verdicts). */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
 /** Refuses a body that is not JSON with `415` before any handler runs. */
 export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is(['application/json', 'application/*+json'])) {

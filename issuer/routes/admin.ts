@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireJson } from '../../core/http/app.ts';
+import { noStore, requireJson } from '../../core/http/app.ts';
 import { authorize, scopeParam, type AdminAccess } from '../../core/http/admin-auth.ts';
 import { conflict, notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
@@ -30,10 +30,7 @@ const auditor = authorize({ role: 'administrator', scope: 'global' });
 /** Clerk and administrator API per office (CONTRACT, Issuer), behind the bearer token or an API key. */
 export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: HostedIdentities): Router {
   const r = Router();
-  r.use('/api', access.authenticate, (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  r.use('/api', access.authenticate, noStore);
   const office = (slug: unknown): Office => {
     const o = deps.offices.get(String(slug));
     if (!o) throw notFound('unknown-office', `No office ${String(slug)}.`);

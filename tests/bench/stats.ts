@@ -1,4 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
@@ -104,6 +109,31 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const ceiling = await ceilingSignVerify(3);
   const perSecond = latencies.length / elapsed;
   return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
+}
+
+/**
+ * The services of one bench run, each a child process (tsx) with the run's environment: a DATA_DIR
+ * of its own, or PostgreSQL under a schema prefix of its own. `stop` ends them all and drops the schemas.
+ */
+export function benchServices(opts: { databaseUrl?: string | undefined; env: Record<string, string> }) {
+  const prefix = opts.databaseUrl ? benchSchemaPrefix() : undefined;
+  const env = {
+    ...process.env,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'idideal-bench-')),
+    LOG_LEVEL: 'warn',
+    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA_PREFIX: prefix } : { DATABASE_URL: '' }),
+    ...opts.env,
+  };
+  const procs: ChildProcess[] = [];
+  return {
+    start(entry: string, extra: Record<string, string> = {}): void {
+      procs.push(spawn(join('node_modules', '.bin', 'tsx'), [entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
+    },
+    async stop(): Promise<void> {
+      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));
+      if (opts.databaseUrl && prefix) await dropSchemas(opts.databaseUrl, prefix);
+    },
+  };
 }
 
 /** A schema prefix of its own for one PostgreSQL bench run (DATABASE_SCHEMA_PREFIX). */

@@ -1,14 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { KeyObject } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { freePort } from '../helpers/net.ts';
 import { newHolderKey, testWallet } from '../helpers/oid4vci-wallet.ts';
-import { dropSchemas } from '../helpers/pg-schemas.ts';
-import { benchSchemaPrefix, loadFetch as fetch, runLoad, waitHealthy, type BenchResult } from './stats.ts';
+import { benchServices, loadFetch as fetch, runLoad, waitHealthy, type BenchResult } from './stats.ts';
 
 const ISSUER_TOKEN = 'bench-issuer-admin-token-0123456789';
 const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
@@ -25,27 +20,23 @@ const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
  * steps of each verification alternate between them.
  */
 export async function benchVerification(opts: { seconds: number; concurrency: number; workers?: number; databaseUrl?: string; instances?: number }): Promise<BenchResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'idideal-bench-v-'));
   const instances = Math.max(1, opts.instances ?? 1);
   const [rp, ip, ...vports] = await Promise.all(Array.from({ length: instances + 2 }, () => freePort()));
   const vp = vports[0]!;
-  const prefix = opts.databaseUrl ? benchSchemaPrefix() : undefined;
-  const env = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    REGISTRY_PORT: String(rp),
-    ISSUER_PORT: String(ip),
-    VERIFIER_PORT: String(vp),
-    VERIFIER_PUBLIC_URL: `http://localhost:${vp}`,
-    ISSUER_ADMIN_TOKEN: ISSUER_TOKEN,
-    VERIFIER_ADMIN_TOKEN: VERIFIER_TOKEN,
-    KEY_ENCRYPTION_SECRET: 'd'.repeat(64),
-    LOG_LEVEL: 'warn',
-    ...(opts.workers ? { VERIFIER_WORKERS: String(opts.workers) } : {}),
-    ...(opts.databaseUrl ? { DATABASE_URL: opts.databaseUrl, DATABASE_SCHEMA_PREFIX: prefix } : { DATABASE_URL: '' }),
-  };
-  const procs: ChildProcess[] = [];
-  const start = (entry: string, extra: Record<string, string> = {}) => procs.push(spawn(join('node_modules', '.bin', 'tsx'), [entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
+  const services = benchServices({
+    databaseUrl: opts.databaseUrl,
+    env: {
+      REGISTRY_PORT: String(rp),
+      ISSUER_PORT: String(ip),
+      VERIFIER_PORT: String(vp),
+      VERIFIER_PUBLIC_URL: `http://localhost:${vp}`,
+      ISSUER_ADMIN_TOKEN: ISSUER_TOKEN,
+      VERIFIER_ADMIN_TOKEN: VERIFIER_TOKEN,
+      KEY_ENCRYPTION_SECRET: 'd'.repeat(64),
+      ...(opts.workers ? { VERIFIER_WORKERS: String(opts.workers) } : {}),
+    },
+  });
+  const start = services.start;
   start('trust-registry/main.ts');
   start('issuer/main.ts');
   start('verifier/main.ts');
@@ -87,7 +78,6 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
     };
     return await runLoad('verifications', flow, { ...opts, warmup: 30 });
   } finally {
-    await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));
-    if (opts.databaseUrl && prefix) await dropSchemas(opts.databaseUrl, prefix);
+    await services.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireJson } from '../../core/http/app.ts';
+import { noStore, requireJson } from '../../core/http/app.ts';
 import { authorize, type AdminAccess } from '../../core/http/admin-auth.ts';
 import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow, zDid } from '../../core/http/validate.ts';
@@ -34,11 +34,7 @@ const administrator = authorize({ role: 'administrator', scope: 'any' });
 /** Admin API (CONTRACT, Trust registry), behind the bearer token or an API key. Every write is audited by Registry.write. */
 export function adminRoutes(registry: Registry, access: AdminAccess): Router {
   const r = Router();
-  r.use('/api', access.authenticate);
-  r.use('/api', (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  r.use('/api', access.authenticate, noStore);
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.actor);
 
   r.post('/api/entities', administrator, requireJson, async (req, res) => {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireJson } from '../../core/http/app.ts';
+import { noStore, requireJson } from '../../core/http/app.ts';
 import type { AuditLog } from '../../core/access/api-key-store.ts';
 import { checkChain } from '../../core/audit/audit-chain.ts';
 import { authorize, scopeParam, type AdminAccess } from '../../core/http/admin-auth.ts';
@@ -20,10 +20,7 @@ const auditor = authorize({ role: 'administrator', scope: 'global' });
 /** Counter API per relying party (CONTRACT, Verifier), behind the bearer token or an API key; admin actions are audited. */
 export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: AuditLog): Router {
   const r = Router();
-  r.use('/api', access.authenticate, (_req, res, next) => {
-    res.setHeader('Cache-Control', 'no-store');
-    next();
-  });
+  r.use('/api', access.authenticate, noStore);
   const rp = (slug: unknown): RelyingParty => {
     const x = deps.rps.get(String(slug));
     if (!x) throw notFound('unknown-verifier', `No relying party ${String(slug)}.`);

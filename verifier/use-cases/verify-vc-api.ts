@@ -117,28 +117,29 @@ export async function verifyCredentialRequest(deps: VerifyDeps, body: unknown): 
   return form.mech === 'jose' ? verifyJoseCredential(deps, form.jws) : verifyVcJwt11(deps, form.jws);
 }
 
-async function loadTrust(deps: VerifyDeps): Promise<{ index: TrustIndex } | { error: ProblemDetail }> {
+/**
+ * What one credential check collects (checks run, warnings, errors) and the trust index it is judged
+ * against; a registry that cannot be reached is the first error and leaves `index` unset.
+ */
+async function beginCheck(deps: VerifyDeps) {
+  const checks: CheckName[] = ['proof'];
+  const warnings: ProblemDetail[] = [];
+  const errors: ProblemDetail[] = [];
+  const done = (extra: Partial<CredentialResult> = {}): CredentialResult => ({ verified: errors.length === 0, checks, warnings, errors, ...extra });
+  let index: TrustIndex | undefined;
   try {
-    return { index: await deps.trust.index() };
+    index = await deps.trust.index();
   } catch {
-    return { error: problem('trust_unavailable', 'the trust registry cannot be reached', 'trust') };
+    errors.push(problem('trust_unavailable', 'the trust registry cannot be reached', 'trust'));
   }
+  return { checks, warnings, errors, done, index };
 }
 
 /** VCDM 2.0 secured with VC-JOSE-COSE. */
 export async function verifyJoseCredential(deps: VerifyDeps, jws: string): Promise<CredentialResult> {
   const now = deps.clock();
-  const checks: CheckName[] = ['proof'];
-  const warnings: ProblemDetail[] = [];
-  const errors: ProblemDetail[] = [];
-  const done = (extra: Partial<CredentialResult> = {}): CredentialResult => ({ verified: errors.length === 0, checks, warnings, errors, ...extra });
-
-  const trusted = await loadTrust(deps);
-  if ('error' in trusted) {
-    errors.push(trusted.error);
-    return done();
-  }
-  const { index } = trusted;
+  const { checks, warnings, errors, done, index } = await beginCheck(deps);
+  if (!index) return done();
   let untrusted = false;
   let verified;
   try {
@@ -189,17 +190,8 @@ export async function verifyJoseCredential(deps: VerifyDeps, jws: string): Promi
 /** VCDM 1.1 VC-JWT (VCDM 1.1 §6.3.1), as the OID4VCI `jwt_vc_json` credentials and VC-API 1.1 issuance produce. */
 export async function verifyVcJwt11(deps: VerifyDeps, jwt: string): Promise<CredentialResult> {
   const now = deps.clock();
-  const checks: CheckName[] = ['proof'];
-  const warnings: ProblemDetail[] = [];
-  const errors: ProblemDetail[] = [];
-  const done = (extra: Partial<CredentialResult> = {}): CredentialResult => ({ verified: errors.length === 0, checks, warnings, errors, ...extra });
-
-  const trusted = await loadTrust(deps);
-  if ('error' in trusted) {
-    errors.push(trusted.error);
-    return done();
-  }
-  const { index } = trusted;
+  const { checks, warnings, errors, done, index } = await beginCheck(deps);
+  if (!index) return done();
   let payload;
   let header;
   try {
