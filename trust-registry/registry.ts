@@ -9,7 +9,7 @@ import { SNAPSHOT_TYP, snapshotHash, type SnapshotPayload } from '../core/trust/
 import { Mutex } from '../core/util/mutex.ts';
 import { toIso, toSeconds, type Clock } from '../core/util/time.ts';
 import { GENESIS, type AuditEntry } from '../core/audit/audit-chain.ts';
-import type { RegistryStore } from './store/registry-store.ts';
+import type { GrantRecord, RegistryStore } from './store/registry-store.ts';
 import type { SnapshotRow } from './store/schema.ts';
 
 export interface RegistryDeps {
@@ -34,13 +34,19 @@ export interface WriteEvent {
   details: Record<string, unknown>;
 }
 
+/** The state as evaluated, with when each grant and status change was recorded (and which were corrections). */
+export interface RegistryView {
+  index: TrustIndex;
+  records: Map<string, GrantRecord>;
+}
+
 /**
  * The registry's state and its one write path. Every write runs in one transaction that also
  * appends the audit entry and publishes the next signed snapshot, so the audit chain, the
  * snapshot sequence and the data can never disagree.
  */
 export class Registry {
-  private cached: { state: RegistryState; index: TrustIndex } | undefined;
+  private cached: { state: RegistryState; index: TrustIndex; records: Map<string, GrantRecord> } | undefined;
   private readonly mutex = new Mutex();
 
   constructor(readonly deps: RegistryDeps) {}
@@ -50,11 +56,16 @@ export class Registry {
   }
 
   async index(): Promise<TrustIndex> {
+    return (await this.view()).index;
+  }
+
+  async view(): Promise<RegistryView> {
     if (!this.cached) {
       const state = await this.deps.store.loadState(this.deps.rootAuthority);
-      this.cached = { state, index: new TrustIndex(state) };
+      const records = await this.deps.store.loadRecords();
+      this.cached = { state, index: new TrustIndex(state), records };
     }
-    return this.cached.index;
+    return this.cached;
   }
 
   async write<T>(event: (result: T) => WriteEvent, mutate: (m: EntityManager, index: TrustIndex) => Promise<T>): Promise<T> {

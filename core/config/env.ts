@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { checkProductionSecrets } from './secret-strength.ts';
+import { parseTrustProxy, type TrustProxy } from './trust-proxy.ts';
 
 /**
  * Configuration shared by all services, read from the environment once at start-up
- * (variables as in CONTRACT.md). Each service extends it with its own schema in its `config.ts`.
+ * (variables as in docs/contract.md). Each service extends it with its own schema in its `config.ts`.
  */
 
 export type ServiceName = 'registry' | 'issuer' | 'verifier' | 'wallet';
@@ -35,7 +38,7 @@ export interface CommonConfig {
   /** Lines to print once on the console (generated demo secrets), never logged. */
   notices: string[];
   /** Express `trust proxy` (TRUST_PROXY): false, the number of proxies in front, or their addresses/subnets. */
-  trustProxy: boolean | number | string;
+  trustProxy: TrustProxy;
   /** Per client address and minute, per process (core/http/rate-limit.ts); 0 turns a limit off. */
   rateLimits: RateLimits;
 }
@@ -52,9 +55,8 @@ export interface RateLimits {
 const DEFAULT_PORTS: Record<ServiceName, number> = { registry: 3003, issuer: 3001, verifier: 3002, wallet: 3004 };
 const PREFIX: Record<ServiceName, string> = { registry: 'REGISTRY', issuer: 'ISSUER', verifier: 'VERIFIER', wallet: 'WALLET' };
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
+export { parseTrustProxy };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -154,6 +156,9 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
     }
   }
 
+  // Issue 18: production refuses weak and reused secrets (core/config/secret-strength.ts).
+  if (production) checkProductionSecrets(env, { secret: keyEncryptionSecret, tokenName: service === 'wallet' ? undefined : `${prefix}_ADMIN_TOKEN` });
+
   return {
     service,
     mode: production ? 'production' : 'demo',
@@ -178,20 +183,6 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
 
 /** A per-minute limit; an empty value counts as unset (only an explicit 0 turns a limit off). */
 const rateLimit = (name: string, env: NodeJS.ProcessEnv, def: number) => intFromEnv(name, { [name]: env[name] || undefined }, def, 0, 10_000_000);
-
-/**
- * TRUST_PROXY for deployments behind a reverse proxy: the client address is then taken from
- * X-Forwarded-For as far as the trusted proxies reach. Unset: the socket peer. `true` is refused:
- * it would believe any address a client writes into the header.
- */
-export function parseTrustProxy(raw: string | undefined): boolean | number | string {
-  const v = (raw ?? '').trim();
-  if (v === '' || v === 'false') return false;
-  if (/^\d{1,2}$/.test(v)) return Number(v);
-  const parts = v.split(',').map((p) => p.trim());
-  if (parts.every((p) => /^(loopback|linklocal|uniquelocal)$/.test(p) || /^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(p))) return parts.join(',');
-  throw new ConfigError('TRUST_PROXY must be the number of proxies in front, or their addresses/subnets (loopback, 10.0.0.0/8, …); not "true"');
-}
 
 /** An integer setting from the environment within bounds, or a ConfigError naming it. */
 export function intFromEnv(name: string, env: NodeJS.ProcessEnv, def: number, min: number, max: number): number {

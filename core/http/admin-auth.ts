@@ -33,8 +33,13 @@ export interface AdminAccess {
 
 /**
  * Authentication of admin calls: the bootstrap token or an API key (`<id>.<secret>`, core/access).
- * A client address that keeps presenting wrong tokens is refused with `429` and `Retry-After`
- * before its token is even looked at, until its failure bucket refills.
+ *
+ * The credential is checked first (constant time), and a correct one is always accepted: the
+ * failure limit must not let anyone behind the same address (a shared NAT, the proxy of a city
+ * network) lock administrators out by sending wrong tokens. Only wrong credentials count, and once a
+ * client address has spent its failures, its further wrong ones get `429` with `Retry-After`
+ * (RFC 6585 §4) instead of `401`. Guessing stays hopeless because the secrets are long random values
+ * (256-bit API keys; production refuses weak bootstrap tokens, core/config/secret-strength.ts).
  */
 export function adminAccess(opts: AdminAccessOptions): AdminAccess {
   const expected = createHash('sha256').update(opts.token).digest();
@@ -50,21 +55,24 @@ export function adminAccess(opts: AdminAccessOptions): AdminAccess {
   };
 
   const authenticate: RequestHandler = async (req, res, next) => {
-    const client = clientKey(req);
-    const blocked = failures?.check(client);
-    if (blocked && !blocked.ok) return next(tooManyRequests('problem', blocked.retryAfter));
     const header = req.get('authorization');
-    // No credentials at all is not a guess; a wrong or malformed one is.
+    // RFC 6750 §3.1: no credentials at all is a 401 without an error code, and not a guess.
     if (header === undefined) return next(unauthorized());
     const m = BEARER.exec(header);
     const principal = m ? await identify(m[1]!) : undefined;
-    if (!principal) {
-      failures?.spend(client);
-      return next(m ? unauthorized('The bearer token is not valid.') : unauthorized());
+    if (principal) {
+      res.locals.principal = principal;
+      res.locals.actor = principal.actor;
+      return next();
     }
-    res.locals.principal = principal;
-    res.locals.actor = principal.actor;
-    next();
+    // A wrong or malformed credential: counted per client address; over the limit, 429.
+    if (failures) {
+      const client = clientKey(req);
+      const blocked = failures.check(client);
+      failures.spend(client);
+      if (!blocked.ok) return next(tooManyRequests('problem', blocked.retryAfter));
+    }
+    next(m ? unauthorized('The bearer token is not valid.') : unauthorized());
   };
   return { authenticate };
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadCommonConfig } from '../../core/config/env.ts';
+import { secretWeakness } from '../../core/config/secret-strength.ts';
 
 /** CONTRACT, processes and environment: demo defaults, production refusals, http only for localhost. */
 describe('service configuration', () => {
@@ -23,12 +25,73 @@ describe('service configuration', () => {
   });
 
   it('production mode refuses to start without tokens, the key secret or https URLs', () => {
-    const base = { NODE_ENV: 'production', DATA_DIR: dir(), KEY_ENCRYPTION_SECRET: 'a'.repeat(64), ISSUER_ADMIN_TOKEN: 'x'.repeat(32) };
+    const base = { NODE_ENV: 'production', DATA_DIR: dir(), KEY_ENCRYPTION_SECRET: randomBytes(32).toString('hex'), ISSUER_ADMIN_TOKEN: randomBytes(32).toString('base64url') };
     const https = { REGISTRY_PUBLIC_URL: 'https://registry.leipzig.example', ISSUER_PUBLIC_URL: 'https://issuer.leipzig.example', VERIFIER_PUBLIC_URL: 'https://verifier.leipzig.example', WALLET_PUBLIC_URL: 'https://wallet.leipzig.example' };
     expect(() => loadCommonConfig('issuer', { ...base })).toThrow(/https in production/);
     expect(() => loadCommonConfig('issuer', { ...base, ...https, ISSUER_ADMIN_TOKEN: undefined })).toThrow(/ISSUER_ADMIN_TOKEN is required/);
     expect(() => loadCommonConfig('issuer', { ...base, ...https, KEY_ENCRYPTION_SECRET: undefined })).toThrow(/KEY_ENCRYPTION_SECRET is required/);
     expect(loadCommonConfig('issuer', { ...base, ...https }).mode).toBe('production');
+  });
+
+  describe('production refuses weak and reused secrets (issue 18), naming the variable, never the value', () => {
+    const https = { REGISTRY_PUBLIC_URL: 'https://registry.leipzig.example', ISSUER_PUBLIC_URL: 'https://issuer.leipzig.example', VERIFIER_PUBLIC_URL: 'https://verifier.leipzig.example', WALLET_PUBLIC_URL: 'https://wallet.leipzig.example' };
+    const strong = () => ({ KEY_ENCRYPTION_SECRET: randomBytes(32).toString('hex'), ISSUER_ADMIN_TOKEN: randomBytes(32).toString('base64url'), REGISTRY_ADMIN_TOKEN: randomBytes(32).toString('base64url'), VERIFIER_ADMIN_TOKEN: randomBytes(24).toString('base64url') });
+    const refused = (env: Record<string, string>, variable: RegExp, service: 'issuer' | 'registry' | 'wallet' = 'issuer') => {
+      let error: unknown;
+      try {
+        loadCommonConfig(service, { NODE_ENV: 'production', DATA_DIR: dir(), ...https, ...env });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).toMatch(variable);
+      // Never the value, nor a recognisable part of it.
+      for (const v of Object.values(env)) if (v.length >= 16) expect(message).not.toContain(v.slice(0, 8));
+      return message;
+    };
+
+    it('accepts random secrets and tokens of each service', () => {
+      expect(loadCommonConfig('issuer', { NODE_ENV: 'production', DATA_DIR: dir(), ...https, ...strong() }).mode).toBe('production');
+      expect(loadCommonConfig('wallet', { NODE_ENV: 'production', DATA_DIR: dir(), ...https, KEY_ENCRYPTION_SECRET: randomBytes(32).toString('hex').toUpperCase() }).mode).toBe('production');
+    });
+
+    it('refuses an all-zero, a single-character or a patterned key secret', () => {
+      refused({ ...strong(), KEY_ENCRYPTION_SECRET: '0'.repeat(64) }, /^KEY_ENCRYPTION_SECRET /);
+      refused({ ...strong(), KEY_ENCRYPTION_SECRET: 'a'.repeat(64) }, /^KEY_ENCRYPTION_SECRET /);
+      refused({ ...strong(), KEY_ENCRYPTION_SECRET: '0123456789abcdef'.repeat(4) }, /^KEY_ENCRYPTION_SECRET .*repeated/);
+      refused({ ...strong(), KEY_ENCRYPTION_SECRET: 'deadbeef'.repeat(8) }, /^KEY_ENCRYPTION_SECRET /);
+      refused({ KEY_ENCRYPTION_SECRET: '0'.repeat(64) }, /^KEY_ENCRYPTION_SECRET /, 'wallet');
+    });
+
+    it('refuses weak admin tokens', () => {
+      refused({ ...strong(), ISSUER_ADMIN_TOKEN: 'a'.repeat(64) }, /^ISSUER_ADMIN_TOKEN /);
+      refused({ ...strong(), ISSUER_ADMIN_TOKEN: 'x'.repeat(32) }, /^ISSUER_ADMIN_TOKEN /);
+      refused({ ...strong(), ISSUER_ADMIN_TOKEN: 'abcdefghijklmnopqrstuvwxyz012345' }, /^ISSUER_ADMIN_TOKEN /);
+      refused({ ...strong(), ISSUER_ADMIN_TOKEN: 'issuer-token-issuer-token-issuer-token' }, /^ISSUER_ADMIN_TOKEN /);
+      // 24 characters of one hex digit pattern: long enough for the syntax, far too weak.
+      refused({ ...strong(), ISSUER_ADMIN_TOKEN: '0123456789abcdef01234567' }, /^ISSUER_ADMIN_TOKEN /);
+    });
+
+    it('refuses one token for several services, and a token equal to the key secret', () => {
+      const env = strong();
+      expect(refused({ ...env, REGISTRY_ADMIN_TOKEN: env.ISSUER_ADMIN_TOKEN }, /ISSUER_ADMIN_TOKEN must differ from REGISTRY_ADMIN_TOKEN/)).not.toContain(env.ISSUER_ADMIN_TOKEN);
+      refused({ ...env, VERIFIER_ADMIN_TOKEN: env.ISSUER_ADMIN_TOKEN }, /ISSUER_ADMIN_TOKEN must differ from VERIFIER_ADMIN_TOKEN/);
+      refused({ ...env, REGISTRY_ADMIN_TOKEN: env.ISSUER_ADMIN_TOKEN }, /REGISTRY_ADMIN_TOKEN must differ from ISSUER_ADMIN_TOKEN/, 'registry');
+      refused({ ...env, ISSUER_ADMIN_TOKEN: env.KEY_ENCRYPTION_SECRET }, /ISSUER_ADMIN_TOKEN must differ from KEY_ENCRYPTION_SECRET/);
+      // A service sees the others' tokens only when they share its environment; the wallet checks what it sees.
+      refused({ KEY_ENCRYPTION_SECRET: env.KEY_ENCRYPTION_SECRET, VERIFIER_ADMIN_TOKEN: env.KEY_ENCRYPTION_SECRET.toUpperCase() }, /VERIFIER_ADMIN_TOKEN must differ from KEY_ENCRYPTION_SECRET/, 'wallet');
+    });
+
+    it('keeps demo mode as it was (fixed test secrets), and never refuses a random value', () => {
+      expect(loadCommonConfig('issuer', { DATA_DIR: dir(), KEY_ENCRYPTION_SECRET: 'a'.repeat(64), ISSUER_ADMIN_TOKEN: 'x'.repeat(32) }).mode).toBe('demo');
+      for (let i = 0; i < 300; i++) {
+        expect(secretWeakness(randomBytes(32).toString('hex'))).toBeUndefined();
+        expect(secretWeakness(randomBytes(16).toString('hex'))).toBeUndefined();
+        expect(secretWeakness(randomBytes(24).toString('base64url'))).toBeUndefined();
+        expect(secretWeakness(randomBytes(32).toString('base64'))).toBeUndefined();
+      }
+    });
   });
 
   it('accepts plain http only for localhost, and refuses malformed settings', () => {

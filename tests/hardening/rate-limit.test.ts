@@ -1,7 +1,20 @@
-import type { Request } from 'express';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Request, Response as ExpressResponse } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiKeyStore } from '../../core/access/api-key-store.ts';
+import { formatToken, hashSecret } from '../../core/access/api-keys.ts';
 import { ConfigError, loadCommonConfig, parseTrustProxy } from '../../core/config/env.ts';
+import { adminAccess } from '../../core/http/admin-auth.ts';
+import { createBaseApp } from '../../core/http/app.ts';
+import { ProblemError } from '../../core/http/errors.ts';
 import { clientKey, TokenBuckets } from '../../core/http/rate-limit.ts';
+import { createLogger } from '../../core/log/logger.ts';
+import { freePort } from '../helpers/net.ts';
 import { startStack, TOKENS, type Stack } from '../helpers/stack.ts';
 
 /**
@@ -64,6 +77,105 @@ describe('hardening: token buckets', () => {
     expect(parseTrustProxy('loopback, 10.0.0.0/8')).toBe('loopback,10.0.0.0/8');
     expect(() => parseTrustProxy('true')).toThrow(ConfigError);
     expect(() => parseTrustProxy('everyone')).toThrow(ConfigError);
+  });
+});
+
+/**
+ * Issue 18: TRUST_PROXY decides whose X-Forwarded-For is believed, and with it every client's
+ * bucket. Only narrow settings start; anything else is a one-line configuration error at start-up.
+ */
+describe('hardening: TRUST_PROXY is validated at start-up (issue 18)', () => {
+  const refused = ['99', '0', '4', '0.0.0.0/0', '::/0', '10.0.0.0/4', '2001:db8::/16', '999.1.1.1', '1.2.3.4/33', '10.0.0.0/255.0.0.0', 'true', 'loopback,0.0.0.0/0', 'a'.repeat(60), Array(17).fill('10.0.0.1').join(',')];
+  const accepted: [string, false | number | string][] = [
+    ['', false],
+    ['false', false],
+    ['1', 1],
+    ['3', 3],
+    ['loopback', 'loopback'],
+    ['loopback, 10.0.0.0/8', 'loopback,10.0.0.0/8'],
+    ['192.168.10.2, 2001:db8::/48, uniquelocal', '192.168.10.2,2001:db8::/48,uniquelocal'],
+    ['::ffff:10.0.0.0/104', '::ffff:10.0.0.0/104'],
+  ];
+
+  it('refuses hop counts beyond 3, "everything" and very wide subnets, malformed addresses, with a ConfigError naming TRUST_PROXY', () => {
+    const env = { DATA_DIR: '/nonexistent-not-used', KEY_ENCRYPTION_SECRET: 'c'.repeat(64), ISSUER_ADMIN_TOKEN: TOKENS.issuer };
+    for (const v of refused) {
+      expect(() => parseTrustProxy(v), v).toThrow(ConfigError);
+      expect(() => loadCommonConfig('issuer', { ...env, TRUST_PROXY: v }), v).toThrow(/^TRUST_PROXY/);
+    }
+  });
+
+  it('accepts unset, 1-3 hops and narrow proxy lists, each of which Express takes without error', () => {
+    const logger = createLogger('test', 'silent');
+    for (const [raw, parsed] of accepted) {
+      expect(parseTrustProxy(raw), raw).toEqual(parsed);
+      expect(() => createBaseApp({ logger, trustProxy: parsed }), raw).not.toThrow();
+    }
+  });
+
+  /** Starts the registry's main.ts with a bad TRUST_PROXY; resolves with its exit code and output. */
+  const startWith = async (trustProxy: string) => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'trust-registry/main.ts'], {
+      cwd: join(dirname(fileURLToPath(import.meta.url)), '..', '..'),
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', DATA_DIR: mkdtempSync(join(tmpdir(), 'idideal-trustproxy-')), REGISTRY_PORT: String(port), REGISTRY_ADMIN_TOKEN: TOKENS.registry, KEY_ENCRYPTION_SECRET: 'c'.repeat(64), TRUST_PROXY: trustProxy },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    proc.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => {
+      // A service that starts despite the setting never exits: stop it and report that.
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 45_000);
+      proc.once('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    return { code, out };
+  };
+
+  it.each(['99', '0.0.0.0/0'])('a service started with TRUST_PROXY=%s exits non-zero with one line, no stack trace', async (value) => {
+    const { code, out } = await startWith(value);
+    expect(code, out).not.toBeNull();
+    expect(code, out).not.toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines, out).toHaveLength(1);
+    expect(lines[0]).toMatch(/^trust-registry: configuration error: TRUST_PROXY/);
+    expect(out).not.toMatch(/\n\s+at |"stack"/);
+  }, 60_000);
+});
+
+/**
+ * Issue 18: the failed-login limit must not lock administrators out. The credential is checked
+ * first; a correct bootstrap token or API key is accepted whatever the client address has sent
+ * before, and only further wrong ones are refused with 429.
+ */
+describe('hardening: correct credentials pass the failure limit (issue 18)', () => {
+  it('accepts the bootstrap token and a valid API key after 20 wrong tokens from one address, and keeps refusing wrong ones', async () => {
+    const secret = randomBytes(32).toString('base64url');
+    const keyId = 'issuer_0123456789abcdef';
+    const keys = {
+      find: async (id: string) => (id === keyId ? { id, role: 'clerk', scopes: ['office:buergerbuero'], label: null, secretHash: hashSecret(secret), createdAt: '', rotatedAt: null, revokedAt: null } : null),
+    } as unknown as ApiKeyStore;
+    const access = adminAccess({ token: TOKENS.issuer, keys, failuresPerMinute: 3, clock: () => 0 });
+    const call = async (token: string) => {
+      const req = { ip: '203.0.113.9', socket: {}, get: (h: string) => (h.toLowerCase() === 'authorization' ? `Bearer ${token}` : undefined) } as unknown as Request;
+      const res = { locals: {} } as unknown as ExpressResponse;
+      let passed: unknown = 'not called';
+      await access.authenticate(req, res, (err?: unknown) => (passed = err));
+      if (passed === undefined) return { status: 200, actor: res.locals.actor as string };
+      return { status: (passed as ProblemError).status, retryAfter: (passed as ProblemError).headers['Retry-After'] };
+    };
+    const wrong = [];
+    for (let i = 0; i < 20; i++) wrong.push((await call(`wrong-token-${i}-0123456789abcdef`)).status);
+    expect(wrong.slice(0, 3)).toEqual([401, 401, 401]);
+    expect(new Set(wrong.slice(3))).toEqual(new Set([429]));
+    expect(await call(TOKENS.issuer)).toEqual({ status: 200, actor: 'admin:bootstrap' });
+    expect(await call(formatToken(keyId, secret))).toEqual({ status: 200, actor: keyId });
+    // A wrong secret for a real key id is a wrong credential like any other.
+    expect((await call(formatToken(keyId, (secret[0] === 'x' ? 'y' : 'x') + secret.slice(1)))).status).toBe(429);
+    expect((await call('wrong-token-again-0123456789abcdef')).status).toBe(429);
   });
 });
 
@@ -144,14 +256,19 @@ describe('hardening: 429 on the services', () => {
     expect((await q('198.51.100.6')).status).toBeLessThan(429);
   });
 
-  it('locks a client out of the admin API after failed authentications, not others, and not for missing tokens', async () => {
+  it('refuses further wrong tokens from a client after failed authentications, never the right one, and not for missing tokens', async () => {
     const admin = (ip: string, token?: string) => fetch(`${stack.urls.issuer}/api/audit`, from(ip, token ? { headers: { authorization: `Bearer ${token}` } } : {}));
     for (let i = 0; i < 5; i++) expect((await admin('198.51.100.7')).status).toBe(401);
     for (let i = 0; i < 3; i++) expect((await admin('198.51.100.7', `wrong-token-${i}-0123456789abcdef`)).status).toBe(401);
-    // Locked out: even the right token is not looked at until the bucket refills.
-    const locked = await admin('198.51.100.7', TOKENS.issuer);
-    expect(expectRetryAfter(locked)).toBe(20);
-    expect(await locked.json()).toMatchObject({ type: 'urn:id-ideal:problem:rate-limited', status: 429 });
+    // Over the limit: wrong tokens get 429 with Retry-After, however many follow.
+    for (let i = 0; i < 17; i++) {
+      const locked = await admin('198.51.100.7', `wrong-token-more-${i}-0123456789abcdef`);
+      expectRetryAfter(locked);
+      expect(await locked.json()).toMatchObject({ type: 'urn:id-ideal:problem:rate-limited', status: 429 });
+    }
+    // Issue 18: the right token from the same address is accepted (others behind one NAT cannot lock administrators out).
+    expect((await admin('198.51.100.7', TOKENS.issuer)).status).toBe(200);
+    expect((await admin('198.51.100.7', 'wrong-token-after-0123456789abcdef')).status).toBe(429);
     expect((await admin('198.51.100.8', TOKENS.issuer)).status).toBe(200);
     // The verifier keeps its own count.
     expect((await fetch(`${stack.urls.verifier}/api/audit`, from('198.51.100.7', { headers: { authorization: `Bearer ${TOKENS.verifier}` } }))).status).toBe(200);

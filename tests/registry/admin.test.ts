@@ -28,6 +28,8 @@ describe('trust registry: admin API, delegation, statements, status', () => {
     if (process.env.DEBUG_TRQP) console.log(body);
     return body.authorized as boolean;
   };
+  /** Waits into the next whole second of the clock (registry times are whole seconds). */
+  const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
   const newOffice = async (slug: string) => {
     const id = `did:web:localhost%3A3001:offices:${slug}`;
     const res = await reg.admin('/api/entities', { body: { id, kind: 'issuer', name: { de: `Amt ${slug}`, en: `Office ${slug}` } } });
@@ -150,6 +152,8 @@ describe('trust registry: admin API, delegation, statements, status', () => {
     const again = await reg.admin(`/api/grants/${grant.id}/status`, { body: { status: 'suspended', reason: 'twice' } });
     expect(again.status).toBe(409);
 
+    // Issue 18: a change takes effect after the one it follows (times are whole seconds).
+    await nextSecond();
     const r = await reg.admin(`/api/grants/${grant.id}/status`, { body: { status: 'active', reason: 'Prüfung abgeschlossen / review done' } });
     expect(r.status).toBe(200);
     expect(await trqp(office, 'issue', VCT.bibliotheksausweis)).toBe(true);
@@ -161,9 +165,11 @@ describe('trust registry: admin API, delegation, statements, status', () => {
     const [acc] = (await (await reg.admin(`/api/grants?entity_id=${encodeURIComponent(`${reg.did}:authorities:dezernat-kultur`)}&action=accredit`)).json()).grants;
     expect((await reg.admin(`/api/grants/${acc.id}/status`, { body: { status: 'suspended', reason: 'Umstrukturierung / reorganisation' } })).status).toBe(200);
     expect(await trqp(office, 'issue', VCT.bibliotheksausweis)).toBe(false);
+    await nextSecond();
     expect((await reg.admin(`/api/grants/${acc.id}/status`, { body: { status: 'active', reason: 'erledigt / done' } })).status).toBe(200);
     expect(await trqp(office, 'issue', VCT.bibliotheksausweis)).toBe(true);
 
+    await nextSecond();
     expect((await reg.admin(`/api/grants/${grant.id}/status`, { body: { status: 'revoked', reason: 'Schlüssel kompromittiert / key compromised' } })).status).toBe(200);
     expect(await trqp(office, 'issue', VCT.bibliotheksausweis)).toBe(false);
     const back = await reg.admin(`/api/grants/${grant.id}/status`, { body: { status: 'active', reason: 'undo' } });

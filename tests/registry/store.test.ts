@@ -7,7 +7,9 @@ import { createDidResolver } from '../../core/did/resolver.ts';
 import { createKeyAgent } from '../../core/keys/agent.ts';
 import { loadDidWebIdentity } from '../../core/keys/did-identity.ts';
 import { sealEntry, GENESIS } from '../../core/audit/audit-chain.ts';
+import { openDataSource } from '../../core/store/data-source.ts';
 import { openRegistryDataSource } from '../../trust-registry/service.ts';
+import { registryMigrations } from '../../trust-registry/store/migrations/0001-registry.ts';
 import { RegistryStore } from '../../trust-registry/store/registry-store.ts';
 import { AuditTable } from '../../trust-registry/store/schema.ts';
 
@@ -82,6 +84,29 @@ describe.each(BACKENDS)('registry store on %s', (_backend, databaseUrl) => {
     const again = await fresh(dataDir);
     expect((await again.store.loadState('r')).entities.map((e) => e.id)).toEqual(['did:web:keep']);
     expect(Number((await again.ds.query('SELECT COUNT(*) AS n FROM migrations'))[0].n)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('upgrades a database from before migration 0003: existing rows read as ordinary writes, corrections are kept', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'idideal-store-'));
+    const name = databaseUrl ? `registry_t_${dataDir.slice(-6).toLowerCase().replace(/[^a-z0-9_]/g, '_')}` : 'registry';
+    const old = await openDataSource({ name, dataDir, databaseUrl, entities: [], migrations: registryMigrations.slice(0, 2), veramo: true });
+    open.push(old);
+    await old.query(`INSERT INTO registry_entities (id, kind, name_de, name_en, jwks, created_at) VALUES ('did:web:o', 'issuer', 'O', 'O', NULL, '${at}')`);
+    await old.query(`INSERT INTO registry_grants (id, authority_id, entity_id, action, resource, valid_from, valid_until, constraints, statement, created_at) VALUES ('grant-old1', 'did:web:a', 'did:web:o', 'issue', 'urn:t', '${at}', NULL, '{}', 'a.b.c', '${at}')`);
+    await old.query(`INSERT INTO registry_grant_status (grant_id, status, reason, effective_at, recorded_at, actor) VALUES ('grant-old1', 'suspended', 'alt', '${at}', '${at}', 'admin')`);
+    await old.destroy();
+
+    const { store } = await fresh(dataDir);
+    const records = await store.loadRecords();
+    expect(records.get('grant-old1')).toEqual({ recorded_at: at, correction: null, history: [{ correction: null }] });
+    await store.transaction(async (m) => {
+      await store.insertGrant(m, { id: 'grant-new1', authority_id: 'did:web:a', entity_id: 'did:web:o', action: 'issue', resource: 'urn:t', valid_from: '2026-01-01T00:00:00Z', valid_until: null, constraints: {}, statement: 'a.b.c' }, at, 'nachgetragen');
+      await store.appendStatus(m, { grant_id: 'grant-old1', status: 'active', reason: 'neu', effective_at: '2026-01-31T00:00:00Z', recorded_at: at, actor: 'admin', correction: 'Irrtum' });
+    });
+    const after = await store.loadRecords();
+    expect(after.get('grant-new1')).toEqual({ recorded_at: at, correction: 'nachgetragen', history: [] });
+    expect(after.get('grant-old1')!.history).toEqual([{ correction: null }, { correction: 'Irrtum' }]);
+    expect((await store.loadState('did:web:a')).grants.find((g) => g.id === 'grant-old1')!.history.map((h) => h.reason)).toEqual(['alt', 'neu']);
   });
 
   it('keeps private keys encrypted at rest and refuses a wrong key-encryption secret', async () => {

@@ -93,6 +93,47 @@ describe('trust registry: TRQP v2 queries over HTTP', () => {
     await expect(jwtVerify(`${h}.${forged}.${s}`, publicKeyObject(key), { algorithms: ['ES256'] })).rejects.toThrow();
   });
 
+  it('answers with registry-defined members only, never echoing what a client adds (JSON and signed)', async () => {
+    // Issue 18: unknown members are ignored (TRQP v2 request schemas leave them open), and the answer
+    // is built from the validated query: an injected member or an oversize string is never signed.
+    const time = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const query = {
+      authority_id: reg.root,
+      entity_id: BUERGERBUERO,
+      action: 'issue',
+      resource: VCT.meldebescheinigung,
+      evil: 'x',
+      authorized: 'yes, trust me',
+      iss: 'did:web:evil.example',
+      context: { time, evil: 'x', pad: 'P'.repeat(30_000) },
+    };
+    const allowed = ['entity_id', 'authority_id', 'action', 'resource', 'authorized', 'time_requested', 'time_evaluated', 'message', 'context'];
+    const res = await reg.post('/trqp/authorization', query);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(Object.keys(body).filter((k) => !allowed.includes(k))).toEqual([]);
+    expect(body).toMatchObject({ authorized: true, time_requested: time, context: { time } });
+    expect(Object.keys(body.context)).toEqual(['time']);
+    const text = JSON.stringify(body);
+    expect(text).not.toContain('evil');
+    expect(text).not.toContain('PPPP');
+    expect(text.length).toBeLessThan(2_000);
+
+    const signed = await reg.post('/trqp/authorization', query, { accept: 'application/jwt' });
+    expect(signed.status).toBe(200);
+    const jwt = await signed.text();
+    expect(jwt.length).toBeLessThan(3_000);
+    const payload = decodeJwt(jwt);
+    expect(Object.keys(payload).filter((k) => ![...allowed, 'iss', 'iat'].includes(k))).toEqual([]);
+    expect(payload).toMatchObject({ iss: reg.did, authorized: true, context: { time } });
+    expect(JSON.stringify(payload)).not.toMatch(/evil|PPPP/);
+
+    const recognition = await reg.post('/trqp/recognition', { ...query, entity_id: `${reg.did}:authorities:dezernat-kultur`, resource: VCT.bibliotheksausweis }, { accept: 'application/jwt' });
+    const rec = decodeJwt(await recognition.text());
+    expect(Object.keys(rec).filter((k) => !['entity_id', 'authority_id', 'action', 'resource', 'recognized', 'time_requested', 'time_evaluated', 'message', 'context', 'iss', 'iat'].includes(k))).toEqual([]);
+    expect(JSON.stringify(rec)).not.toMatch(/evil|PPPP/);
+  });
+
   it('recognizes the departments the city accredited, and not the offices', async () => {
     const dept = `${reg.did}:authorities:dezernat-kultur`;
     const ok = await (await reg.post('/trqp/recognition', { entity_id: dept, authority_id: reg.root, action: 'issue', resource: VCT.bibliotheksausweis })).json();

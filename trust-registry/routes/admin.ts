@@ -8,6 +8,7 @@ import { statusAt } from '../../core/trust/evaluate.ts';
 import type { Grant } from '../../core/trust/model.ts';
 import { checkChain } from '../../core/audit/audit-chain.ts';
 import type { Registry } from '../registry.ts';
+import type { GrantRecord } from '../store/registry-store.ts';
 import { changeGrantStatus } from '../use-cases/change-grant-status.ts';
 import { createCredentialType } from '../use-cases/create-credential-type.ts';
 import { createEntity } from '../use-cases/create-entity.ts';
@@ -22,9 +23,22 @@ const zGrantFilter = z.strictObject({
 
 const zGrantId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be a grant id');
 
-/** Grant as the admin API shows it: its current status next to its append-only history. */
-export function grantView(g: Grant, now: number) {
-  return { ...g, status: statusAt(g, now).status };
+/**
+ * Grant as the admin API shows it: its current status next to its append-only history, with when the
+ * grant was recorded and, for corrections (issue 18), why it or a status change takes effect before
+ * it was recorded.
+ */
+export function grantView(g: Grant, now: number, record: GrantRecord | undefined) {
+  return {
+    ...g,
+    history: g.history.map((e, i) => {
+      const correction = record?.history[i]?.correction;
+      return correction ? { ...e, correction: { reason: correction } } : e;
+    }),
+    status: statusAt(g, now).status,
+    ...(record ? { recorded_at: record.recorded_at } : {}),
+    ...(record?.correction ? { correction: { reason: record.correction } } : {}),
+  };
 }
 
 /** Registry keys have the one scope `*`: clerks read, administrators write (entities, credential types, grants). */
@@ -53,29 +67,32 @@ export function adminRoutes(registry: Registry, access: AdminAccess): Router {
 
   r.post('/api/grants', administrator, requireJson, async (req, res) => {
     const g = await createGrant(registry, actor(res), req.body);
-    res.status(201).location(`/api/grants/${g.id}`).json(grantView(g, registry.clock()));
+    res.status(201).location(`/api/grants/${g.id}`).json(grantView(g, registry.clock(), (await registry.view()).records.get(g.id)));
   });
   r.get('/api/grants', reader, async (req, res) => {
     const f = parseOrThrow(zGrantFilter, req.query, { what: 'query' });
     const now = registry.clock();
-    const grants = (await registry.index()).state.grants.filter(
+    const { index, records } = await registry.view();
+    const grants = index.state.grants.filter(
       (g) =>
         (f.entity_id === undefined || g.entity_id === f.entity_id) &&
         (f.authority_id === undefined || g.authority_id === f.authority_id) &&
         (f.action === undefined || g.action === f.action) &&
         (f.resource === undefined || g.resource === f.resource),
     );
-    res.json({ grants: grants.map((g) => grantView(g, now)) });
+    res.json({ grants: grants.map((g) => grantView(g, now, records.get(g.id))) });
   });
   r.get('/api/grants/:id', reader, async (req, res) => {
     const id = parseOrThrow(zGrantId, req.params.id, { what: 'path' });
-    const g = (await registry.index()).state.grants.find((x) => x.id === id);
+    const { index, records } = await registry.view();
+    const g = index.state.grants.find((x) => x.id === id);
     if (!g) throw notFound('unknown-grant', `Grant ${id} does not exist.`);
-    res.json(grantView(g, registry.clock()));
+    res.json(grantView(g, registry.clock(), records.get(id)));
   });
   r.post('/api/grants/:id/status', administrator, requireJson, async (req, res) => {
     const id = parseOrThrow(zGrantId, req.params.id, { what: 'path' });
-    res.json(grantView(await changeGrantStatus(registry, actor(res), id, req.body), registry.clock()));
+    const g = await changeGrantStatus(registry, actor(res), id, req.body);
+    res.json(grantView(g, registry.clock(), (await registry.view()).records.get(id)));
   });
 
   r.get('/api/audit', administrator, async (_req, res) => {

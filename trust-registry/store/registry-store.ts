@@ -14,6 +14,15 @@ import {
   type SnapshotRow,
 } from './schema.ts';
 
+/** When a grant and each of its status changes were recorded, and which of them were corrections (issue 18). */
+export interface GrantRecord {
+  recorded_at: string;
+  /** The reason of a correction: the grant's validity starts before it was recorded. */
+  correction: string | null;
+  /** Per status event, in the order of the grant's history. */
+  history: { correction: string | null }[];
+}
+
 /**
  * The registry's storage port over TypeORM (SQLite or PostgreSQL). Reads take an optional
  * EntityManager so a write unit can read its own uncommitted rows. Rows are append-only except
@@ -95,7 +104,7 @@ export class RegistryStore {
     });
   }
 
-  async insertGrant(m: EntityManager, g: Omit<Grant, 'history'>, at: string): Promise<void> {
+  async insertGrant(m: EntityManager, g: Omit<Grant, 'history'>, at: string, correction: string | null = null): Promise<void> {
     await m.insert(GrantTable, {
       id: g.id,
       authority_id: g.authority_id,
@@ -107,11 +116,25 @@ export class RegistryStore {
       constraints: JSON.stringify(g.constraints),
       statement: g.statement,
       created_at: at,
+      correction,
     });
   }
 
   async appendStatus(m: EntityManager, row: GrantStatusRow): Promise<void> {
     await m.insert(GrantStatusTable, row);
+  }
+
+  /** Recording times and corrections per grant id, with the status rows in the order readState uses. */
+  loadRecords(m?: EntityManager): Promise<Map<string, GrantRecord>> {
+    const read = async (mm: EntityManager) => {
+      const grants = await mm.find(GrantTable, { select: { id: true, created_at: true, correction: true } });
+      const statuses = await mm.find(GrantStatusTable, { select: { id: true, grant_id: true, correction: true }, order: { id: 'ASC' } });
+      const records = new Map<string, GrantRecord>();
+      for (const g of grants) records.set(g.id, { recorded_at: g.created_at, correction: g.correction ?? null, history: [] });
+      for (const s of statuses) records.get(s.grant_id)?.history.push({ correction: s.correction ?? null });
+      return records;
+    };
+    return m ? read(m) : withDb(this.ds, read);
   }
 
   lastAudit(m: EntityManager): Promise<AuditEntry | undefined> {

@@ -36,6 +36,8 @@ export interface GrantRow {
   constraints: string;
   statement: string;
   created_at: string;
+  /** Why the grant's validity starts before it was recorded (an administrator's correction), else null. */
+  correction?: string | null;
 }
 
 export interface GrantStatusRow {
@@ -46,6 +48,8 @@ export interface GrantStatusRow {
   effective_at: string;
   recorded_at: string;
   actor: string;
+  /** Why the change takes effect before it was recorded (an administrator's correction), else null. */
+  correction?: string | null;
 }
 
 
@@ -100,6 +104,7 @@ export const GrantTable = new EntitySchema<GrantRow>({
     constraints: { type: 'text' },
     statement: { type: 'text' },
     created_at: str(40),
+    correction: str(500, true),
   },
 });
 
@@ -114,6 +119,7 @@ export const GrantStatusTable = new EntitySchema<GrantStatusRow>({
     effective_at: str(40),
     recorded_at: str(40),
     actor: str(200),
+    correction: str(500, true),
   },
 });
 

@@ -8,10 +8,14 @@ import { isPattern } from '../../core/trust/resource.ts';
 import { toIso } from '../../core/util/time.ts';
 import { signGrant, StatementError, verifyGrantStatement, type GrantBody } from '../grant-statement.ts';
 import type { Registry } from '../registry.ts';
+import { effectiveTime, wholeSeconds, zCorrection } from './recording-time.ts';
 
 /** Either the grant's members (the registry signs for an authority whose key it holds) or a statement the authority signed. */
 export const zCreateGrant = z.union([
-  z.strictObject({ statement: z.string().min(20).max(20_000).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS') }),
+  z.strictObject({
+    statement: z.string().min(20).max(20_000).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'must be a compact JWS'),
+    correction: zCorrection.optional(),
+  }),
   z.strictObject({
     authority_id: zDid.optional(),
     entity_id: zDid,
@@ -20,6 +24,8 @@ export const zCreateGrant = z.union([
     valid_from: zUtcDateTime.optional(),
     valid_until: zUtcDateTime.optional(),
     constraints: zGrantConstraints.default({}),
+    /** Only for a grant valid from before it is recorded (recording-time.ts). */
+    correction: zCorrection.optional(),
   }),
 ]);
 
@@ -46,6 +52,9 @@ function checkShape(index: TrustIndex, g: GrantBody): void {
 export async function createGrant(registry: Registry, actor: string, body: unknown): Promise<Grant> {
   const input = parseOrThrow(zCreateGrant, body);
   const now = registry.clock();
+  // The grant row's created_at (toIso(now)): whole seconds, like valid_from.
+  const recordedAt = wholeSeconds(now);
+  const correction = input.correction;
   let grant: Grant;
   if ('statement' in input) {
     const index = await registry.index();
@@ -60,20 +69,29 @@ export async function createGrant(registry: Registry, actor: string, body: unkno
       }
       throw e;
     }
+    // Issue 18: a signed nbf before the recording time is a backdated grant; it stays as signed.
+    effectiveTime({ field: 'statement', what: `the statement's nbf (${g.valid_from})`, requested: Date.parse(g.valid_from), recordedAt, correction, fixed: true });
     grant = { ...g, statement: input.statement, history: [] };
   } else {
     const authority = input.authority_id ?? registry.deps.rootAuthority;
     const signer = registry.deps.hosted.get(authority)?.signer;
     if (!signer) throw forbidden('authority-key-not-held', `The registry holds no key of ${authority}; submit a statement the authority signed.`);
-    // Whole seconds: the statement carries nbf/exp as NumericDate.
+    // Whole seconds: the statement carries nbf/exp as NumericDate. Issue 18: not before it is recorded.
+    const validFrom = effectiveTime({
+      field: 'valid_from',
+      what: `valid_from (${input.valid_from})`,
+      requested: input.valid_from ? wholeSeconds(Date.parse(input.valid_from)) : recordedAt,
+      recordedAt,
+      correction,
+    });
     const body: GrantBody = {
       id: randomUUID(),
       authority_id: authority,
       entity_id: input.entity_id,
       action: input.action,
       resource: input.resource,
-      valid_from: toIso(Math.floor((input.valid_from ? Date.parse(input.valid_from) : now) / 1000) * 1000),
-      valid_until: input.valid_until ? toIso(Math.floor(Date.parse(input.valid_until) / 1000) * 1000) : null,
+      valid_from: toIso(validFrom),
+      valid_until: input.valid_until ? toIso(wholeSeconds(Date.parse(input.valid_until))) : null,
       constraints: input.constraints,
     };
     grant = { ...body, statement: await signGrant(signer, body, now), history: [] };
@@ -84,14 +102,23 @@ export async function createGrant(registry: Registry, actor: string, body: unkno
       actor,
       action: 'grant.create',
       target: g.id,
-      details: { authority_id: g.authority_id, entity_id: g.entity_id, action: g.action, resource: g.resource, valid_from: g.valid_from, valid_until: g.valid_until, constraints: g.constraints },
+      details: {
+        authority_id: g.authority_id,
+        entity_id: g.entity_id,
+        action: g.action,
+        resource: g.resource,
+        valid_from: g.valid_from,
+        valid_until: g.valid_until,
+        constraints: g.constraints,
+        ...(correction ? { correction: { reason: correction.reason } } : {}),
+      },
     }),
     async (m, index) => {
       checkShape(index, grant);
       if (index.state.grants.some((x) => x.id === grant.id)) throw conflict('grant-exists', `Grant ${grant.id} already exists.`);
       const refusal = delegationRefusal(index, grant, now);
       if (refusal) throw forbidden('exceeds-delegation', `Refused: ${refusal}.`);
-      await registry.deps.store.insertGrant(m, grant, toIso(now));
+      await registry.deps.store.insertGrant(m, grant, toIso(now), correction?.reason ?? null);
       return grant;
     },
   );
