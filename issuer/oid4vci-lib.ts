@@ -12,6 +12,8 @@ import {
 import { Openid4vciIssuer } from '@openid4vc/openid4vci';
 import { ALLOWED_ALGS } from '../core/crypto/jws.ts';
 import { publicKeyObject } from '../core/crypto/jwk.ts';
+import { boundedFetchFunction } from '../core/net/bounded-fetch.ts';
+import { PROTOCOL_MESSAGE_MAX_BYTES, SERVICE_FETCH_TIMEOUT_MS } from '../core/net/limits.ts';
 import type { Office } from './deps.ts';
 
 /**
@@ -51,12 +53,14 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
   };
 
   // The resource server reads jwks_uri to check access tokens: answer our own offices from memory.
+  // Anything else goes out bounded in time and size, redirects not followed (core/net/bounded-fetch.ts).
+  const outbound = boundedFetchFunction({ maxBytes: PROTOCOL_MESSAGE_MAX_BYTES, timeoutMs: SERVICE_FETCH_TIMEOUT_MS, redirect: 'error' });
   const localFetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const o = [...offices.values()].find((x) => `${x.issuerId}/jwks.json` === url);
     const set = o ? officeJwks(o) : undefined;
     if (set) return new Response(JSON.stringify(set), { status: 200, headers: { 'content-type': 'application/jwk-set+json' } });
-    return fetch(input, init);
+    return outbound(input, init);
   }) as typeof fetch;
 
   return {

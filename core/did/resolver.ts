@@ -1,21 +1,26 @@
 import { getDidKeyResolver } from '@veramo/did-provider-key';
 import { Resolver, type DIDResolutionResult, type DIDResolver, type VerificationMethod as DidVm } from 'did-resolver';
 import type { JWK } from 'jose';
+import { boundedFetch, OutboundFetchError } from '../net/bounded-fetch.ts';
+import { DID_DOCUMENT_MAX_BYTES, SERVICE_FETCH_TIMEOUT_MS } from '../net/limits.ts';
 import { didWebDocumentUrl } from './did-web.ts';
 
 /**
  * DID resolution for did:web, did:jwk and did:key.
  *
  * did:web is resolved here rather than with `web-did-resolver`, which fetches only over https: CONTRACT
- * allows plain http for localhost in development and tests. The fetch is bounded in time and size,
- * and the document's `id` must equal the DID (did:web spec §3.2.1 read).
+ * allows plain http for localhost in development and tests. The fetch goes through core/net/bounded-fetch.ts
+ * (deadline, no redirects, body streamed and cut at the byte limit), and the document's `id` must
+ * equal the DID (did:web spec §3.2.1 read).
  */
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
 export interface ResolverOptions {
   fetch?: FetchLike;
+  /** Deadline for fetching a did:web document (ms; default SERVICE_FETCH_TIMEOUT_MS). */
   timeoutMs?: number;
+  /** Largest did:web document accepted (bytes; default DID_DOCUMENT_MAX_BYTES). */
   maxBytes?: number;
   /** Documents this process serves itself, answered without a network round trip. */
   local?: (did: string) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined;
@@ -42,9 +47,8 @@ const notFound = (message: string): DIDResolutionResult => ({
 });
 
 export function webResolver(opts: ResolverOptions = {}): DIDResolver {
-  const doFetch = opts.fetch ?? fetch;
-  const timeoutMs = opts.timeoutMs ?? 5000;
-  const maxBytes = opts.maxBytes ?? 100_000;
+  const timeoutMs = opts.timeoutMs ?? SERVICE_FETCH_TIMEOUT_MS;
+  const maxBytes = opts.maxBytes ?? DID_DOCUMENT_MAX_BYTES;
   const clock = opts.clock ?? Date.now;
   const cacheMaxAgeMs = opts.cacheMaxAgeMs ?? 0;
   // Verified documents by DID, bounded; only successful resolutions are kept.
@@ -59,15 +63,22 @@ export function webResolver(opts: ResolverOptions = {}): DIDResolver {
     let body: string;
     let keepMs = 0;
     try {
-      const res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/did+json, application/json' }, redirect: 'error' });
-      if (!res.ok) return notFound(`DID document answered HTTP ${res.status}`);
+      const res = await boundedFetch(url, {
+        maxBytes,
+        timeoutMs,
+        headers: { accept: 'application/did+json, application/json' },
+        redirect: 'error',
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      });
       const served = maxAgeOf(res.headers.get('cache-control'));
       keepMs = Math.min(cacheMaxAgeMs, served === undefined ? cacheMaxAgeMs : served * 1000);
-      body = await res.text();
-    } catch {
+      body = res.text();
+    } catch (e) {
+      const code = e instanceof OutboundFetchError ? e.code : 'network';
+      if (code === 'http_status') return notFound(`DID document answered HTTP ${(e as OutboundFetchError).status}`);
+      if (code === 'too_large') return notFound('DID document too large');
       return notFound('DID document could not be fetched');
     }
-    if (body.length > maxBytes) return notFound('DID document too large');
     let doc: Record<string, unknown>;
     try {
       doc = JSON.parse(body) as Record<string, unknown>;

@@ -41,7 +41,10 @@ export interface StatusListClientOptions {
   clock?: Clock;
   /** Longest a fetched list is relied on, whatever its ttl (STATUS_LIST_MAX_AGE, ms). 0: always fetch. */
   maxAgeMs: number;
+  /** Largest Status List Token accepted (bytes; default STATUS_LIST_MAX_BYTES). */
   maxBytes?: number;
+  /** Deadline for fetching a list (ms; default SERVICE_FETCH_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 export class StatusListClient {
@@ -83,7 +86,8 @@ export class StatusListClient {
 
   private async fetchList(uri: string): Promise<Cached> {
     if (!isAcceptableStatusListUri(uri)) throw new StatusListError('status list URI must be https');
-    const jwt = await fetchStatusListJwt(uri, STATUS_LIST_MEDIA_TYPE, { ...(this.opts.fetch ? { fetch: this.opts.fetch as typeof fetch } : {}), ...(this.opts.maxBytes ? { maxBytes: this.opts.maxBytes } : {}) });
+    const { fetch, maxBytes, timeoutMs } = this.opts;
+    const jwt = await fetchStatusListJwt(uri, STATUS_LIST_MEDIA_TYPE, { ...(fetch ? { fetch } : {}), ...(maxBytes ? { maxBytes } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
     const header = peekHeader(jwt);
     if (header.typ !== STATUS_LIST_TYP) throw new StatusListError(`typ must be ${STATUS_LIST_TYP}`);
     if (typeof header.kid !== 'string' || !header.kid.startsWith('did:')) throw new StatusListError('status list has no DID kid');

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { sha256Hex } from '../crypto/canonical.ts';
 import { peekHeader, verifyJws } from '../crypto/jws.ts';
 import { resolveAssertionKey } from '../did/resolver.ts';
+import { boundedFetch, OutboundFetchError } from '../net/bounded-fetch.ts';
+import { REGISTRY_SNAPSHOT_MAX_BYTES, SERVICE_FETCH_TIMEOUT_MS } from '../net/limits.ts';
 import type { Clock } from '../util/time.ts';
 import { systemClock } from '../util/time.ts';
 import { TrustIndex } from './evaluate.ts';
@@ -78,6 +80,10 @@ export interface SnapshotClientOptions {
   graceMs?: number;
   /** Re-fetch after this long even before `next_update` (ms), so suspensions show within it. Default: 60 s. */
   maxAgeMs?: number;
+  /** Largest snapshot accepted (bytes; default REGISTRY_SNAPSHOT_MAX_BYTES). */
+  maxBytes?: number;
+  /** Deadline for fetching a snapshot (ms; default SERVICE_FETCH_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
 
 /**
@@ -113,14 +119,20 @@ export class SnapshotClient {
   }
 
   async refresh(): Promise<TrustIndex> {
-    const doFetch = this.opts.fetch ?? fetch;
     let jws: string;
     try {
-      const res = await doFetch(`${this.opts.registryUrl}/snapshots/latest`, { headers: { accept: 'application/jwt' }, signal: AbortSignal.timeout(5000) });
-      if (!res.ok) throw new SnapshotError(`registry answered HTTP ${res.status}`);
-      jws = (await res.text()).trim();
+      const res = await boundedFetch(`${this.opts.registryUrl}/snapshots/latest`, {
+        maxBytes: this.opts.maxBytes ?? REGISTRY_SNAPSHOT_MAX_BYTES,
+        timeoutMs: this.opts.timeoutMs ?? SERVICE_FETCH_TIMEOUT_MS,
+        headers: { accept: 'application/jwt' },
+        redirect: 'error',
+        ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+      });
+      jws = res.text().trim();
     } catch (e) {
-      throw e instanceof SnapshotError ? e : new SnapshotError('registry snapshot could not be fetched');
+      if (e instanceof OutboundFetchError && e.code === 'http_status') throw new SnapshotError(`registry answered HTTP ${e.status}`);
+      if (e instanceof OutboundFetchError && e.code === 'too_large') throw new SnapshotError('registry snapshot too large');
+      throw new SnapshotError('registry snapshot could not be fetched');
     }
     const payload = await verifySnapshot(jws, this.opts.registryDid, this.opts.resolver);
     if (this.current && payload.seq < this.current.payload.seq) throw new SnapshotError(`snapshot seq went backwards (${payload.seq} < ${this.current.payload.seq})`);

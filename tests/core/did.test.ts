@@ -5,6 +5,9 @@ import { createDidResolver, jwkResolver, resolveAssertionKey } from '../../core/
 // did:jwk spec §3 example 1 (P-256), from ../shared/specs/did-jwk.md.
 const P256 = 'did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9';
 
+/** A fake fetch answering `make()` (typed as the resolver's FetchLike; see tests/fetch-json.d.ts). */
+const fake = (make: () => unknown) => (async () => make()) as never;
+
 describe('DIDs', () => {
   it('did:jwk §3 example 1: a P-256 key without use gets every verification relationship', async () => {
     const r = await jwkResolver(P256, {} as never, {} as never, {});
@@ -71,5 +74,47 @@ describe('DIDs', () => {
     await plain.resolve(did);
     await plain.resolve(did);
     expect(fetched).toBe(10);
+  });
+
+  it('reads a did:web document as a stream and cancels it just past maxBytes; a declared Content-Length over it is not read', async () => {
+    const did = 'did:web:issuer.example';
+    const CHUNK = 16 * 1024;
+    let pulled = 0;
+    let cancelled = false;
+    // 20 MB, produced only as it is read.
+    const huge = () =>
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (pulled >= 20_000_000) return c.close();
+          pulled += CHUNK;
+          c.enqueue(new Uint8Array(CHUNK).fill(0x20));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      }, { highWaterMark: 0 });
+    const streaming = createDidResolver({ fetch: fake(() => new Response(huge(), { status: 200 })), maxBytes: 100_000 });
+    expect((await streaming.resolve(did)).didResolutionMetadata).toMatchObject({ error: 'notFound', message: 'DID document too large' });
+    expect(cancelled).toBe(true);
+    expect(pulled).toBeLessThan(100_000 + 2 * CHUNK);
+
+    pulled = 0;
+    cancelled = false;
+    const declared = createDidResolver({ fetch: fake(() => new Response(huge(), { status: 200, headers: { 'content-length': '20000000' } })), maxBytes: 100_000 });
+    expect((await declared.resolve(did)).didResolutionMetadata).toMatchObject({ error: 'notFound', message: 'DID document too large' });
+    expect(pulled).toBeLessThanOrEqual(CHUNK);
+  });
+
+  it('a did:web document of exactly maxBytes is read; an error status or a redirect is not', async () => {
+    const did = 'did:web:issuer.example';
+    const doc = JSON.stringify({ id: did });
+    const exact = createDidResolver({ fetch: fake(() => new Response(doc.padEnd(200, ' '))), maxBytes: 200 });
+    expect((await exact.resolve(did)).didDocument?.id).toBe(did);
+    const oneOver = createDidResolver({ fetch: fake(() => new Response(doc.padEnd(201, ' '))), maxBytes: 200 });
+    expect((await oneOver.resolve(did)).didResolutionMetadata.message).toBe('DID document too large');
+    const failing = createDidResolver({ fetch: fake(() => new Response('x', { status: 503 })) });
+    expect((await failing.resolve(did)).didResolutionMetadata.message).toBe('DID document answered HTTP 503');
+    const moved = createDidResolver({ fetch: fake(() => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/did.json' } })) });
+    expect((await moved.resolve(did)).didResolutionMetadata.message).toBe('DID document could not be fetched');
   });
 });

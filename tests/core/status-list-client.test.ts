@@ -443,6 +443,36 @@ describe('StatusListClient: lists that cannot be had (status_unavailable)', () =
     serve('/lists/big', 'a'.repeat(10_001));
     expectUnavailable(await client({ maxBytes: 10_000 }).check({ uri: url('/lists/big'), idx: 0 }, issuerDid));
   });
+
+  it('an endless body is cut just past maxBytes: the server sees the connection closed', async () => {
+    let written = 0;
+    let closed!: (n: number) => void;
+    const closedAt = new Promise<number>((r) => (closed = r));
+    routes.set('/lists/endless', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/statuslist+jwt' });
+      res.on('close', () => closed(written));
+      const pump = () => {
+        if (res.destroyed || written > 100_000_000) return void res.end();
+        written += 4096;
+        if (res.write('a'.repeat(4096))) setTimeout(pump, 1);
+        else res.once('drain', pump);
+      };
+      pump();
+    });
+    const r = await client({ maxBytes: 20_000 }).check({ uri: url('/lists/endless'), idx: 0 }, issuerDid);
+    expectUnavailable(r);
+    expect(!r.ok && r.message).toMatch(/too large/);
+    expect(await closedAt).toBeLessThan(2 * 20_000);
+  });
+
+  it('a server that never answers is cut at timeoutMs', async () => {
+    routes.set('/lists/silent', () => undefined);
+    const started = Date.now();
+    const r = await client({ timeoutMs: 300 }).check({ uri: url('/lists/silent'), idx: 0 }, issuerDid);
+    expectUnavailable(r);
+    expect(!r.ok && r.message).toMatch(/in time/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
 });
 
 describe('StatusListClient: known defects (see the report; status-list-client.ts is not changed here)', () => {

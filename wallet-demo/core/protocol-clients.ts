@@ -5,14 +5,32 @@ import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { Openid4vpClient } from '@openid4vc/openid4vp';
 import type { Resolver } from 'did-resolver';
 import { resolveAssertionKey } from '../../core/did/resolver.ts';
+import { boundedFetchFunction } from '../../core/net/bounded-fetch.ts';
+import { PROTOCOL_MESSAGE_MAX_BYTES, WALLET_FETCH_TIMEOUT_MS } from '../../core/net/limits.ts';
 import type { HolderKeyRecord } from './store.ts';
 
 const hash = (d: Uint8Array, alg: string) => new Uint8Array(createHash(alg === 'sha-384' ? 'sha384' : alg === 'sha-512' ? 'sha512' : 'sha256').update(d).digest());
-/** No redirects for request_uri, response_uri, offers or metadata (OID4VP 1.0 §14 "HTTP Redirects"). */
-const noRedirectFetch = ((input: string | URL | Request, init?: RequestInit) => fetch(input, { ...init, redirect: 'manual', signal: AbortSignal.timeout(10_000) })) as typeof fetch;
+
+/** Bounds of the wallet's fetches; tests pass shorter ones. */
+export interface WalletFetchLimits {
+  /** Largest answer accepted (bytes; default PROTOCOL_MESSAGE_MAX_BYTES). */
+  maxBytes?: number;
+  /** Deadline for one request and its answer (ms; default WALLET_FETCH_TIMEOUT_MS). */
+  timeoutMs?: number;
+}
+
+/**
+ * The wallet's fetch for offers, metadata, tokens, credentials, request objects and responses:
+ * bounded in time and size while the body streams in (core/net/bounded-fetch.ts), and redirects
+ * handed back unfollowed, which the libraries treat as errors (OID4VP 1.0 §14 "HTTP Redirects": the
+ * Wallet SHOULD NOT follow redirects for the Request URI and the Response URI).
+ */
+export function walletFetch(limits: WalletFetchLimits = {}): typeof fetch {
+  return boundedFetchFunction({ maxBytes: limits.maxBytes ?? PROTOCOL_MESSAGE_MAX_BYTES, timeoutMs: limits.timeoutMs ?? WALLET_FETCH_TIMEOUT_MS, redirect: 'manual' });
+}
 
 /** OID4VCI 1.0 client (wallet side of @openid4vc/openid4vci) signing key proofs with the wallet's holder keys. */
-export function vciClient(keys: () => HolderKeyRecord[]): Openid4vciClient {
+export function vciClient(keys: () => HolderKeyRecord[], limits: WalletFetchLimits = {}): Openid4vciClient {
   const signJwt: SignJwtCallback = async (signer, { header, payload }) => {
     if (signer.method !== 'jwk') throw new Error('the wallet signs proofs with a jwk');
     const jkt = await calculateJwkThumbprint(signer.publicJwk as JWK);
@@ -22,18 +40,34 @@ export function vciClient(keys: () => HolderKeyRecord[]): Openid4vciClient {
     return { jwt, signerJwk: signer.publicJwk };
   };
   return new Openid4vciClient({
-    callbacks: { fetch: noRedirectFetch, hash, generateRandom: (n) => new Uint8Array(randomBytes(n)), signJwt, clientAuthentication: clientAuthenticationAnonymous() },
+    callbacks: { fetch: walletFetch(limits), hash, generateRandom: (n) => new Uint8Array(randomBytes(n)), signJwt, clientAuthentication: clientAuthenticationAnonymous() },
   });
 }
 
+/**
+ * OID4VP 1.0 §5.1 carries Verifier metadata in `client_metadata`; `client_metadata_uri` is not part
+ * of OID4VP 1.0, and @openid4vc/openid4vp would fetch it with the global fetch (no deadline, no
+ * size limit). A request naming it is refused before anything is fetched for it.
+ */
+const CLIENT_METADATA_URI = 'client_metadata_uri';
+
+class BoundedOpenid4vpClient extends Openid4vpClient {
+  override resolveOpenId4vpAuthorizationRequest(options: Parameters<Openid4vpClient['resolveOpenId4vpAuthorizationRequest']>[0]): ReturnType<Openid4vpClient['resolveOpenId4vpAuthorizationRequest']> {
+    if (CLIENT_METADATA_URI in (options.authorizationRequestPayload as Record<string, unknown>)) return Promise.reject(new Error('client_metadata_uri is not supported (OID4VP 1.0 §5.1: client_metadata)'));
+    return super.resolveOpenId4vpAuthorizationRequest(options);
+  }
+}
+
 /** OID4VP 1.0 client: checks the Request Object's signature with the key of the client's DID; encrypts direct_post.jwt responses. */
-export function vpClient(resolver: Resolver): Openid4vpClient {
-  return new Openid4vpClient({
+export function vpClient(resolver: Resolver, limits: WalletFetchLimits = {}): Openid4vpClient {
+  return new BoundedOpenid4vpClient({
     callbacks: {
       hash,
-      fetch: noRedirectFetch,
-      verifyJwt: async (signer, { compact, header }) => {
+      fetch: walletFetch(limits),
+      verifyJwt: async (signer, { compact, header, payload }) => {
         if (signer.method !== 'did' || header.alg !== 'ES256') return { verified: false };
+        // A Request Object naming client_metadata_uri is refused (see CLIENT_METADATA_URI).
+        if (CLIENT_METADATA_URI in payload) return { verified: false };
         try {
           const key = await resolveAssertionKey(resolver, signer.didUrl, signer.didUrl.split('#')[0]);
           await compactVerify(compact, await importJWK(key, 'ES256'), { algorithms: ['ES256'] });
