@@ -4,7 +4,8 @@ import { jcs, sha256Hex } from '../crypto/canonical.ts';
  * The registry's audit trail: a hash chain (CONTRACT, Trust registry). Each entry's `hash` is the
  * lowercase hex SHA-256 of the entry without `hash` in JSON canonical form (RFC 8785); `prev_hash`
  * is the previous entry's `hash`, 64 zeros for the first. Signed snapshots carry the head of the
- * chain, so removing entries from the end is caught too.
+ * chain, so removing entries from the end is caught too; the issuer's and the verifier's trails are
+ * anchored the same way by signed checkpoints (core/audit/checkpoint.ts).
  */
 
 export const GENESIS = '0'.repeat(64);
@@ -36,12 +37,13 @@ export interface ChainProblem {
 
 /**
  * Checks the chain in order. `head` is the last (seq, hash) a signed snapshot vouched for:
- * entries up to it must exist and end in that hash.
+ * entries up to it must exist and end in that hash. `from` checks a part of the chain that
+ * continues after a known entry (seq 0 and 64 zeros: the whole chain).
  */
-export function checkChain(entries: AuditEntry[], head?: { seq: number; hash: string }): ChainProblem[] {
+export function checkChain(entries: AuditEntry[], head?: { seq: number; hash: string }, from: { seq: number; hash: string } = { seq: 0, hash: GENESIS }): ChainProblem[] {
   const problems: ChainProblem[] = [];
-  let prev = GENESIS;
-  let expectedSeq = 1;
+  let prev = from.hash;
+  let expectedSeq = from.seq + 1;
   for (const e of entries) {
     if (e.seq !== expectedSeq) problems.push({ seq: e.seq, problem: 'sequence_gap', message: `expected entry ${expectedSeq}, found ${e.seq}` });
     if (e.prev_hash !== prev) problems.push({ seq: e.seq, problem: 'prev_hash_mismatch', message: `entry ${e.seq} does not point to the previous entry` });

@@ -26,7 +26,16 @@ export function auditTable(tableName: string): EntitySchema<AuditRow> {
   });
 }
 
-const toEntry = (r: AuditRow): AuditEntry => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> });
+/** A row as a chain entry; details that are no longer JSON (edited in the database) stay as text, so the hash check reports them. */
+export const toEntry = (r: AuditRow): AuditEntry => {
+  let details: Record<string, unknown>;
+  try {
+    details = JSON.parse(r.details) as Record<string, unknown>;
+  } catch {
+    details = { unreadable: r.details };
+  }
+  return { ...r, details };
+};
 
 export async function lastAuditEntry(m: EntityManager, table: EntitySchema<AuditRow>): Promise<AuditEntry | undefined> {
   const [row] = await m.find(table, { order: { seq: 'DESC' }, take: 1 });
