@@ -1,4 +1,4 @@
-import { intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { ConfigError, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
 import type { IssuerSettings } from './deps.ts';
 
 export interface IssuerConfig extends CommonConfig {
@@ -7,6 +7,18 @@ export interface IssuerConfig extends CommonConfig {
 }
 
 const int = intFromEnv;
+
+/**
+ * ISSUER_STATUS_LIST_SIZE: entries per status list (default 131,072); when an office's newest list is
+ * full, the next is opened. A multiple of 8 (draft-ietf-oauth-status-list §13.4: size in bits
+ * divisible by 8). Herd privacy grows with the size (§12.1), so production mode refuses lists under
+ * 1,024 entries; tests use 16 to fill lists quickly.
+ */
+function statusListSize(env: NodeJS.ProcessEnv, mode: CommonConfig['mode']): number {
+  const size = int('ISSUER_STATUS_LIST_SIZE', env, 131_072, mode === 'production' ? 1024 : 16, 8_388_608);
+  if (size % 8 !== 0) throw new ConfigError('ISSUER_STATUS_LIST_SIZE must be a multiple of 8');
+  return size;
+}
 
 /** Issuer settings from the environment (all optional, with defaults). */
 export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerConfig {
@@ -20,7 +32,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
       deferredAccessTokenTtl: int('ISSUER_DEFERRED_ACCESS_TOKEN_TTL', env, 7 * 86_400, 300, 30 * 86_400),
       nonceTtl: int('ISSUER_NONCE_TTL', env, 300, 30, 3600),
       batchSize: int('ISSUER_BATCH_SIZE', env, 10, 1, 50),
-      statusListSize: int('ISSUER_STATUS_LIST_SIZE', env, 131_072, 1024, 8_388_608),
+      statusListSize: statusListSize(env, common.mode),
       trustMaxAge: int('ISSUER_TRUST_MAX_AGE', env, 60, 0, 3600),
       keyRefresh: int('ISSUER_KEY_REFRESH', env, 30, 1, 3600),
     },

@@ -26,9 +26,15 @@ import { vcApiRoutes } from './routes/vc-api.ts';
 import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
+import { statusListRoutes } from './routes/status-lists.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
 import { IssuerStore } from './store/issuer-store.ts';
-import { IssuerAuditTable, issuerTables } from './store/schema.ts';
+import { IssuerAuditCheckpointTable, IssuerAuditTable, issuerTables } from './store/schema.ts';
+import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
+import { openAuditAnchor } from '../core/audit/open-anchor.ts';
+
+/** A status slot reservation older than this without its credential belongs to an issuance that died (signing takes milliseconds). */
+const STALE_RESERVATION_MS = 10 * 60_000;
 
 /** API keys per office (core/access; created with `npm run apikey`). */
 export const IssuerApiKeyTable = apiKeyTable('issuer_api_keys');
@@ -76,6 +82,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     settings: config.settings,
   };
   const libs = createLibraries(offices);
+  // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
+  const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'issuer', audit: IssuerAuditTable, checkpoints: IssuerAuditCheckpointTable, clock, logger });
 
   // Library-checked metadata per office (the shape it accepts as OID4VCI 1.0).
   const metadata = new Map<string, { issuer: Record<string, unknown>; result: IssuerMetadataResult }>();
@@ -101,29 +109,37 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(didDocumentRoutes('offices', hosted));
   app.use(oid4vciRoutes(deps, libs, metadata));
+  app.use(statusListRoutes(deps));
   const openapi = openApiDocument(config.publicUrl);
   app.get('/openapi.json', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openapi);
   });
-  app.use(adminRoutes(deps, access, hosted));
+  app.use(auditAnchorRoutes(anchor));
+  app.use(adminRoutes(deps, access, hosted, anchor));
   // W3C VC-API for office back-ends (issue 7): the admin API's authentication, a clerk of the office.
   app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: scopeParam('office') })]));
   finish(app, logger);
 
-  const purge = setInterval(() => void deps.store.purgeExpiredNonces(clock()).catch(() => undefined), 60_000);
+  // Expired nonces; status slot reservations a crash left behind (issuer/allocate-status-slots.ts).
+  const purge = setInterval(() => {
+    void deps.store.purgeExpiredNonces(clock()).catch(() => undefined);
+    void deps.store.statusLists.purgeStaleReservations(new Date(clock() - STALE_RESERVATION_MS).toISOString()).catch(() => undefined);
+  }, 60_000);
   purge.unref();
   // Key changes made by another process (worker or instance) reach this one within ISSUER_KEY_REFRESH seconds.
   const seenKeys = new Map<string, string>();
   await refreshChangedKeys(deps, hosted, seenKeys);
   const keyRefresh = setInterval(() => void refreshChangedKeys(deps, hosted, seenKeys).catch((e) => logger.error({ err: { name: (e as Error).name } }, 'key refresh failed')), config.settings.keyRefresh * 1000);
   keyRefresh.unref();
+  await anchor.start();
   return {
     app,
     deps,
     close: async () => {
       clearInterval(purge);
       clearInterval(keyRefresh);
+      await anchor.close();
       await hosted.dataSource.destroy();
     },
   };

@@ -1,43 +1,105 @@
-import { randomInt } from 'node:crypto';
 import { signJwt } from '../core/crypto/jws.ts';
+import { signStatusListCredentialV2 } from '../core/formats/vc-jose-cose/bitstring-status-v2.ts';
 import { encodeStatusList, STATUS, STATUS_LIST_TYP } from '../core/status-list/token-status-list.ts';
 import { toSeconds } from '../core/util/time.ts';
 import { BITSTRING_MIN_BITS, BITSTRING_STATUS_LIST_CREDENTIAL_TYPE, buildStatusListEntry, buildStatusListSubject, encodeBitstring } from '../core/status-list/bitstring-status-list.ts';
 import type { IssuerDeps, Office } from './deps.ts';
-import type { CredentialStatus } from './store/schema.ts';
+import { statusListName } from './store/status-list-store.ts';
+import type { CredentialRow, CredentialStatus, StatusListFamily } from './store/schema.ts';
 
 /**
- * Token Status Lists of the offices (draft-ietf-oauth-status-list): one 2-bit list per office,
- * served at `<issuer id>/status-lists/1`, signed by the office. Indices are drawn at random (never
- * sequential, so an index does not reveal issuance order); the database's unique (list, index)
- * constraint makes a collision fail rather than share a slot.
+ * The offices' status lists, numbered from 1 per office and family, each served at its own URL and
+ * signed by the office. A credential names its list in its status reference (Token Status List
+ * `status.status_list.uri`, Bitstring Status List `statusListCredential`), so a second list is just
+ * another URL (draft-ietf-oauth-status-list §6.2, §12.4 "multiple Status Lists"). List 1 keeps the URLs
+ * it had before lists were numbered, so credentials issued then still resolve:
+ *
+ * | list | Token Status List (dc+sd-jwt) | Bitstring, VC-JWT (jwt_vc_json) | Bitstring, VCDM 2.0 (vc+jwt) |
+ * |---|---|---|---|
+ * | 1 | `<issuer id>/status-lists/1` | `…/status-lists/w3c/{purpose}` | `…/status-lists/w3c/v2/{purpose}` |
+ * | n ≥ 2 | `<issuer id>/status-lists/{n}` | `…/status-lists/w3c/{purpose}/{n}` | `…/status-lists/w3c/v2/{purpose}/{n}` |
+ *
+ * `{purpose}` is `revocation` or `suspension`. Lists are regenerated from the credential table on
+ * every request, so a status change shows at once.
  */
-/** Status list of a format: Token Status List for SD-JWT VC; VC-JWT indices live in their own list. */
-export const listName = (office: Office, format = 'dc+sd-jwt') => (format === 'dc+sd-jwt' ? `tsl:${office.slug}:1` : `bsl:${office.slug}:1`);
-export const listUri = (office: Office) => `${office.issuerId}/status-lists/1`;
-/** W3C Bitstring Status List credentials of an office for VC-JWT (one per purpose, same index). */
-export const w3cListUri = (office: Office, purpose: 'revocation' | 'suspension') => `${office.issuerId}/status-lists/w3c/${purpose}`;
-/** The same bits as a VCDM 2.0 BitstringStatusListCredential secured with VC-JOSE-COSE, for VC-API `vc+jwt` credentials (issue 7). */
-export const w3cV2ListUri = (office: Office, purpose: 'revocation' | 'suspension') => `${office.issuerId}/status-lists/w3c/v2/${purpose}`;
-/** Public URI of a credential's status list (for VC-JWT and vc+jwt: its revocation list). */
-export const publicListUri = (office: Office, format: string) => (format === 'dc+sd-jwt' ? listUri(office) : format === 'vc+jwt' ? w3cV2ListUri(office, 'revocation') : w3cListUri(office, 'revocation'));
+export type { StatusListFamily };
+export type W3cPurpose = 'revocation' | 'suspension';
 
-/** The `credentialStatus` of a VC-JWT: a revocation and a suspension entry at the same index (W3C Bitstring Status List §2.1). */
-export function w3cStatusEntries(office: Office, idx: number) {
-  return (['revocation', 'suspension'] as const).map((purpose) => buildStatusListEntry({ statusListCredential: w3cListUri(office, purpose), statusListIndex: idx, statusPurpose: purpose }));
+/** SD-JWT VC use the Token Status List; VC-JWT and VC-JOSE-COSE credentials share one bitstring index space. */
+export const familyOf = (format: string): StatusListFamily => (format === 'dc+sd-jwt' ? 'tsl' : 'bsl');
+
+export const listName = (office: Office, family: StatusListFamily, number: number) => statusListName(office.slug, family, number);
+
+/** The number of a stored list name `<family>:<office>:<n>`. */
+export function listNumberOf(statusList: string): number {
+  const n = Number(statusList.slice(statusList.lastIndexOf(':') + 1));
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error('not a status list name');
+  return n;
+}
+
+/** Token Status List URI of list `number` (its `sub`, and the `uri` in the credentials). */
+export const listUri = (office: Office, number: number) => `${office.issuerId}/status-lists/${number}`;
+/** W3C Bitstring Status List credential (VC-JWT) of list `number`, one per purpose. */
+export const w3cListUri = (office: Office, purpose: W3cPurpose, number: number) => `${office.issuerId}/status-lists/w3c/${purpose}${number === 1 ? '' : `/${number}`}`;
+/** The same bits as a VCDM 2.0 BitstringStatusListCredential secured with VC-JOSE-COSE, for VC-API `vc+jwt` credentials. */
+export const w3cV2ListUri = (office: Office, purpose: W3cPurpose, number: number) => `${office.issuerId}/status-lists/w3c/v2/${purpose}${number === 1 ? '' : `/${number}`}`;
+
+/** Public URI of a credential's status list (for VC-JWT and vc+jwt: its revocation list). */
+export function publicListUri(office: Office, c: Pick<CredentialRow, 'format' | 'status_list'>): string {
+  const n = listNumberOf(c.status_list);
+  return c.format === 'dc+sd-jwt' ? listUri(office, n) : c.format === 'vc+jwt' ? w3cV2ListUri(office, 'revocation', n) : w3cListUri(office, 'revocation', n);
+}
+
+/** The `credentialStatus` of a credential in a bitstring list: a revocation and a suspension entry at the same index (W3C Bitstring Status List §2.1). */
+export function w3cStatusEntries(office: Office, number: number, idx: number, vcdm: '1.1' | '2.0' = '1.1') {
+  const uri = vcdm === '1.1' ? w3cListUri : w3cV2ListUri;
+  return (['revocation', 'suspension'] as const).map((purpose) => buildStatusListEntry({ statusListCredential: uri(office, purpose, number), statusListIndex: idx, statusPurpose: purpose }));
+}
+
+type ListDeps = Pick<IssuerDeps, 'store' | 'settings' | 'clock'>;
+
+/**
+ * The entries of list `number` and the size it is served with: the size it was opened with, never
+ * less than its highest index + 1 (list 1 of a database from before migration 0007 has no row; it is
+ * served with the configured size, or more if its indices need it). Null: no such list.
+ */
+async function listContents(deps: ListDeps, office: Office, family: StatusListFamily, number: number): Promise<{ entries: Pick<CredentialRow, 'status_idx' | 'status'>[]; size: number } | null> {
+  const name = listName(office, family, number);
+  const row = await deps.store.statusLists.getList(name);
+  if (!row && number !== 1) return null;
+  const entries = await deps.store.statusEntries(name);
+  const size = entries.reduce((max, e) => Math.max(max, e.status_idx + 1), row?.size ?? deps.settings.statusListSize);
+  return { entries, size };
+}
+
+const VALUE: Record<CredentialStatus, number> = { valid: STATUS.VALID, revoked: STATUS.INVALID, suspended: STATUS.SUSPENDED };
+
+/** The Status List Token of list `number` (draft-ietf-oauth-status-list §5.1): `sub` = its URI, `iat`, `exp`, `ttl`, `status_list`. Null: no such list. */
+export async function statusListToken(deps: ListDeps, office: Office, number: number, ttl: number): Promise<string | null> {
+  const list = await listContents(deps, office, 'tsl', number);
+  if (!list) return null;
+  const statusList = encodeStatusList(list.entries.map((e) => [e.status_idx, VALUE[e.status]] as [number, number]), 2, list.size);
+  const iat = toSeconds(deps.clock());
+  return signJwt(office.identity.signer, { sub: listUri(office, number), iat, exp: iat + 24 * 3600, ttl, status_list: statusList }, { typ: STATUS_LIST_TYP });
+}
+
+/** The bits of one purpose of a bitstring list (§2.2: at least 131,072 entries, whole bytes). */
+async function encodedBits(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number): Promise<string | null> {
+  const list = await listContents(deps, office, 'bsl', number);
+  if (!list) return null;
+  const want = purpose === 'revocation' ? 'revoked' : 'suspended';
+  const size = Math.max(BITSTRING_MIN_BITS, Math.ceil(list.size / 8) * 8);
+  return encodeBitstring(list.entries.filter((e) => e.status === want).map((e) => e.status_idx), size);
 }
 
 /**
  * A Bitstring Status List credential (W3C REC 2025 §2.2) as VC-JWT, signed by the office: bit set =
- * revoked (revocation list) or suspended (suspension list). Regenerated on every request from the
- * credential table, so a status change shows at once.
+ * revoked (revocation list) or suspended (suspension list). Null: no such list.
  */
-export async function bitstringStatusListCredential(deps: Pick<IssuerDeps, 'store' | 'settings' | 'clock'>, office: Office, purpose: 'revocation' | 'suspension', ttl: number): Promise<string> {
-  const entries = await deps.store.statusEntries(listName(office, 'jwt_vc_json'));
-  const want = purpose === 'revocation' ? 'revoked' : 'suspended';
-  const size = Math.max(BITSTRING_MIN_BITS, Math.ceil(deps.settings.statusListSize / 8) * 8);
-  const encodedList = encodeBitstring(entries.filter((e) => e.status === want).map((e) => e.status_idx), size);
-  const uri = w3cListUri(office, purpose);
+export async function bitstringStatusListCredential(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number, ttl: number): Promise<string | null> {
+  const encodedList = await encodedBits(deps, office, purpose, number);
+  if (encodedList === null) return null;
+  const uri = w3cListUri(office, purpose, number);
   const iat = toSeconds(deps.clock());
   return signJwt(
     office.identity.signer,
@@ -60,36 +122,9 @@ export async function bitstringStatusListCredential(deps: Pick<IssuerDeps, 'stor
   );
 }
 
-/**
- * Picks `count` free random indices in the office's list: draws candidates, asks the database which
- * are taken, draws again for those. The unique (list, index) constraint is the last word.
- */
-export async function allocateIndices(deps: Pick<IssuerDeps, 'store' | 'settings'>, office: Office, count: number, format = 'dc+sd-jwt'): Promise<number[]> {
-  const name = listName(office, format);
-  const size = deps.settings.statusListSize;
-  const picked = new Set<number>();
-  for (let round = 0; picked.size < count; round++) {
-    if (round === 20) {
-      if ((await deps.store.countSlots(name)) + count > size * 0.9) throw new Error(`status list ${name} is nearly full`);
-      round = 0;
-    }
-    const candidates: number[] = [];
-    while (candidates.length < count - picked.size) {
-      const i = randomInt(0, size);
-      if (!picked.has(i) && !candidates.includes(i)) candidates.push(i);
-    }
-    const taken = await deps.store.takenSlots(name, candidates);
-    for (const c of candidates) if (!taken.has(c)) picked.add(c);
-  }
-  return [...picked];
-}
-
-const VALUE: Record<CredentialStatus, number> = { valid: STATUS.VALID, revoked: STATUS.INVALID, suspended: STATUS.SUSPENDED };
-
-/** The Status List Token (§5.1): `sub` = its URI, `iat`, `exp`, `ttl`, `status_list`. */
-export async function statusListToken(deps: Pick<IssuerDeps, 'store' | 'settings' | 'clock'>, office: Office, ttl: number): Promise<string> {
-  const entries = await deps.store.statusEntries(listName(office));
-  const list = encodeStatusList(entries.map((e) => [e.status_idx, VALUE[e.status]] as [number, number]), 2, deps.settings.statusListSize);
-  const iat = toSeconds(deps.clock());
-  return signJwt(office.identity.signer, { sub: listUri(office), iat, exp: iat + 24 * 3600, ttl, status_list: list }, { typ: STATUS_LIST_TYP });
+/** The same list as a VCDM 2.0 BitstringStatusListCredential secured with VC-JOSE-COSE (Bitstring Status List v1.0 §2.2). Null: no such list. */
+export async function bitstringStatusListCredentialV2(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number, ttlSeconds: number): Promise<string | null> {
+  const encodedList = await encodedBits(deps, office, purpose, number);
+  if (encodedList === null) return null;
+  return signStatusListCredentialV2(office.identity.signer, { issuer: office.identity.did, uri: w3cV2ListUri(office, purpose, number), purpose, encodedList, now: deps.clock(), validForMs: 24 * 3600_000, ttlMs: ttlSeconds * 1000 });
 }

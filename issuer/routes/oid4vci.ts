@@ -5,20 +5,16 @@ import { publicCors } from '../../core/http/app.ts';
 import { notFound } from '../../core/http/errors.ts';
 import { clerkAssets, sendClerkPage } from '../../core/http/pages.ts';
 import { setErrorStyle } from '../../core/http/error-exit.ts';
-import { STATUS_LIST_MEDIA_TYPE } from '../../core/status-list/token-status-list.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import { authorizationServerMetadata } from '../metadata.ts';
 import { officeJwks, type Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
-import { bitstringStatusListCredential, statusListToken } from '../status-lists.ts';
 import { exchangeToken } from '../use-cases/exchange-token.ts';
 import { issueCredential } from '../use-cases/issue-credential.ts';
 import { collectDeferred } from '../use-cases/collect-deferred.ts';
 import { offerUri } from '../use-cases/create-offer.ts';
 import { randomBytes } from 'node:crypto';
 import { DESK_CSS, DESK_JS, deskPage } from '../pages/desk.ts';
-
-const STATUS_LIST_TTL = 300;
 
 /** The request as the libraries see it; the URL is built from our public URL, never from Host. */
 function requestLike(publicUrl: string, req: Request): RequestLike {
@@ -117,22 +113,6 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
     const o = office(req.params.slug);
     const out = await collectDeferred(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body);
     res.status(out.status).json(out.body);
-  });
-
-  // Token Status List (draft-ietf-oauth-status-list §8.1, §8.2), with CORS for browser-based holders.
-  r.get('/offices/:slug/status-lists/1', publicCors, async (req, res) => {
-    const o = office(req.params.slug);
-    res.setHeader('Cache-Control', `public, max-age=${Math.min(60, STATUS_LIST_TTL)}`);
-    res.type(STATUS_LIST_MEDIA_TYPE).send(await statusListToken(deps, o, STATUS_LIST_TTL));
-  });
-
-  // W3C Bitstring Status List credentials (VC-JWT) for the offices' jwt_vc_json credentials.
-  r.get('/offices/:slug/status-lists/w3c/:purpose', publicCors, async (req, res) => {
-    const o = office(req.params.slug);
-    const purpose = req.params.purpose;
-    if (purpose !== 'revocation' && purpose !== 'suspension') throw notFound('unknown-status-list', 'No such status list.');
-    res.setHeader('Cache-Control', `public, max-age=${Math.min(60, STATUS_LIST_TTL)}`);
-    res.type('application/jwt').send(await bitstringStatusListCredential(deps, o, purpose, STATUS_LIST_TTL));
   });
 
   return r;

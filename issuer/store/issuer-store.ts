@@ -2,6 +2,7 @@ import { type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
 import { appendAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
+import { StatusListStore } from './status-list-store.ts';
 import { CredentialTable, IssuerAuditTable, NonceTable, OfficeKeyTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow, type OfficeKeyRow } from './schema.ts';
 
 export type { AuditInput };
@@ -25,7 +26,12 @@ export const MAX_TX_CODE_FAILURES = 5;
  * row count decides, so it holds across processes sharing one database, not only within one.
  */
 export class IssuerStore {
-  constructor(readonly ds: DataSource) {}
+  /** Status lists and their slots (issuer/allocate-status-slots.ts). */
+  readonly statusLists: StatusListStore;
+
+  constructor(readonly ds: DataSource) {
+    this.statusLists = new StatusListStore(ds);
+  }
 
   private db<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
     return withDb(this.ds, fn);
@@ -121,7 +127,9 @@ export class IssuerStore {
 
   /**
    * Records issued credentials and closes the offer in one transaction: the offer moves to
-   * `issued` and its sealed claims are dropped, so no personal data stays behind.
+   * `issued` and its sealed claims are dropped, so no personal data stays behind. Each credential's
+   * status slot is marked as its own in the same transaction (draft-ietf-oauth-status-list §13.3:
+   * no double allocation); a caller that gets false releases its reservations.
    */
   completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
     return this.transaction(async (m) => {
@@ -132,7 +140,10 @@ export class IssuerStore {
         .where('id = :id AND state IN (:...s)', { id: offerId, s: ['token_issued', 'deferred'] })
         .execute();
       if (r.affected !== 1) return false;
-      for (const c of credentials) await m.insert(CredentialTable, c);
+      for (const c of credentials) {
+        await this.statusLists.markIssued(m, { statusList: c.status_list, idx: c.status_idx }, c.id, c.issued_at);
+        await m.insert(CredentialTable, c);
+      }
       return true;
     });
   }
@@ -184,35 +195,16 @@ export class IssuerStore {
 
   /**
    * Which of the candidate slots of a status list are taken; the others are claimed for the caller
-   * in the same step. A slot is a row with primary key (list, index), inserted once and never
-   * reused, so two requests in flight, in one process or in several, cannot draw the same index
-   * (checking committed credentials alone let them). A slot whose issuance fails stays unused.
+   * in the same step, as reservations (StatusListStore.claim).
    */
   async takenSlots(statusList: string, candidates: number[]): Promise<Set<number>> {
-    const claimed = new Set<number>();
-    const at = new Date().toISOString();
-    if (this.ds.options.type === 'postgres') {
-      const rows: { status_idx: number }[] = await this.ds.query(
-        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at) SELECT $1, x, $2 FROM unnest($3::int[]) AS x ON CONFLICT DO NOTHING RETURNING status_idx',
-        [statusList, at, candidates],
-      );
-      for (const r of rows) claimed.add(Number(r.status_idx));
-    } else {
-      // One writer at a time (BEGIN IMMEDIATE, across processes too): changes() is this insert's.
-      await this.transaction(async (m) => {
-        for (const idx of candidates) {
-          await m.query('INSERT OR IGNORE INTO issuer_status_slots (status_list, status_idx, claimed_at) VALUES (?, ?, ?)', [statusList, idx, at]);
-          const [{ n }] = (await m.query('SELECT changes() AS n')) as [{ n: number }];
-          if (Number(n) === 1) claimed.add(idx);
-        }
-      });
-    }
+    const claimed = new Set(await this.statusLists.claim(statusList, candidates, new Date().toISOString()));
     return new Set(candidates.filter((c) => !claimed.has(c)));
   }
 
-  /** Slots of a list in use or claimed (the fill level that bounds random allocation). */
+  /** Slots of a list issued or reserved. */
   countSlots(statusList: string): Promise<number> {
-    return this.db(async (m) => Number((await m.query(this.ds.options.type === 'postgres' ? 'SELECT count(*) AS n FROM issuer_status_slots WHERE status_list = $1' : 'SELECT count(*) AS n FROM issuer_status_slots WHERE status_list = ?', [statusList]))[0].n));
+    return this.statusLists.count(statusList);
   }
 
   statusEntries(statusList: string): Promise<Pick<CredentialRow, 'status_idx' | 'status'>[]> {

@@ -1,5 +1,6 @@
 import { EntitySchema } from 'typeorm';
 import { auditTable } from '../../core/audit/audit-table.ts';
+import { checkpointTable } from '../../core/audit/checkpoint-table.ts';
 
 export type OfferState = 'pending' | 'token_issued' | 'deferred' | 'issued' | 'locked';
 
@@ -93,6 +94,8 @@ export const CredentialTable = new EntitySchema<CredentialRow>({
 });
 
 export const IssuerAuditTable = auditTable('issuer_audit');
+/** Signed checkpoints of the audit chain (core/audit/checkpoint.ts, migration 0008). */
+export const IssuerAuditCheckpointTable = checkpointTable('issuer_audit_checkpoints');
 
 
 export interface OfficeKeyRow {
@@ -110,4 +113,26 @@ export const OfficeKeyTable = new EntitySchema<OfficeKeyRow>({
   columns: { fragment: { ...str(64), primary: true }, office: str(64), veramo_kid: str(200), created_at: str(40), revoked_at: str(40, true), reason: str(500, true) },
 });
 
-export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable, OfficeKeyTable];
+/** Status list families: IETF Token Status List (SD-JWT VC) and W3C Bitstring Status List (VC-JWT, vc+jwt). */
+export type StatusListFamily = 'tsl' | 'bsl';
+
+/**
+ * One status list of an office (migration 0007). `status_list` is `<family>:<office>:<number>`, the
+ * name credentials record; `size` is fixed when the list is opened (ISSUER_STATUS_LIST_SIZE then).
+ */
+export interface StatusListRow {
+  status_list: string;
+  office: string;
+  family: StatusListFamily;
+  number: number;
+  size: number;
+  created_at: string;
+}
+
+export const StatusListTable = new EntitySchema<StatusListRow>({
+  name: 'issuer_status_list',
+  tableName: 'issuer_status_lists',
+  columns: { status_list: { ...str(100), primary: true }, office: str(64), family: str(8), number: { type: 'integer' }, size: { type: 'integer' }, created_at: str(40) },
+});
+
+export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable, IssuerAuditCheckpointTable, OfficeKeyTable, StatusListTable];

@@ -13,7 +13,8 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
-import { allocateIndices, listName, listUri, w3cStatusEntries } from '../status-lists.ts';
+import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
+import { familyOf, listUri, w3cStatusEntries } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
 
 const err = (code: string, description: string, status = 400) => new ProtocolError(code, description, status);
@@ -89,24 +90,37 @@ export async function requireTrust(deps: Pick<IssuerDeps, 'trust' | 'clock'>, of
   if (!verdict.authorized) throw err('credential_request_denied', `The office may not issue this credential type now (${verdict.message}).`);
 }
 
-/** Signs one credential per holder key, each with its own random status index, records them and closes the offer. */
+/**
+ * Signs one credential per holder key, each with its own random status slot, records them and
+ * closes the offer. The slots are reserved for this request and become the credentials' in the
+ * transaction that records them; a request that loses the race for the offer (or fails otherwise)
+ * gives them back, so concurrent requests on one token leave one set of slots claimed.
+ */
 export async function signAndRecord(deps: IssuerDeps, office: Office, configuration: CredentialConfiguration, offer: OfferRow, holderKeys: JWK[]): Promise<{ credential: string }[]> {
   const claims = JSON.parse(deps.sealer.open(offer.claims_sealed!, offer.id)) as Record<string, unknown>;
-  const rows: CredentialRow[] = [];
-  const credentials: { credential: string }[] = [];
-  const indices = await allocateIndices(deps, office, holderKeys.length, configuration.format);
   const now = deps.clock();
   const exp = expiry(configuration, claims, now);
-  for (const [i, jwk] of holderKeys.entries()) {
-    const idx = indices[i]!;
-    credentials.push({ credential: await sign(deps, office, configuration, claims, jwk, now, exp, idx) });
-    rows.push({ id: randomUUID(), offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: listName(office, configuration.format), status_idx: idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
+  let credentials: { credential: string }[];
+  try {
+    credentials = await withStatusSlots(deps, office, familyOf(configuration.format), holderKeys.length, async (slots) => {
+      const rows: CredentialRow[] = [];
+      const out: { credential: string }[] = [];
+      for (const [i, jwk] of holderKeys.entries()) {
+        const slot = slots[i]!;
+        out.push({ credential: await sign(deps, office, configuration, claims, jwk, now, exp, slot) });
+        rows.push({ id: randomUUID(), offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: slot.statusList, status_idx: slot.idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
+      }
+      if (!(await deps.store.completeIssuance(offer.id, rows))) throw invalidToken('The credential for this access token has already been issued.');
+      return out;
+    });
+  } catch (e) {
+    // OID4VCI 1.0 §8.3.1.2: the request is not accepted; nothing was issued and the offer stays open.
+    if (e instanceof StatusListUnavailable) throw err('credential_request_denied', 'No status list entry can be assigned to the credential now; nothing was issued. Try again later.');
+    throw e;
   }
-  if (!(await deps.store.completeIssuance(offer.id, rows))) throw invalidToken('The credential for this access token has already been issued.');
-  deps.logger.info({ office: office.slug, configuration: configuration.id, count: rows.length }, 'credentials issued');
+  deps.logger.info({ office: office.slug, configuration: configuration.id, count: credentials.length }, 'credentials issued');
   return credentials;
 }
-
 
 function checkProofShape(p: unknown): void {
   if (typeof p !== 'string' || p.length > 8192 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(p)) throw err('invalid_proof', 'A proof is not a compact JWS.');
@@ -158,7 +172,7 @@ function expiry(c: CredentialConfiguration, claims: Record<string, unknown>, now
   return Math.max(exp, now + 60_000);
 }
 
-async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, jwk: JWK, now: number, exp: number, idx: number): Promise<string> {
+async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, jwk: JWK, now: number, exp: number, slot: ReservedSlot): Promise<string> {
   if (c.format === 'dc+sd-jwt') {
     return issueSdJwtVc({
       signer: office.identity.signer,
@@ -168,10 +182,11 @@ async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: Credenti
       cnf: { jwk },
       iat: toSeconds(now),
       exp: toSeconds(exp),
-      status: { status_list: { idx, uri: listUri(office) } },
+      // draft-ietf-oauth-status-list §6.2: the status claim names the list (its uri) and the index in it.
+      status: { status_list: { idx: slot.idx, uri: listUri(office, slot.number) } },
     });
   }
   // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id, with W3C Bitstring Status List entries.
-  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: didJwk(jwk), claims, issuedAt: now, expiresAt: exp, credentialStatus: w3cStatusEntries(office, idx) as never });
+  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: didJwk(jwk), claims, issuedAt: now, expiresAt: exp, credentialStatus: w3cStatusEntries(office, slot.number, slot.idx) as never });
 }
 

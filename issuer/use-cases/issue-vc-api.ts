@@ -1,19 +1,18 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { CLAIM_SCHEMAS, type CredentialConfiguration, type CredentialKind } from '../credential-configurations.ts';
-import { VCT } from '../../core/demo/leipzig.ts';
+import { CLAIM_SCHEMAS } from '../credential-configurations.ts';
 import { unknownContexts } from '../../core/formats/jsonld-contexts/index.ts';
 import { envelopeCredential, signCredentialJose, type EnvelopedVerifiableCredential } from '../../core/formats/vc-jose-cose/index.ts';
 import { VcdmError, validateCredential, type JsonObject, type ValidatedCredential } from '../../core/formats/vcdm/validate-credential.ts';
-import { buildStatusListEntry, encodeBitstring, BITSTRING_MIN_BITS } from '../../core/status-list/bitstring-status-list.ts';
-import { signStatusListCredentialV2 } from '../../core/formats/vc-jose-cose/bitstring-status-v2.ts';
 import { ProblemError, badRequest, forbidden } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import { evaluateAuthorization, type TrustIndex } from '../../core/trust/evaluate.ts';
 import { toIso } from '../../core/util/time.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
-import { allocateIndices, listName, w3cStatusEntries, w3cV2ListUri } from '../status-lists.ts';
+import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
+import { w3cStatusEntries } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
+import { checkTypes, validityOf, w3cConfigurationFor } from './vc-api-policy.ts';
 
 /**
  * VC-API "Issue Credential" (W3C CCG VC-API, `POST /credentials/issue`) for an office back-end:
@@ -26,9 +25,10 @@ import type { CredentialRow, OfferRow } from '../store/schema.ts';
  *   the office's VCDM 2.0 status list credentials (same bits, see status-lists.ts `w3cV2ListUri`).
  *
  * The flow: parse, validate the data model, map `type` to a registry credential type, ask the
- * registry whether this office may issue it now, check the claims against the type's schema,
- * allocate a status index, sign, record (so the admin status API revokes/suspends it like any
- * other credential), audit — without the claims.
+ * registry whether this office may issue it now, take type and validity period from the office's
+ * configuration of that type (vc-api-policy.ts), check the claims against the type's schema,
+ * reserve a status slot, sign, record (so the admin status API revokes/suspends it like any other
+ * credential), audit — without the claims. Nothing is written before every check has passed.
  */
 const zIssueRequest = z.looseObject({
   credential: z.record(z.string(), z.unknown(), 'must be a credential object'),
@@ -54,47 +54,64 @@ export async function issueVcApi(deps: IssuerDeps, office: Office, body: unknown
   const index = await trustIndex(deps);
   const vct = credentialTypeOf(index, vc);
   requireAuthorization(deps, index, office, vct);
-  const kind = kindOf(vct);
+  const configuration = w3cConfigurationFor(office, vct);
+  checkTypes(vc, configuration);
   const subject = vc.subjects[0]!;
   const { id: subjectId, ...claims } = subject;
-  parseOrThrow(CLAIM_SCHEMAS[kind], claims, { code: 'invalid-claims', what: 'credential', fieldPrefix: 'credential.credentialSubject' });
+  parseOrThrow(CLAIM_SCHEMAS[configuration.kind], claims, { code: 'invalid-claims', what: 'credential', fieldPrefix: 'credential.credentialSubject' });
 
   const now = deps.clock();
-  const configuration = configurationFor(office, vct);
-  const validFrom = vc.validFrom ?? now;
-  const validUntil = vc.validUntil ?? defaultExpiry(configuration, claims, now);
+  const { validFrom, validUntil } = validityOf(vc, configuration, claims, now);
   const format = VC_API_FORMATS[vc.version];
-  // Both versions share the office's W3C bitstring (one index space, one bit per purpose).
-  const [idx] = await allocateIndices(deps, office, 1, 'jwt_vc_json');
   const credentialId = randomUUID();
 
   let verifiableCredential: IssuedVcApi['verifiableCredential'];
-  if (vc.version === '1.1') {
-    verifiableCredential = await deps.vcJwt.issue({
-      issuer: office.identity,
-      types: vc.types.filter((t) => t !== 'VerifiableCredential'),
-      holder: subjectId as string,
-      claims,
-      issuedAt: validFrom,
-      expiresAt: validUntil,
-      credentialStatus: w3cStatusEntries(office, idx!) as never,
+  try {
+    // Both versions share the office's W3C bitstring lists (one index space, one bit per purpose).
+    verifiableCredential = await withStatusSlots(deps, office, 'bsl', 1, async ([slot]) => {
+      const signed = await sign(deps, office, vc, { subjectId, claims, validFrom, validUntil, slot: slot! });
+      await record(deps, office, configuration.id, { id: credentialId, format, slot: slot!, now, validUntil });
+      return signed;
     });
-  } else {
-    const credential: JsonObject = {
-      ...vc.credential,
-      issuer: typeof vc.credential.issuer === 'object' ? { ...(vc.credential.issuer as JsonObject), id: office.identity.did } : office.identity.did,
-      validFrom: vc.credential.validFrom ?? toIso(validFrom),
-      validUntil: vc.credential.validUntil ?? toIso(validUntil),
-      // Bitstring Status List v1.0 §2.1: one entry per purpose, same index.
-      credentialStatus: (['revocation', 'suspension'] as const).map((purpose) => buildStatusListEntry({ statusListCredential: w3cV2ListUri(office, purpose), statusListIndex: idx!, statusPurpose: purpose })),
-    };
-    verifiableCredential = envelopeCredential(await signCredentialJose(office.identity.signer, credential));
+  } catch (e) {
+    if (e instanceof StatusListUnavailable) {
+      throw new ProblemError({ status: 503, code: 'status-list-unavailable', title: 'Service unavailable', detail: 'Keine Statuslisten-Position verfügbar, nichts wurde ausgestellt; bitte später erneut versuchen. / No status list entry can be assigned now; nothing was issued. Try again later.', headers: { 'Retry-After': '30' } });
+    }
+    throw e;
   }
 
-  await record(deps, office, configuration?.id ?? `vc-api:${kind}`, { id: credentialId, format, idx: idx!, now, validUntil });
   await deps.store.audit({ at: toIso(now), actor, action: 'credential.issue', target: credentialId, details: { office: office.slug, channel: 'vc-api', vcdm: vc.version, vct } });
   deps.logger.info({ office: office.slug, vct, vcdm: vc.version }, 'credential issued (VC-API)');
   return { verifiableCredential, credential_id: credentialId };
+}
+
+/** Secures the credential: VCDM 1.1 as VC-JWT (through Veramo), VCDM 2.0 with VC-JOSE-COSE, with the slot's status entries. */
+async function sign(
+  deps: Pick<IssuerDeps, 'vcJwt'>,
+  office: Office,
+  vc: ValidatedCredential,
+  c: { subjectId: unknown; claims: Record<string, unknown>; validFrom: number; validUntil: number; slot: ReservedSlot },
+): Promise<IssuedVcApi['verifiableCredential']> {
+  if (vc.version === '1.1') {
+    return deps.vcJwt.issue({
+      issuer: office.identity,
+      types: vc.types.filter((t) => t !== 'VerifiableCredential'),
+      holder: c.subjectId as string,
+      claims: c.claims,
+      issuedAt: c.validFrom,
+      expiresAt: c.validUntil,
+      credentialStatus: w3cStatusEntries(office, c.slot.number, c.slot.idx) as never,
+    });
+  }
+  const credential: JsonObject = {
+    ...vc.credential,
+    issuer: typeof vc.credential.issuer === 'object' ? { ...(vc.credential.issuer as JsonObject), id: office.identity.did } : office.identity.did,
+    validFrom: vc.credential.validFrom ?? toIso(c.validFrom),
+    validUntil: vc.credential.validUntil ?? toIso(c.validUntil),
+    // Bitstring Status List v1.0 §2.1: one entry per purpose, same index, in the slot's list.
+    credentialStatus: w3cStatusEntries(office, c.slot.number, c.slot.idx, '2.0'),
+  };
+  return envelopeCredential(await signCredentialJose(office.identity.signer, credential));
 }
 
 /** Turns a data-model violation into a `400` problem naming the property (VCDM 2.0 §7.2 type alongside). */
@@ -165,31 +182,13 @@ function requireAuthorization(deps: Pick<IssuerDeps, 'clock'>, index: TrustIndex
   if (!verdict.authorized) throw forbidden('issuance-not-authorized', `The trust registry does not authorize ${office.slug} to issue ${vct} now (${verdict.message}).`);
 }
 
-function kindOf(vct: string): CredentialKind {
-  const kind = (Object.keys(VCT) as CredentialKind[]).find((k) => VCT[k] === vct);
-  if (!kind) throw forbidden('issuance-not-authorized', `No claim schema for ${vct} at this issuer.`);
-  return kind;
-}
-
-const configurationFor = (office: Office, vct: string): CredentialConfiguration | undefined => {
-  const all = [...office.configurations.values()].filter((c) => c.vct === vct);
-  return all.find((c) => c.format === 'jwt_vc_json') ?? all[0];
-};
-
-/** As in OID4VCI issuance: the type's validity period, never past the document's own `gueltig_bis`. */
-function defaultExpiry(c: CredentialConfiguration | undefined, claims: Record<string, unknown>, now: number): number {
-  let exp = now + (c?.validityDays ?? 365) * 86_400_000;
-  if (typeof claims.gueltig_bis === 'string') exp = Math.min(exp, Date.parse(`${claims.gueltig_bis}T23:59:59Z`));
-  return Math.max(exp, now + 60_000);
-}
-
 /**
  * Records the credential like an OID4VCI one, so `POST /api/offices/{slug}/credentials/{id}/status`
  * revokes or suspends it. A credential row belongs to an offer row; a VC-API issuance gets one with
  * random, never-disclosed code hashes (it cannot be redeemed) that goes to `issued` together with the
  * credential, in the store's one transaction (completeIssuance). It holds no claims.
  */
-async function record(deps: Pick<IssuerDeps, 'store'>, office: Office, configurationId: string, c: { id: string; format: string; idx: number; now: number; validUntil: number }): Promise<void> {
+async function record(deps: Pick<IssuerDeps, 'store'>, office: Office, configurationId: string, c: { id: string; format: string; slot: ReservedSlot; now: number; validUntil: number }): Promise<void> {
   const unusable = () => createHash('sha256').update(randomBytes(32)).digest('hex');
   const offer: OfferRow = {
     id: randomUUID(),
@@ -206,16 +205,7 @@ async function record(deps: Pick<IssuerDeps, 'store'>, office: Office, configura
     created_at: toIso(c.now),
     expires_at: c.now,
   };
-  const row: CredentialRow = { id: c.id, offer_id: offer.id, office: office.slug, configuration_id: offer.configuration_id, format: c.format, status_list: listName(office, 'jwt_vc_json'), status_idx: c.idx, status: 'valid', issued_at: toIso(c.now), expires_at: toIso(c.validUntil) };
+  const row: CredentialRow = { id: c.id, offer_id: offer.id, office: office.slug, configuration_id: offer.configuration_id, format: c.format, status_list: c.slot.statusList, status_idx: c.slot.idx, status: 'valid', issued_at: toIso(c.now), expires_at: toIso(c.validUntil) };
   await deps.store.insertOffer(offer);
   if (!(await deps.store.completeIssuance(offer.id, [row]))) throw new Error('VC-API credential could not be recorded');
-}
-
-/** The office's VCDM 2.0 BitstringStatusListCredential (Bitstring Status List v1.0 §2.2), regenerated per request. */
-export async function bitstringStatusListCredentialV2(deps: Pick<IssuerDeps, 'store' | 'settings' | 'clock'>, office: Office, purpose: 'revocation' | 'suspension', ttlSeconds: number): Promise<string> {
-  const entries = await deps.store.statusEntries(listName(office, 'jwt_vc_json'));
-  const want = purpose === 'revocation' ? 'revoked' : 'suspended';
-  const size = Math.max(BITSTRING_MIN_BITS, Math.ceil(deps.settings.statusListSize / 8) * 8);
-  const encodedList = encodeBitstring(entries.filter((e) => e.status === want).map((e) => e.status_idx), size);
-  return signStatusListCredentialV2(office.identity.signer, { issuer: office.identity.did, uri: w3cV2ListUri(office, purpose), purpose, encodedList, now: deps.clock(), validForMs: 24 * 3600_000, ttlMs: ttlSeconds * 1000 });
 }

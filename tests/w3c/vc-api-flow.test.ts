@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompactSign, SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import { VCT } from '../../core/demo/leipzig.ts';
@@ -215,6 +217,16 @@ describe('W3C VC-API: issue VCDM 1.1 and 2.0, verify, tamper, revoke', () => {
     ['VCDM 1.1 with an issuer name VC-JWT issuance would drop', v11({ issuer: { id: 'did:example:1', name: 'Bibliothek' } }), 'vcdm-property-not-allowed', 'credential.issuer.name'],
     ['VCDM 1.1 with validFrom', v11({ validFrom: '2026-01-01T00:00:00Z' }), 'vcdm-property-not-allowed', 'credential.validFrom'],
     ['a credential that is not an object', ['not', 'an', 'object'], 'invalid-request', 'credential'],
+    // Issue 18: type and validity period come from the credential type's configuration only.
+    ['a type besides the configured one (a library card also typed Meldebescheinigung)', v2({ type: ['VerifiableCredential', 'Bibliotheksausweis', 'Meldebescheinigung'] }), 'credential-type-not-allowed', 'credential.type'],
+    ['VCDM 1.1 with a type besides the configured one', v11({ type: ['VerifiableCredential', 'Bibliotheksausweis', 'Meldebescheinigung'] }), 'credential-type-not-allowed', 'credential.type'],
+    ['validUntil past the type\'s validity period (valid until 2999)', v2({ validUntil: '2999-12-31T23:59:59Z' }), 'validity-not-allowed', 'credential.validUntil'],
+    ['VCDM 1.1 expirationDate past the type\'s validity period', v11({ expirationDate: '2999-12-31T23:59:59Z' }), 'validity-not-allowed', 'credential.expirationDate'],
+    ['validUntil in the past', v2({ validUntil: '2020-01-01T00:00:00Z' }), 'validity-not-allowed', 'credential.validUntil'],
+    ['validFrom in the future', v2({ validFrom: '2999-01-01T00:00:00Z' }), 'validity-not-allowed', 'credential.validFrom'],
+    ['validFrom backdated', v2({ validFrom: '2020-01-01T00:00:00Z' }), 'validity-not-allowed', 'credential.validFrom'],
+    ['VCDM 1.1 issuanceDate backdated', v11({ issuanceDate: '2020-01-01T00:00:00Z' }), 'validity-not-allowed', 'credential.issuanceDate'],
+    ['a JWT exp claim in the credential (VC-JOSE-COSE reads it as the expiry)', v2({ exp: 32503680000 }), 'validity-not-allowed', 'credential.exp'],
   ];
   for (const [name, credential, code, field] of malformed) {
     it(`400 for ${name}`, async () => {
@@ -264,6 +276,24 @@ describe('W3C VC-API: issue VCDM 1.1 and 2.0, verify, tamper, revoke', () => {
     const out = await issued(v2({ '@context': [V2, 'https://www.w3.org/ns/credentials/examples/v2'], issuer: { id: stack.officeDid('bibliothek'), name: 'Leipziger Städtische Bibliotheken' }, name: 'Bibliotheksausweis' }));
     expect(payloadOf(jwsOf(out.verifiableCredential))).toMatchObject({ issuer: { id: stack.officeDid('bibliothek'), name: 'Leipziger Städtische Bibliotheken' }, name: 'Bibliotheksausweis' });
     expect((await verify(out.verifiableCredential)).verified).toBe(true);
+  });
+
+  it('writes nothing for a refused type or validity, and keeps a validity shorter than the configured one', async () => {
+    const db = new Database(join(stack.dataDir, 'issuer.sqlite'), { readonly: true });
+    try {
+      const counts = () => ['issuer_credentials', 'issuer_offers', 'issuer_status_slots', 'issuer_audit'].map((t) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n);
+      const before = counts();
+      await issue('bibliothek', v2({ type: ['VerifiableCredential', 'Bibliotheksausweis', 'Meldebescheinigung'] }), 400);
+      await issue('bibliothek', v2({ validUntil: '2999-12-31T23:59:59Z' }), 400);
+      await issue('bibliothek', v11({ expirationDate: '2999-12-31T23:59:59Z' }), 400);
+      expect(counts()).toEqual(before);
+    } finally {
+      db.close();
+    }
+    // Shortening is the office's choice: a validUntil inside the configured period is signed as sent.
+    const until = new Date(Date.now() + 10 * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const out = await issued(v2({ validUntil: until }));
+    expect(payloadOf(jwsOf(out.verifiableCredential))).toMatchObject({ validUntil: until, type: ['VerifiableCredential', 'Bibliotheksausweis'] });
   });
 
   it('never answers 500 to odd input', async () => {

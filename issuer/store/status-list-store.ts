@@ -1,0 +1,143 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction, withDb } from '../../core/store/data-source.ts';
+import { StatusListTable, type StatusListFamily, type StatusListRow } from './schema.ts';
+
+/** A slot: one index in one status list. */
+export interface StatusSlotRef {
+  statusList: string;
+  idx: number;
+}
+
+/** The stored name of list `number` of an office and family; credentials record it in `status_list`. */
+export const statusListName = (office: string, family: StatusListFamily, number: number) => `${family}:${office}:${number}`;
+
+/**
+ * Storage of the status lists and their slots (migrations 0005, 0007). A slot row (primary key list
+ * and index) is inserted once by whoever claims it, so two requests in flight, in one process or in
+ * several, never draw the same index. A claimed slot is a reservation (`credential_id` null) until
+ * the transaction that records its credential marks it (IssuerStore.completeIssuance); a reservation
+ * whose issuance fails is deleted again.
+ */
+export class StatusListStore {
+  constructor(private readonly ds: DataSource) {}
+
+  private get pg(): boolean {
+    return this.ds.options.type === 'postgres';
+  }
+
+  /** `?` placeholders in SQLite form, `$n` on PostgreSQL. */
+  private sql(text: string): string {
+    let n = 0;
+    return this.pg ? text.replace(/\?/g, () => `$${++n}`) : text;
+  }
+
+  private db<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return withDb(this.ds, fn);
+  }
+
+  getList(statusList: string): Promise<StatusListRow | null> {
+    return this.db((m) => m.findOneBy(StatusListTable, { status_list: statusList }));
+  }
+
+  /** The newest list of an office and family, or null before its first issuance. */
+  newestList(office: string, family: StatusListFamily): Promise<StatusListRow | null> {
+    return this.db((m) => m.findOne(StatusListTable, { where: { office, family }, order: { number: 'DESC' } }));
+  }
+
+  /**
+   * Opens list `number` with `size` slots. Idempotent: concurrent callers (processes, instances)
+   * that find the same list full all get the one row that was inserted first.
+   */
+  async openList(office: string, family: StatusListFamily, number: number, size: number, at: string): Promise<StatusListRow> {
+    const row: StatusListRow = { status_list: statusListName(office, family, number), office, family, number, size, created_at: at };
+    await this.db((m) => m.createQueryBuilder().insert().into(StatusListTable).values(row).orIgnore().execute());
+    const stored = await this.getList(row.status_list);
+    if (!stored) throw new Error('status list row missing after insert');
+    return stored;
+  }
+
+  /**
+   * Claims those of the candidate slots that are free, as reservations; returns the claimed ones.
+   * On PostgreSQL one INSERT … ON CONFLICT DO NOTHING; on SQLite one writer at a time (BEGIN
+   * IMMEDIATE, across processes too), so changes() is this insert's.
+   */
+  async claim(statusList: string, candidates: number[], at: string): Promise<number[]> {
+    if (candidates.length === 0) return [];
+    if (this.pg) {
+      const rows: { status_idx: number }[] = await this.ds.query(
+        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at) SELECT $1, x, $2 FROM unnest($3::int[]) AS x ON CONFLICT DO NOTHING RETURNING status_idx',
+        [statusList, at, candidates],
+      );
+      return rows.map((r) => Number(r.status_idx));
+    }
+    return inTransaction(this.ds, async (m) => {
+      const claimed: number[] = [];
+      for (const idx of candidates) {
+        await m.query('INSERT OR IGNORE INTO issuer_status_slots (status_list, status_idx, claimed_at) VALUES (?, ?, ?)', [statusList, idx, at]);
+        const [{ n }] = (await m.query('SELECT changes() AS n')) as [{ n: number }];
+        if (Number(n) === 1) claimed.push(idx);
+      }
+      return claimed;
+    });
+  }
+
+  /** Which of the candidates are taken (issued or reserved); all taken indices of the list without candidates. */
+  async taken(statusList: string, candidates?: number[]): Promise<Set<number>> {
+    if (candidates && candidates.length === 0) return new Set();
+    const rows: { status_idx: number }[] = await this.db((m) =>
+      candidates
+        ? m.query(this.sql(`SELECT status_idx FROM issuer_status_slots WHERE status_list = ? AND status_idx IN (${candidates.map(() => '?').join(', ')})`), [statusList, ...candidates])
+        : m.query(this.sql('SELECT status_idx FROM issuer_status_slots WHERE status_list = ?'), [statusList]),
+    );
+    return new Set(rows.map((r) => Number(r.status_idx)));
+  }
+
+  /** Slots of a list issued or reserved. */
+  count(statusList: string): Promise<number> {
+    return this.db(async (m) => Number((await m.query(this.sql('SELECT count(*) AS n FROM issuer_status_slots WHERE status_list = ?'), [statusList]))[0].n));
+  }
+
+  /**
+   * Gives reservations back (an issuance that failed before its credential left). A slot whose
+   * credential was recorded is never released, whatever the caller believes.
+   */
+  async release(slots: StatusSlotRef[]): Promise<void> {
+    if (slots.length === 0) return;
+    await inTransaction(this.ds, async (m) => {
+      for (const s of slots) {
+        await m.query(
+          this.sql(
+            'DELETE FROM issuer_status_slots WHERE status_list = ? AND status_idx = ? AND credential_id IS NULL AND NOT EXISTS (SELECT 1 FROM issuer_credentials c WHERE c.status_list = issuer_status_slots.status_list AND c.status_idx = issuer_status_slots.status_idx)',
+          ),
+          [s.statusList, s.idx],
+        );
+      }
+    });
+  }
+
+  /**
+   * In the caller's transaction: marks a reserved slot as its credential's. A slot that is no longer
+   * reserved (its reservation was swept) is claimed here. A slot another credential holds stays
+   * unchanged; the unique (list, index) of issuer_credentials then fails the caller's transaction.
+   */
+  async markIssued(m: EntityManager, slot: StatusSlotRef, credentialId: string, at: string): Promise<void> {
+    await m.query(
+      this.sql(
+        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at, credential_id) VALUES (?, ?, ?, ?) ON CONFLICT (status_list, status_idx) DO UPDATE SET credential_id = excluded.credential_id WHERE issuer_status_slots.credential_id IS NULL',
+      ),
+      [slot.statusList, slot.idx, at, credentialId],
+    );
+  }
+
+  /** Deletes reservations claimed before `before` that no credential was recorded for (a crash between claim and record). */
+  purgeStaleReservations(before: string): Promise<void> {
+    return this.db(async (m) => {
+      await m.query(
+        this.sql(
+          'DELETE FROM issuer_status_slots WHERE credential_id IS NULL AND claimed_at < ? AND NOT EXISTS (SELECT 1 FROM issuer_credentials c WHERE c.status_list = issuer_status_slots.status_list AND c.status_idx = issuer_status_slots.status_idx)',
+        ),
+        [before],
+      );
+    });
+  }
+}
