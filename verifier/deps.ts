@@ -27,7 +27,10 @@ export interface VerifierDeps {
   store: VerifierStore;
   /** Seals verdicts (they hold disclosed claims) and response-decryption keys at rest. */
   sealer: Sealer;
+  /** Issuers', counters' and the registry's DIDs (did:web); an issuer's only after the registry named it. */
   resolver: Resolver;
+  /** Presenters' (holders') DIDs: did:jwk and did:key only, offline (core/did/holder-resolver.ts). */
+  holders: Resolver;
   trust: SnapshotClient;
   status: StatusListClient;
   /** W3C Bitstring Status Lists of VC-JWT credentials. */

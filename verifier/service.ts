@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { Sealer } from '../core/crypto/seal.ts';
 import { RELYING_PARTIES } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
+import { createHolderResolver } from '../core/did/holder-resolver.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
 import { ApiKeyStore, apiKeyTable, AuditLog } from '../core/access/api-key-store.ts';
 import { auditTable } from '../core/audit/audit-table.ts';
@@ -22,7 +23,9 @@ import { adminRoutes } from './routes/admin.ts';
 import { vcApiRoutes } from './routes/vc-api.ts';
 import { oid4vpRoutes } from './routes/oid4vp.ts';
 import { verifierMigrations } from './store/migrations/0001-verifier.ts';
-import { verifierTables } from './store/schema.ts';
+import { VerifierAuditCheckpointTable, verifierTables } from './store/schema.ts';
+import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
+import { openAuditAnchor } from '../core/audit/open-anchor.ts';
 import { VerifierStore } from './store/verifier-store.ts';
 
 /** API keys per relying party (core/access; created with `npm run apikey`) and the audit trail of admin actions. */
@@ -51,6 +54,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     store: new VerifierStore(hosted.dataSource),
     sealer: new Sealer(config.keyEncryptionSecret, 'verifier-verdicts'),
     resolver,
+    holders: createHolderResolver(),
     trust: new SnapshotClient({ registryUrl: config.urls.registry, registryDid: didWebFor(config.urls.registry), resolver, clock, maxAgeMs: config.settings.trustMaxAge * 1000 }),
     status: new StatusListClient({ resolver, clock, maxAgeMs: config.settings.statusListMaxAge * 1000 }),
     bitstring: new BitstringStatusClient({ clock, load: vcJwtBitstringLoader({ resolver, maxAgeMs: config.settings.statusListMaxAge * 1000 }) }),
@@ -63,21 +67,26 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
   const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
   const audit = new AuditLog(hosted.dataSource, VerifierAuditTable);
+  // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
+  const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'verifier', audit: VerifierAuditTable, checkpoints: VerifierAuditCheckpointTable, clock, logger });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(didDocumentRoutes('verifiers', hosted));
   app.use(oid4vpRoutes(deps));
-  app.use(adminRoutes(deps, access, audit));
+  app.use(auditAnchorRoutes(anchor));
+  app.use(adminRoutes(deps, access, audit, anchor));
   // W3C VC-API verification (issue 7): the admin API's authentication; not tied to one relying party.
   app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: 'any' })]));
   finish(app, logger);
 
   const purge = setInterval(() => void deps.store.purge(clock()).catch(() => undefined), 60_000);
   purge.unref();
+  await anchor.start();
   return {
     app,
     deps,
     close: async () => {
       clearInterval(purge);
+      await anchor.close();
       await hosted.dataSource.destroy();
     },
   };

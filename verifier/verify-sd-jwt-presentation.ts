@@ -4,7 +4,8 @@ import { verifySdJwtVc, type SdJwtVcFailureCode } from '../core/formats/sd-jwt-v
 import type { StatusListClient } from '../core/status-list/status-list-client.ts';
 import { STATUS } from '../core/status-list/token-status-list.ts';
 import { evaluateCredentialIssuer, type TrustIndex } from '../core/trust/evaluate.ts';
-import { reason, type ReasonCode, type VerdictError } from './verdict.ts';
+import { issuerTrust } from './issuer-trust.ts';
+import { reason, REASONS, type ReasonCode, type VerdictError } from './verdict.ts';
 
 const FORMAT_REASON: Record<SdJwtVcFailureCode, ReasonCode> = {
   malformed: 'invalid_presentation',
@@ -39,6 +40,8 @@ export interface CheckedSdJwt {
  * One SD-JWT VC presentation (OID4VP 1.0 Appendix B.3.6): issuer signature with the key named by
  * the did:web `kid`, disclosures, Key Binding JWT with this request's nonce and `aud` = client_id,
  * validity window, then the registry's word on the issuer (at issuance and now), then the status list.
+ * The issuer is checked against the registry twice: on its claimed `iss`/`vct` before its DID is
+ * resolved, and on the verified claims after.
  */
 export async function checkSdJwtPresentation(
   deps: { resolver: Resolver; trust: () => Promise<TrustIndex>; status: StatusListClient; offlineGrace?: Record<string, number> },
@@ -51,11 +54,14 @@ export async function checkSdJwtPresentation(
   } catch {
     return fail('trust_unavailable');
   }
-  // An issuer the registry does not know is refused before its DID is resolved: no fetch to a
-  // did:web that a presenter chose.
-  const claimedIssuer = unverifiedIssuer(args.presentation);
-  if (!claimedIssuer) return fail('invalid_presentation', 'no issuer');
-  if (index.entities.get(claimedIssuer)?.kind !== 'issuer') return fail('untrusted_issuer', 'issuer is not registered');
+  // Order (as for VC-JWT): the registry's word on the CLAIMED issuer and vct first, so a did:web a
+  // presenter wrote into `iss` is never fetched unless the registry names it as an issuer of that
+  // type; then the issuer's key and signature; the status list only after that signature verified.
+  const claimed = unverifiedClaims(args.presentation);
+  if (!claimed) return fail('invalid_presentation', 'no issuer or vct');
+  // iat may be selectively disclosed (SD-JWT VC §2.2.2.3); without a plain one the gate asks about now.
+  const gate = issuerTrust(index, { issuer: claimed.iss, vct: claimed.vct, issuedAt: (claimed.iat ?? args.now / 1000) * 1000, now: args.now });
+  if (!gate.ok) return fail(gate.code in REASONS ? (gate.code as ReasonCode) : 'untrusted_issuer');
   const v = await verifySdJwtVc({
     sdJwt: args.presentation,
     now: args.now,
@@ -84,10 +90,12 @@ export async function checkSdJwtPresentation(
   return { ok: true, vct: v.vct, issuer: v.iss, issuer_name: trust.issuer_name ?? null, claims: v.claims, warnings: trust.warnings };
 }
 
-function unverifiedIssuer(sdJwt: string): string | undefined {
+/** iss, vct and a plain iat of the Issuer-signed JWT, read without verification (for the trust gate only). */
+function unverifiedClaims(sdJwt: string): { iss: string; vct: string; iat?: number } | undefined {
   try {
-    const payload = JSON.parse(Buffer.from(sdJwt.split('~')[0]!.split('.')[1]!, 'base64url').toString('utf8')) as { iss?: unknown };
-    return typeof payload.iss === 'string' ? payload.iss : undefined;
+    const payload = JSON.parse(Buffer.from(sdJwt.split('~')[0]!.split('.')[1]!, 'base64url').toString('utf8')) as { iss?: unknown; vct?: unknown; iat?: unknown };
+    if (typeof payload.iss !== 'string' || typeof payload.vct !== 'string') return undefined;
+    return { iss: payload.iss, vct: payload.vct, ...(typeof payload.iat === 'number' ? { iat: payload.iat } : {}) };
   } catch {
     return undefined;
   }

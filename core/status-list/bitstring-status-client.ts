@@ -4,7 +4,7 @@ import { peekHeader, verifyJwt, JoseVerifyError } from '../crypto/jws.ts';
 import { resolveAssertionKey } from '../did/resolver.ts';
 import type { Clock } from '../util/time.ts';
 import { systemClock } from '../util/time.ts';
-import { fetchStatusListJwt, isAcceptableStatusListUri } from './fetch-status-list.ts';
+import { fetchStatusListJwt, isAcceptableStatusListUri, type StatusListFetchOptions } from './fetch-status-list.ts';
 import { bitAt, BitstringStatusListError, decodeBitstring, parseStatusListIndex } from './bitstring-status-list.ts';
 import { VerifiedListCache } from './list-cache.ts';
 import type { StatusCheck } from './status-list-client.ts';
@@ -68,9 +68,10 @@ export class BitstringStatusClient {
 }
 
 /** Loader for VCDM 1.1 status list credentials secured as VC-JWT (the lists of our jwt_vc_json credentials). */
-export function vcJwtBitstringLoader(opts: { resolver: Resolver; maxAgeMs: number; fetch?: typeof fetch }): BitstringListLoader {
+export function vcJwtBitstringLoader(opts: { resolver: Resolver; maxAgeMs: number } & StatusListFetchOptions): BitstringListLoader {
+  const { fetch, maxBytes, timeoutMs } = opts;
   return async (uri, now) => {
-    const jwt = await fetchStatusListJwt(uri, 'application/jwt, application/vc+jwt', opts.fetch ? { fetch: opts.fetch } : {});
+    const jwt = await fetchStatusListJwt(uri, 'application/jwt, application/vc+jwt', { ...(fetch ? { fetch } : {}), ...(maxBytes ? { maxBytes } : {}), ...(timeoutMs ? { timeoutMs } : {}) });
     const header = peekHeader(jwt);
     const iss = decodeJwt(jwt).iss;
     if (typeof header.kid !== 'string' || typeof iss !== 'string' || !header.kid.startsWith(`${iss}#`)) throw new BitstringStatusListError('status list has no issuer key id');
@@ -80,7 +81,9 @@ export function vcJwtBitstringLoader(opts: { resolver: Resolver; maxAgeMs: numbe
     } catch (e) {
       throw new BitstringStatusListError(`signing key could not be resolved: ${(e as Error).message}`);
     }
-    const { payload } = await verifyJwt(jwt, key, { typ: (header.typ as string) ?? 'JWT', issuer: iss, currentDate: new Date(now), clockTolerance: 60 });
+    // VC-JWT (VCDM 1.1 §6.3.1, RFC 7519 §5.1): `typ` absent or "JWT"; anything else is another kind of token.
+    if (header.typ !== undefined && header.typ !== 'JWT') throw new BitstringStatusListError('status list credential has the wrong typ');
+    const { payload } = await verifyJwt(jwt, key, { typ: header.typ as string, issuer: iss, currentDate: new Date(now), clockTolerance: 60 });
     const vc = payload.vc as { type?: string[]; id?: string; ttl?: number; credentialSubject?: { type?: string; statusPurpose?: string; encodedList?: string } } | undefined;
     const subject = vc?.credentialSubject;
     if (!vc?.type?.includes('BitstringStatusListCredential') || subject?.type !== 'BitstringStatusList' || typeof subject.encodedList !== 'string' || typeof subject.statusPurpose !== 'string') {

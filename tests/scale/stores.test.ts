@@ -118,7 +118,7 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     expect(checkChain(entries)).toEqual([]);
   });
 
-  it('takes a presentation response exactly once among concurrent callers, only while pending and unexpired', async () => {
+  it('ends a request with a verified verdict exactly once among concurrent callers, only while pending and unexpired; failed attempts leave it open', async () => {
     const store = new VerifierStore(await openStore('verifier'));
     const row = (over: Partial<RequestRow> = {}): RequestRow => ({ id: randomUUID(), rp: 'bibliothek', nonce: randomUUID(), state: randomUUID(), dcql_query: '{}', response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', result_sealed: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000, result_expires_at: null, ...over });
     const live = row();
@@ -127,10 +127,18 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     await store.insertRequest(old);
     expect((await store.findByState(live.state))!.id).toBe(live.id);
     const now = Date.now();
-    expect((await Promise.all(Array.from({ length: 10 }, () => store.take(live.id, now)))).filter(Boolean)).toHaveLength(1);
-    expect(await store.take(old.id, now)).toBe(false);
-    await store.finish(live.id, 'verified', 'sealed-verdict', now + 1000);
-    expect(await store.getRequest('bibliothek', live.id)).toMatchObject({ status: 'verified', result_sealed: 'sealed-verdict' });
+    // A failed answer is noted and the request stays pending; so do concurrent ones.
+    expect((await Promise.all(Array.from({ length: 5 }, () => store.noteAttempt(live.id, now, '{"kind":"presentation","codes":["invalid_signature"],"at":0}')))).every(Boolean)).toBe(true);
+    expect(await store.getRequest('bibliothek', live.id)).toMatchObject({ status: 'pending', result_sealed: null });
+    expect(await store.noteAttempt(old.id, now, '{}')).toBe(false);
+    expect((await Promise.all(Array.from({ length: 10 }, (_, i) => store.finishVerified(live.id, now, `sealed-verdict-${i}`, now + 1000)))).filter(Boolean)).toHaveLength(1);
+    expect(await store.finishVerified(old.id, now, 'sealed', now + 1000)).toBe(false);
+    const done = await store.getRequest('bibliothek', live.id);
+    expect(done).toMatchObject({ status: 'verified', last_attempt: null });
+    expect(done!.result_sealed).toMatch(/^sealed-verdict-\d$/);
+    // After the verdict, neither another verdict nor a failed attempt changes it.
+    expect(await store.finishVerified(live.id, now, 'other', now + 1000)).toBe(false);
+    expect(await store.noteAttempt(live.id, now, '{}')).toBe(false);
     // Retention: the verdict is deleted once its time is up.
     await store.purge(now + 2000);
     expect(await store.getRequest('bibliothek', live.id)).toBeNull();

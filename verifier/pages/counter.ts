@@ -22,6 +22,7 @@ const T = {
     ok: 'Geprüft: gültig',
     bad: 'Nicht bestätigt',
     expired: 'Die Anfrage ist abgelaufen.',
+    attempt: 'Eine Vorlage wurde nicht bestätigt (noch kein Ergebnis, die Anfrage ist weiter offen):',
     issuedBy: 'Ausgestellt von',
     switchTo: 'English',
     switchHref: '?lang=en',
@@ -39,6 +40,7 @@ const T = {
     ok: 'Checked: valid',
     bad: 'Not confirmed',
     expired: 'The request has expired.',
+    attempt: 'A presentation was not confirmed (no result yet, the request is still open):',
     issuedBy: 'Issued by',
     switchTo: 'Deutsch',
     switchHref: '?lang=de',
@@ -63,7 +65,7 @@ export function counterPage(rp: RelyingParty, lang: 'de' | 'en', walletUrl: stri
 <body>
 <header><h1>${esc(t.title)}</h1><p>${esc(rp.name[lang])}</p><a href="${t.switchHref}" lang="${t.switchHref.slice(-2)}">${esc(t.switchTo)}</a></header>
 <main id="counter" data-slug="${esc(rp.slug)}" data-lang="${t.lang}" data-wallet="${esc(walletUrl)}"
-  data-waiting="${esc(t.waiting)}" data-ok="${esc(t.ok)}" data-bad="${esc(t.bad)}" data-expired="${esc(t.expired)}" data-issued-by="${esc(t.issuedBy)}">
+  data-waiting="${esc(t.waiting)}" data-ok="${esc(t.ok)}" data-bad="${esc(t.bad)}" data-expired="${esc(t.expired)}" data-attempt="${esc(t.attempt)}" data-issued-by="${esc(t.issuedBy)}">
 <form id="start">
   <label for="token">${esc(t.token)}</label>
   <input id="token" name="token" type="password" autocomplete="off" required>
@@ -76,6 +78,7 @@ export function counterPage(rp: RelyingParty, lang: 'de' | 'en', walletUrl: stri
   <img id="qr" alt="QR-Code" width="280" height="280">
   <p><a id="link" href="#">${esc(t.open)}</a> · <a id="weblink" href="#">${esc(t.openWeb)}</a></p>
   <p id="state" role="status"></p>
+  <p id="hint" role="status" hidden></p>
 </section>
 <section id="verdict" hidden aria-live="assertive" tabindex="-1">
   <h2 id="verdict-title"></h2>
@@ -96,6 +99,7 @@ label{display:block;margin-top:1rem;font-weight:600}
 input,select,button{font-size:1.1rem;padding:.5rem;margin-top:.25rem}
 button{background:#004f9f;color:#fff;border:0;border-radius:.25rem;margin-top:1rem;cursor:pointer}
 button:focus,a:focus,input:focus,select:focus{outline:3px solid #f5a300;outline-offset:2px}
+#hint{background:#fff4d6;border:2px solid #a66b00;padding:.5rem;border-radius:.25rem}
 #verdict{padding:1rem;border-radius:.5rem;margin-top:1rem}
 #verdict.ok{background:#e3f4e1;border:3px solid #1b6e1b}
 #verdict.bad{background:#fbe4e4;border:3px solid #a11}
@@ -153,16 +157,31 @@ export const COUNTER_JS = `
     show(v, true);
     v.focus();
   }
+  function local(message) {
+    var parts = String(message).split(' / ');
+    return main.dataset.lang === 'en' && parts[1] ? parts[1] : parts[0];
+  }
+  // An answer that did not verify is shown as a hint, never as the verdict: the request stays open.
+  // Only our own texts (by code) reach this page; nothing a wallet wrote.
+  function hint(a) {
+    var el = document.getElementById('hint');
+    if (!a) { show(el, false); return; }
+    text(el, a.kind === 'wallet_error' ? local(a.message) : main.dataset.attempt + ' ' + a.errors.map(function (e) { return local(e.message); }).join(' '));
+    show(el, true);
+  }
   function poll(id) {
     api('/requests/' + id).then(function (r) { return r.json(); }).then(function (s) {
-      if (s.status === 'verified' || s.status === 'rejected') { clearInterval(timer); render(s.result, s.status === 'verified'); }
-      else if (s.status === 'expired') { clearInterval(timer); text(document.getElementById('state'), main.dataset.expired); }
+      // A rejected answer that is not final (an answer that failed) stays a hint: the request is still open.
+      if (s.status === 'verified' || (s.status === 'rejected' && s.final !== false)) { clearInterval(timer); hint(null); render(s.result, s.status === 'verified'); }
+      else if (s.status === 'expired') { clearInterval(timer); text(document.getElementById('state'), main.dataset.expired); hint(s.last_attempt); }
+      else hint(s.last_attempt);
     }).catch(function () {});
   }
   document.getElementById('start').addEventListener('submit', function (ev) {
     ev.preventDefault();
     sessionStorage.setItem('counter-token', tokenInput.value);
     clearInterval(timer);
+    hint(null);
     show(document.getElementById('verdict'), false);
     api('/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template: document.getElementById('template').value }) })
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })

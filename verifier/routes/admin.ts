@@ -2,14 +2,15 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { noStore, requireJson } from '../../core/http/app.ts';
 import type { AuditLog } from '../../core/access/api-key-store.ts';
-import { checkChain } from '../../core/audit/audit-chain.ts';
+import type { AuditAnchor } from '../../core/audit/audit-anchor.ts';
 import { authorize, scopeParam, type AdminAccess } from '../../core/http/admin-auth.ts';
 import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import QRCode from 'qrcode';
 import { createRequest, requestUri } from '../use-cases/create-request.ts';
-import type { Verdict } from '../verdict.ts';
+import { describeAttempt, parseAttempt } from '../last-attempt.ts';
+import type { Verdict, VerdictError } from '../verdict.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 
@@ -18,7 +19,7 @@ const clerk = authorize({ role: 'clerk', scope: scopeParam('verifier') });
 const auditor = authorize({ role: 'administrator', scope: 'global' });
 
 /** Counter API per relying party (CONTRACT, Verifier), behind the bearer token or an API key; admin actions are audited. */
-export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: AuditLog): Router {
+export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: AuditLog, anchor: AuditAnchor): Router {
   const r = Router();
   r.use('/api', access.authenticate, noStore);
   const rp = (slug: unknown): RelyingParty => {
@@ -69,15 +70,29 @@ export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: Audi
     // A response taken but never finished (the process died while verifying it) does not stay
     // "pending" for ever: a minute after the request's expiry it reads as expired, like an unanswered one.
     const expired = row.status === 'pending' ? row.expires_at <= now : row.expires_at + 60_000 <= now;
-    res.json({ request_id: row.id, status: expired ? 'expired' : 'pending' });
+    // An answer that did not verify is a hint, never a verdict (verifier/last-attempt.ts): fixed codes, our text.
+    // docs/contract.md promises `rejected` with the reasons for an answer that failed; it is reported
+    // so, marked `final: false`, and the request still takes a verifying response until it expires.
+    const attempt = parseAttempt(row.last_attempt);
+    if (!attempt) {
+      res.json({ request_id: row.id, status: expired ? 'expired' : 'pending' });
+      return;
+    }
+    const last_attempt = describeAttempt(attempt);
+    if (expired) {
+      res.json({ request_id: row.id, status: 'expired', last_attempt });
+      return;
+    }
+    const errors = attempt.kind === 'wallet_error' ? [{ code: 'declined', message: last_attempt.message as string }] : (last_attempt.errors as VerdictError[]);
+    res.json({ request_id: row.id, status: 'rejected', final: false, result: { verified: false, errors, warnings: [], credentials: [] }, last_attempt });
   });
 
   r.get('/api/audit', auditor, async (_req, res) => {
     res.json({ entries: await audit.entries() });
   });
+  // The chain, and the chain against its signed checkpoints (core/audit/audit-anchor.ts).
   r.get('/api/audit/check', auditor, async (_req, res) => {
-    const problems = checkChain(await audit.entries());
-    res.json({ valid: problems.length === 0, problems });
+    res.json(await anchor.check());
   });
   return r;
 }

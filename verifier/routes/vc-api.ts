@@ -14,6 +14,7 @@ export function vcApiRoutes(deps: VerifierDeps, guard: RequestHandler[]): Router
   const r = Router();
   const verify: VerifyDeps = {
     resolver: deps.resolver,
+    holders: deps.holders,
     trust: deps.trust,
     bitstring: deps.bitstring,
     bitstringV2: new BitstringStatusClient({ clock: deps.clock, load: vcJoseBitstringLoader({ resolver: deps.resolver, maxAgeMs: deps.settings.statusListMaxAge * 1000 }) }),

@@ -1,4 +1,5 @@
 import { EntitySchema } from 'typeorm';
+import { checkpointTable } from '../../core/audit/checkpoint-table.ts';
 
 export type RequestStatus = 'pending' | 'processing' | 'verified' | 'rejected';
 
@@ -17,6 +18,8 @@ export interface RequestRow {
   created_at: string;
   expires_at: number;
   result_expires_at: number | null;
+  /** The last answer that did not verify, as fixed codes (verifier/last-attempt.ts); never final. */
+  last_attempt?: string | null;
 }
 
 const str = (length: number, nullable = false) => ({ type: 'varchar' as const, length, nullable });
@@ -38,7 +41,11 @@ export const RequestTable = new EntitySchema<RequestRow>({
     created_at: str(40),
     expires_at: big(),
     result_expires_at: big(true),
+    last_attempt: { ...str(400, true) },
   },
 });
 
-export const verifierTables = [RequestTable];
+/** Signed checkpoints of the audit chain (core/audit/checkpoint.ts, migration 0003). */
+export const VerifierAuditCheckpointTable = checkpointTable('verifier_audit_checkpoints');
+
+export const verifierTables = [RequestTable, VerifierAuditCheckpointTable];

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { withDb } from '../../core/store/data-source.ts';
-import { RequestTable, type RequestRow, type RequestStatus } from './schema.ts';
+import { RequestTable, type RequestRow } from './schema.ts';
 
 /** The verifier's storage port. A response is taken exactly once by a conditional update. */
 export class VerifierStore {
@@ -18,22 +18,27 @@ export class VerifierStore {
     return withDb(this.ds, (m) => m.findOneBy(RequestTable, { state }));
   }
 
-  /** Claims the request for one response: true for exactly one caller, only while pending and unexpired. */
-  take(id: string, now: number): Promise<boolean> {
+  /**
+   * Ends a request with a verified verdict: true for exactly one caller, only while it is pending
+   * and unexpired (a conditional update, so also across instances). Only a verifying response gets here.
+   */
+  finishVerified(id: string, now: number, resultSealed: string, resultExpiresAt: number): Promise<boolean> {
     return withDb(this.ds, async (m) => {
       const r = await m
         .createQueryBuilder()
         .update(RequestTable)
-        .set({ status: 'processing' })
+        .set({ status: 'verified', result_sealed: resultSealed, result_expires_at: resultExpiresAt, enc_key_sealed: null, last_attempt: null })
         .where('id = :id AND status = :s AND expires_at > :now', { id, s: 'pending', now })
         .execute();
       return r.affected === 1;
     });
   }
 
-  finish(id: string, status: Extract<RequestStatus, 'verified' | 'rejected'>, resultSealed: string, resultExpiresAt: number): Promise<void> {
+  /** Notes an answer that did not verify (fixed codes only); the request stays pending and answerable. */
+  noteAttempt(id: string, now: number, attempt: string): Promise<boolean> {
     return withDb(this.ds, async (m) => {
-      await m.createQueryBuilder().update(RequestTable).set({ status, result_sealed: resultSealed, result_expires_at: resultExpiresAt, enc_key_sealed: null }).where('id = :id', { id }).execute();
+      const r = await m.createQueryBuilder().update(RequestTable).set({ last_attempt: attempt }).where('id = :id AND status = :s AND expires_at > :now', { id, s: 'pending', now }).execute();
+      return r.affected === 1;
     });
   }
 

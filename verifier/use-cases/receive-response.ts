@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ProtocolError } from '../../core/http/errors.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import type { RequestRow } from '../store/schema.ts';
+import { encodeAttempt, walletErrorCode } from '../last-attempt.ts';
 import { reason, type Verdict, type VerdictError, type VerifiedCredential } from '../verdict.ts';
 import { checkSdJwtPresentation } from '../verify-sd-jwt-presentation.ts';
 import { checkVcJwtPresentation } from '../verify-vc-jwt-presentation.ts';
@@ -25,9 +26,12 @@ const zVpToken = z.record(z.string().max(64), z.array(z.string().min(1).max(100_
  * make (state, JWE for encrypted modes) are made here too. DCQL matching uses the `dcql` package.
  *
  * Response endpoint (OID4VP 1.0 §8.2 direct_post, §8.3.1 direct_post.jwt). The request is found by
- * `state`, taken exactly once (a replay finds it taken), every presentation is verified, the DCQL
- * query must be satisfied, and only the claims the query asked for are kept in the verdict.
- * Nothing of the raw presentation is stored or logged.
+ * `state` and must be pending and unexpired; every presentation is verified and the DCQL query
+ * must be satisfied. Only a response that verifies ends the request (one conditional update, so
+ * exactly one response wins, also across instances) and only the claims the query asked for are kept.
+ * Anything else — a presentation that fails, a wallet error response — leaves the request pending
+ * and is noted as a non-final hint of fixed codes (verifier/last-attempt.ts explains why).
+ * Nothing of the raw presentation, and no text a wallet sent, is stored or logged.
  */
 export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body: unknown): Promise<Record<string, unknown>> {
   let vpTokenRaw: unknown;
@@ -48,28 +52,45 @@ export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body
     if (row.response_mode !== 'direct_post') throw invalidRequest('This request expects an encrypted response (direct_post.jwt).');
     vpTokenRaw = p.data.vp_token;
   }
-  if (row.expires_at <= deps.clock() && row.status === 'pending') throw invalidRequest('The presentation request has expired.');
-  if (row.status !== 'pending') throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
-  // Exactly one response is processed per request, also across instances.
-  if (!(await deps.store.take(row.id, deps.clock()))) throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
+  assertOpen(deps, row);
 
   const verdict = await evaluate(deps, rp, row, vpTokenRaw);
-  const resultExpiresAt = deps.clock() + deps.settings.resultTtl * 1000;
-  await deps.store.finish(row.id, verdict.verified ? 'verified' : 'rejected', deps.sealer.seal(JSON.stringify(verdict), row.id), resultExpiresAt);
+  const now = deps.clock();
+  if (verdict.verified) {
+    // Exactly one verifying response ends the request, also across instances.
+    if (!(await deps.store.finishVerified(row.id, now, deps.sealer.seal(JSON.stringify(verdict), row.id), now + deps.settings.resultTtl * 1000))) throw replay();
+  } else {
+    await deps.store.noteAttempt(row.id, now, encodeAttempt({ kind: 'presentation', codes: verdict.errors.map((e) => e.code), at: now }));
+  }
   deps.logger.info({ rp: rp.slug, request: row.id, verified: verdict.verified, errors: verdict.errors.map((e) => e.code) }, 'presentation evaluated');
   if (verdict.errors.some((e) => e.code === 'invalid_presentation' && !e.credential_query_id)) throw invalidRequest('vp_token is not a JSON object of presentations keyed by credential query id.');
   return {};
 }
 
+const replay = () => new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
+
+/** Only a pending, unexpired request takes answers; a verified one refuses them as replays. */
+function assertOpen(deps: VerifierDeps, row: RequestRow): void {
+  if (row.status !== 'pending') throw replay();
+  if (row.expires_at <= deps.clock()) throw invalidRequest('The presentation request has expired.');
+}
+
+/**
+ * OID4VP 1.0 §8.5 error response at the response URI. Anyone who knows the state can send one, so
+ * it does not end the request: its code, if on the §8.5 / RFC 6749 list, is noted as a non-final
+ * hint ("Die Wallet hat abgelehnt") and the request stays answerable until it expires.
+ * `error_description` is neither stored, nor logged, nor shown.
+ */
 async function walletError(deps: VerifierDeps, rp: RelyingParty, body: Record<string, unknown>): Promise<Record<string, unknown>> {
   const p = zWalletError.safeParse(body);
   if (!p.success) throw invalidRequest('A wallet error response needs error and state.');
   const row = await deps.store.findByState(p.data.state);
   if (!row || row.rp !== rp.slug) throw invalidRequest('No open presentation request for this state.');
-  if (!(await deps.store.take(row.id, deps.clock()))) throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
-  const verdict: Verdict = { verified: false, errors: [reason('declined', undefined, p.data.error)], warnings: [], credentials: [] };
-  await deps.store.finish(row.id, 'rejected', deps.sealer.seal(JSON.stringify(verdict), row.id), deps.clock() + deps.settings.resultTtl * 1000);
-  deps.logger.info({ rp: rp.slug, request: row.id, error: p.data.error }, 'wallet declined');
+  assertOpen(deps, row);
+  const error = walletErrorCode(p.data.error);
+  const now = deps.clock();
+  if (!(await deps.store.noteAttempt(row.id, now, encodeAttempt({ kind: 'wallet_error', error, at: now })))) throw replay();
+  deps.logger.info({ rp: rp.slug, request: row.id, error }, 'wallet error response noted (request stays open)');
   return {};
 }
 
@@ -133,7 +154,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
     const paths = cq.claims?.map((c) => c.path as (string | number | null)[]) ?? [];
     if (cq.format === 'jwt_vc_json') {
       for (const presentation of presentations) {
-        const r = await checkVcJwtPresentation({ resolver: deps.resolver, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId });
+        const r = await checkVcJwtPresentation({ resolver: deps.resolver, holders: deps.holders, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId });
         if (!Array.isArray(r)) {
           errors.push(r.error);
           continue;

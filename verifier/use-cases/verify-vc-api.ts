@@ -1,8 +1,8 @@
 import type { Resolver } from 'did-resolver';
-import { decodeJwt, type JWK } from 'jose';
 import { z } from 'zod';
-import { JoseVerifyError, peekHeader, verifyJwt } from '../../core/crypto/jws.ts';
+import { resolveHolderKey } from '../../core/did/holder-resolver.ts';
 import { KeyResolutionError, resolveAssertionKey } from '../../core/did/resolver.ts';
+import { verifyVcJwt, type VcJwtFailure } from '../../core/formats/vc-jwt/verify-vc-jwt.ts';
 import { CREDENTIALS_V2, unknownContexts } from '../../core/formats/jsonld-contexts/index.ts';
 import { EnvelopeError, parseEnvelope, VC_JWT_TYP, VP_JWT_TYP, VcJoseError, verifyJoseSecured } from '../../core/formats/vc-jose-cose/index.ts';
 import { VCDM_PROBLEM, VcdmError, validateCredential, type JsonObject, type ValidatedCredential } from '../../core/formats/vcdm/validate-credential.ts';
@@ -11,6 +11,7 @@ import { parseOrThrow } from '../../core/http/validate.ts';
 import type { BitstringStatusClient } from '../../core/status-list/bitstring-status-client.ts';
 import { evaluateCredentialIssuer, type TrustIndex } from '../../core/trust/evaluate.ts';
 import { toIso } from '../../core/util/time.ts';
+import { w3cIssuerTrust } from '../issuer-trust.ts';
 import { checkVcJwtPresentation } from '../verify-vc-jwt-presentation.ts';
 
 /**
@@ -20,10 +21,13 @@ import { checkVcJwtPresentation } from '../verify-vc-jwt-presentation.ts';
  *
  * Checks (the names in `checks`):
  * - `proof`: the securing mechanism — VC-JOSE-COSE (`vc+jwt`, VCDM 2.0) or VC-JWT (VCDM 1.1 §6.3) —
- *   with the issuer's key from its DID (`kid`), after the issuer was found in the trust registry
- *   (no DID of an unknown party is resolved); then the document must be a conforming VCDM document.
+ *   with the issuer's key from its DID (`kid`), resolved only after the trust registry named that
+ *   issuer for the credential's type (verifier/issuer-trust.ts: no DID the sender chose is fetched
+ *   otherwise); then the document must be a conforming VCDM document. A presentation's holder is
+ *   resolved offline only (did:jwk, did:key; core/did/holder-resolver.ts).
  * - `validity`: VCDM 2.0 §4.9 validFrom/validUntil (VCDM 1.1: nbf/exp of the VC-JWT).
- * - `status`: W3C Bitstring Status List entries (revocation, suspension).
+ * - `status`: W3C Bitstring Status List entries (revocation, suspension), fetched only once a
+ *   trusted issuer's signature verified.
  * - `trust`: the registry's word on the issuer for this credential type at issuance and now
  *   (core/trust/evaluate.ts, the function the OID4VP path uses).
  *
@@ -31,7 +35,10 @@ import { checkVcJwtPresentation } from '../verify-vc-jwt-presentation.ts';
  * types where one fits), a `code`, and the `check` they belong to. No claims are returned or logged.
  */
 export interface VerifyDeps {
+  /** Issuers' DIDs; consulted only for issuers the registry names for the credential's type. */
   resolver: Resolver;
+  /** Holders' DIDs: did:jwk and did:key, resolved offline (core/did/holder-resolver.ts). */
+  holders: Resolver;
   trust: { index(): Promise<TrustIndex> };
   /** VCDM 1.1 VC-JWT lists (core/status-list). */
   bitstring: BitstringStatusClient;
@@ -140,17 +147,20 @@ export async function verifyJoseCredential(deps: VerifyDeps, jws: string): Promi
   const now = deps.clock();
   const { checks, warnings, errors, done, index } = await beginCheck(deps);
   if (!index) return done();
-  let untrusted = false;
+  let untrusted: { code: string; message: string } | undefined;
   let verified;
   try {
     verified = await verifyJoseSecured(jws, {
       kind: 'credential',
       now,
       resolveKey: async (kid, issuer) => {
-        // Unknown issuers are refused before their DID is resolved.
-        if (index.entities.get(issuer)?.kind !== 'issuer') {
-          untrusted = true;
-          throw new KeyResolutionError('issuer not registered');
+        // The registry first, on the claimed issuer and type: a DID it does not name as an issuer of
+        // this type is never resolved (no fetch to a did:web the sender chose).
+        const claimed = claimedDocument(jws);
+        const gate = w3cIssuerTrust(index, { issuer, types: claimed.types, issuedAt: claimed.validFrom ?? now, now });
+        if (!gate.ok) {
+          untrusted = gate;
+          throw new KeyResolutionError('issuer not authorized for this type');
         }
         return resolveAssertionKey(deps.resolver, kid, issuer, now);
       },
@@ -158,7 +168,7 @@ export async function verifyJoseCredential(deps: VerifyDeps, jws: string): Promi
   } catch (e) {
     if (untrusted) {
       checks.push('trust');
-      errors.push(problem('untrusted_issuer', 'the issuer is not registered in the trust registry', 'trust'));
+      errors.push(problem(untrusted.code, untrusted.message, 'trust'));
     } else errors.push(joseProblem(e));
     return done();
   }
@@ -192,42 +202,24 @@ export async function verifyVcJwt11(deps: VerifyDeps, jwt: string): Promise<Cred
   const now = deps.clock();
   const { checks, warnings, errors, done, index } = await beginCheck(deps);
   if (!index) return done();
-  let payload;
-  let header;
-  try {
-    header = peekHeader(jwt);
-    payload = decodeJwt(jwt);
-  } catch (e) {
-    errors.push(problem(e instanceof JoseVerifyError && e.reason === 'bad_alg' ? 'bad_algorithm' : 'malformed_jwt', (e as Error).message, 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR'));
-    return done();
-  }
-  const iss = payload.iss;
-  if (typeof header.kid !== 'string' || typeof iss !== 'string') {
-    errors.push(problem('invalid_signature', 'the VC-JWT has no kid or iss', 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR'));
-    return done();
-  }
-  if (index.entities.get(iss)?.kind !== 'issuer') {
-    checks.push('trust');
-    errors.push(problem('untrusted_issuer', 'the issuer is not registered in the trust registry', 'trust'));
+  // The one VC-JWT verification (core/formats/vc-jwt/verify-vc-jwt.ts), as on the OID4VP path:
+  // header and claims, then the registry on the claimed issuer and type, only then the issuer's DID.
+  const v = await verifyVcJwt({
+    jwt,
+    now,
+    skewSeconds: SKEW_MS / 1000,
+    authorize: (c) => w3cIssuerTrust(index, { issuer: c.iss, types: c.types, issuedAt: (c.issuedAt ?? 0) * 1000, now }),
+    issuerKey: (kid, iss) => resolveAssertionKey(deps.resolver, kid, iss, now),
+  });
+  if (!v.ok) {
+    if (v.code === 'untrusted') checks.push('trust');
+    else if (v.code === 'expired' || v.code === 'not_yet_valid' || v.code === 'invalid_signature' || v.code === 'issuer_key_unresolved') checks.push('validity');
+    errors.push(vcJwtProblem(v));
     return done();
   }
   checks.push('validity');
-  try {
-    const key = await resolveAssertionKey(deps.resolver, header.kid, iss, now);
-    // VCDM 1.1 §6.3.1: exp and nbf carry expirationDate and issuanceDate; jose checks them.
-    ({ payload } = await verifyJwt(jwt, key, { typ: (header.typ as string) ?? 'JWT', issuer: iss, currentDate: new Date(now), clockTolerance: SKEW_MS / 1000 }));
-  } catch (e) {
-    if (e instanceof JoseVerifyError && (e.reason === 'expired' || e.reason === 'not_yet_valid')) errors.push(problem(e.reason, e.message, 'validity', 'RANGE_ERROR'));
-    else errors.push(problem(e instanceof KeyResolutionError ? 'key_unresolved' : 'invalid_signature', (e as Error).message, 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR'));
-    return done();
-  }
   // VCDM 1.1 §6.3.1 decoding: the credential is `vc` with iss, nbf, exp, jti and sub put back.
-  const vcClaim = payload.vc;
-  if (typeof vcClaim !== 'object' || vcClaim === null || Array.isArray(vcClaim)) {
-    errors.push(problem('malformed_credential', 'the VC-JWT has no vc claim', 'proof', 'MALFORMED_VALUE_ERROR'));
-    return done();
-  }
-  const decoded = decodeVcJwt11(vcClaim as JsonObject, payload as JsonObject);
+  const decoded = decodeVcJwt11(v.vc as JsonObject, v.payload as JsonObject);
   let vc: ValidatedCredential;
   try {
     vc = validateCredential(decoded, { version: '1.1' });
@@ -237,13 +229,37 @@ export async function verifyVcJwt11(deps: VerifyDeps, jwt: string): Promise<Cred
     return done();
   }
   contextWarnings(vc, warnings);
+  // Status lists only now: the credential is signed by an issuer the registry names for this type.
   checks.push('status');
-  await checkStatus(deps.bitstring, vc.credential.credentialStatus, iss, errors, warnings);
+  await checkStatus(deps.bitstring, vc.credential.credentialStatus, v.iss, errors, warnings);
   checks.push('trust');
-  const trust = checkTrust(index, vc.types, iss, vc.validFrom ?? ((payload.iat as number | undefined) ?? 0) * 1000, now, errors, warnings);
+  const trust = v.authorization;
+  for (const w of trust.warnings) warnings.push(problem('trust_warning', w, 'trust'));
   return done({
-    credential: { vcdm: '1.1', issuer: iss, issuer_name: trust.issuer_name, type: vc.types, ...(trust.vct ? { vct: trust.vct } : {}), ...(vc.validFrom !== undefined ? { validFrom: toIso(vc.validFrom) } : {}), ...(vc.validUntil !== undefined ? { validUntil: toIso(vc.validUntil) } : {}) },
+    credential: { vcdm: '1.1', issuer: v.iss, issuer_name: trust.issuer_name ?? index.entities.get(v.iss)?.name ?? null, type: vc.types, vct: trust.vct, ...(vc.validFrom !== undefined ? { validFrom: toIso(vc.validFrom) } : {}), ...(vc.validUntil !== undefined ? { validUntil: toIso(vc.validUntil) } : {}) },
   });
+}
+
+function vcJwtProblem(f: VcJwtFailure): ProblemDetail {
+  switch (f.code) {
+    case 'untrusted':
+      return problem(f.trustCode ?? 'untrusted_issuer', f.message, 'trust');
+    case 'expired':
+    case 'not_yet_valid':
+      return problem(f.code, f.message, 'validity', 'RANGE_ERROR');
+    case 'malformed':
+      return problem('malformed_credential', f.message, 'proof', 'MALFORMED_VALUE_ERROR');
+    case 'claim_mismatch':
+      return problem('claim_mismatch', f.message, 'proof', 'MALFORMED_VALUE_ERROR');
+    case 'wrong_typ':
+      return problem('bad_typ', f.message, 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR');
+    case 'unsupported_alg':
+      return problem('bad_algorithm', f.message, 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR');
+    case 'issuer_key_unresolved':
+      return problem('key_unresolved', f.message, 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR');
+    case 'invalid_signature':
+      return problem('invalid_signature', f.message, 'proof', 'CRYPTOGRAPHIC_SECURITY_ERROR');
+  }
 }
 
 function decodeVcJwt11(vc: JsonObject, p: JsonObject): JsonObject {
@@ -332,7 +348,8 @@ async function verifyJosePresentation(deps: VerifyDeps, jws: string, options: { 
   const errors: ProblemDetail[] = [];
   let verified;
   try {
-    verified = await verifyJoseSecured(jws, { kind: 'presentation', now, resolveKey: (kid, holder) => resolveAuthenticationKey(deps.resolver, kid, holder) });
+    // The holder is whoever presents: resolved offline (did:jwk, did:key), never fetched.
+    verified = await verifyJoseSecured(jws, { kind: 'presentation', now, resolveKey: (kid, holder) => resolveHolderKey(deps.holders, kid, holder) });
   } catch (e) {
     return fail([joseProblem(e)]);
   }
@@ -386,24 +403,21 @@ function credentialSubjectIds(jws: string): string[] {
   }
 }
 
-/** Controlled Identifiers 1.0 §2.3.2: a presentation is signed with a key of the holder's `authentication` relationship. */
-async function resolveAuthenticationKey(resolver: Resolver, kid: string, holder: string): Promise<JWK> {
-  const did = kid.slice(0, kid.indexOf('#'));
-  if (did !== holder) throw new KeyResolutionError('kid does not belong to the holder');
-  const doc = (await resolver.resolve(did)).didDocument;
-  if (!doc) throw new KeyResolutionError('holder DID could not be resolved');
-  const fragment = kid.slice(kid.indexOf('#'));
-  const matches = (id: string) => id === kid || id === fragment;
-  const auth = (doc.authentication ?? []).map((a) => (typeof a === 'string' ? a : a.id));
-  if (!auth.some(matches)) throw new KeyResolutionError('kid is not an authentication method of the holder');
-  const vm = (doc.verificationMethod ?? []).find((v) => matches(v.id)) ?? (doc.authentication ?? []).find((a): a is Exclude<typeof a, string> => typeof a !== 'string' && matches(a.id));
-  if (!vm?.publicKeyJwk) throw new KeyResolutionError('verification method has no publicKeyJwk');
-  return vm.publicKeyJwk as JWK;
+/** types and validFrom (ms) of a VC-JOSE-COSE document, read without verification (for the trust gate only). */
+function claimedDocument(jws: string): { types: string[]; validFrom?: number } {
+  try {
+    const doc = JSON.parse(Buffer.from(jws.split('.')[1]!, 'base64url').toString('utf8')) as JsonObject;
+    const types = (Array.isArray(doc.type) ? doc.type : [doc.type]).filter((t): t is string => typeof t === 'string');
+    const validFrom = typeof doc.validFrom === 'string' ? Date.parse(doc.validFrom) : NaN;
+    return { types, ...(Number.isFinite(validFrom) ? { validFrom } : {}) };
+  } catch {
+    return { types: [] };
+  }
 }
 
 /** VCDM 1.1 VP-JWT with VC-JWTs inside: the OID4VP path's check (nonce, aud, holder binding, each VC-JWT). */
 async function verifyVpJwt11(deps: VerifyDeps, jwt: string, challenge: string, domain: string): Promise<PresentationResult> {
-  const out = await checkVcJwtPresentation({ resolver: deps.resolver, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation: jwt, nonce: challenge, clientId: domain, now: deps.clock(), queryId: 'vc-api' });
+  const out = await checkVcJwtPresentation({ resolver: deps.resolver, holders: deps.holders, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation: jwt, nonce: challenge, clientId: domain, now: deps.clock(), queryId: 'vc-api' });
   const checks: CheckName[] = ['proof', 'challenge', 'validity', 'status', 'trust'];
   if (!Array.isArray(out)) return fail([problem(out.error.code, out.error.message)], checks);
   const credentialResults: CredentialResult[] = out.map((c) => ({

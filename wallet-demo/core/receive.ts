@@ -2,11 +2,12 @@ import { Oauth2ClientErrorResponseError } from '@openid4vc/oauth2';
 import { Openid4vciRetrieveCredentialsError, type IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { resolveAssertionKey } from '../../core/did/resolver.ts';
 import { verifySdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
+import { verifyVcJwt, type VcJwtFailureCode } from '../../core/formats/vc-jwt/verify-vc-jwt.ts';
 import { evaluateCredentialIssuer } from '../../core/trust/evaluate.ts';
 import { toIso } from '../../core/util/time.ts';
 import { vciClient } from './protocol-clients.ts';
 import type { HolderKeyRecord, StoredCredential } from './store.ts';
-import { newHolderKey, newId, peekPayload, publicJwk, WalletError, type WalletContext } from './wallet.ts';
+import { newHolderKey, newId, publicJwk, WalletError, type WalletContext } from './wallet.ts';
 
 export interface ReceiveResult {
   credentials: StoredCredential[];
@@ -86,12 +87,15 @@ export async function receive(ctx: WalletContext, offerUri: string, txCode: stri
     const issued = (response.credentialResponse.credentials ?? []) as { credential: string }[];
     const group = newId();
     const display = displayOf(conf);
-    for (const [i, c] of issued.entries()) result.credentials.push(await checkAndStore(ctx, conf.format, c.credential, holderKeys[i]?.id ?? holderKeys[0]!.id, group, result.warnings, display));
+    // Every copy is verified before any is stored: one copy that fails means none is kept.
+    const checked: StoredCredential[] = [];
+    for (const [i, c] of issued.entries()) checked.push(await checkCredential(ctx, conf.format, c.credential, holderKeys[i]?.id ?? holderKeys[0]!.id, group, result.warnings, display));
+    storeAll(ctx, checked);
+    result.credentials.push(...checked);
   }
   return result;
 }
 
-/** Verifies a received credential (issuer signature from its did:web, our key, the registry) and stores it. */
 type Display = NonNullable<StoredCredential['display']>;
 
 /** Display names in German and English from the issuer's metadata for this configuration. */
@@ -106,8 +110,50 @@ function displayOf(conf: unknown): Display {
   return { name: pick(md?.display), claims };
 }
 
+/** Verifies a received credential (see checkCredential) and stores it. */
 export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'jwt_vc_json', raw: string, keyId: string, group: string, warnings: string[], display?: Display): Promise<StoredCredential> {
+  const stored = await checkCredential(ctx, format, raw, keyId, group, warnings, display);
+  storeAll(ctx, [stored]);
+  return stored;
+}
+
+function storeAll(ctx: WalletContext, list: StoredCredential[]): void {
+  if (list.length > 0) ctx.store.update((d) => d.credentials.push(...list));
+}
+
+/** Why a VC-JWT is refused on receipt, for the citizen (German / English). */
+const VC_JWT_REFUSAL: Record<VcJwtFailureCode, string> = {
+  malformed: 'Der erhaltene Nachweis ist beschädigt. / The credential received is malformed.',
+  wrong_typ: 'Der erhaltene Nachweis hat nicht das erwartete Format (VC-JWT). / The credential received is not in the expected format (VC-JWT).',
+  claim_mismatch: 'Die Angaben im erhaltenen Nachweis widersprechen sich (Aussteller, Inhaber oder Kennung). / The credential received contradicts itself (issuer, holder or id).',
+  untrusted: 'Die ausstellende Stelle ist dafür nicht registriert. / The issuer is not registered for this credential.',
+  unsupported_alg: 'Der erhaltene Nachweis ist nicht oder mit einem unzulässigen Verfahren signiert. / The credential received is unsigned or signed with an algorithm that is not allowed.',
+  issuer_key_unresolved: 'Der Schlüssel der ausstellenden Stelle ist nicht zu finden. / The issuer’s key cannot be found.',
+  invalid_signature: 'Die Signatur des erhaltenen Nachweises ist ungültig: er stammt nicht von der angegebenen Stelle. / The signature of the credential received is invalid: it was not issued by the office it names.',
+  expired: 'Der erhaltene Nachweis ist bereits abgelaufen. / The credential received has already expired.',
+  not_yet_valid: 'Der erhaltene Nachweis ist noch nicht gültig. / The credential received is not yet valid.',
+};
+const NOT_STORED = ' Nichts wurde gespeichert. / Nothing was stored.';
+
+/** The public key inside a did:jwk (did:jwk spec §2), or undefined. */
+function jwkOfDidJwk(did: string | undefined): { x?: unknown; y?: unknown } | undefined {
+  if (!did?.startsWith('did:jwk:')) return undefined;
+  try {
+    return JSON.parse(Buffer.from(did.slice('did:jwk:'.length), 'base64url').toString('utf8')) as { x?: unknown; y?: unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Verifies a received credential like a verifier does, without storing it: the issuer's signature
+ * with the key from its DID (ES256 only), the format's `typ`, the validity window, our key as the
+ * holder binding, then the registry's word on the issuer (a warning when it says no).
+ * A VC-JWT goes through the same verification as at the verifier (core/formats/vc-jwt/verify-vc-jwt.ts).
+ */
+export async function checkCredential(ctx: WalletContext, format: 'dc+sd-jwt' | 'jwt_vc_json', raw: string, keyId: string, group: string, warnings: string[], display?: Display): Promise<StoredCredential> {
   const now = ctx.clock();
+  const key = ctx.store.snapshot.keys.find((k) => k.id === keyId)!;
   let type: string;
   let issuer: string;
   let claims: Record<string, unknown>;
@@ -116,9 +162,8 @@ export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'j
   let iat = 0;
   if (format === 'dc+sd-jwt') {
     const v = await verifySdJwtVc({ sdJwt: raw, now, requireKeyBinding: false, issuerKey: async (h, p) => resolveAssertionKey(ctx.resolver, String(h.kid), String(p.iss)) });
-    if (!v.ok) throw new WalletError('invalid_credential', `Der erhaltene Nachweis ist ungültig (${v.code}). / The credential received is invalid.`);
-    const key = ctx.store.snapshot.keys.find((k) => k.id === keyId)!;
-    if (v.cnfJwk?.x !== key.jwk.x || v.cnfJwk?.y !== key.jwk.y) throw new WalletError('invalid_credential', 'Der Nachweis ist nicht an diese Wallet gebunden. / The credential is not bound to this wallet.');
+    if (!v.ok) throw new WalletError('invalid_credential', `Der erhaltene Nachweis ist ungültig (${v.code}). / The credential received is invalid.${NOT_STORED}`);
+    if (v.cnfJwk?.x !== key.jwk.x || v.cnfJwk?.y !== key.jwk.y) throw new WalletError('invalid_credential', `Der Nachweis ist nicht an diese Wallet gebunden. / The credential is not bound to this wallet.${NOT_STORED}`);
     type = v.vct;
     issuer = v.iss;
     claims = v.claims;
@@ -126,14 +171,18 @@ export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'j
     iat = v.iat ?? 0;
     for (const k of ['iss', 'vct', 'cnf', 'iat', 'exp', 'nbf', 'status', '_sd_alg']) delete claims[k];
   } else {
-    const p = peekPayload(raw) as { iss?: string; exp?: number; nbf?: number; vc?: { type?: string[]; credentialSubject?: Record<string, unknown> } };
-    issuer = String(p.iss);
-    w3cTypes = p.vc?.type ?? [];
-    const { id: _id, ...subject } = p.vc?.credentialSubject ?? {};
-    void _id;
-    claims = subject;
-    exp = p.exp;
-    iat = p.nbf ?? 0;
+    // The wallet asked this office itself (the offer the citizen scanned), so its DID is resolved;
+    // the registry's word is taken below as for SD-JWT VCs.
+    const v = await verifyVcJwt({ jwt: raw, now, authorize: () => ({ ok: true, value: undefined }), issuerKey: (kid, iss) => resolveAssertionKey(ctx.resolver, kid, iss, now) });
+    if (!v.ok) throw new WalletError('invalid_credential', VC_JWT_REFUSAL[v.code] + NOT_STORED);
+    // Holder binding: the issuer put our proof key's did:jwk into sub (VCDM 1.1 §6.3.1 credentialSubject.id).
+    const bound = jwkOfDidJwk(v.subject);
+    if (bound?.x !== key.jwk.x || bound?.y !== key.jwk.y) throw new WalletError('invalid_credential', `Der Nachweis ist nicht an diese Wallet gebunden. / The credential is not bound to this wallet.${NOT_STORED}`);
+    issuer = v.iss;
+    w3cTypes = v.types;
+    claims = v.claims;
+    exp = v.expiresAt;
+    iat = v.issuedAt ?? 0;
     type = w3cTypes.find((t) => t !== 'VerifiableCredential') ?? 'VerifiableCredential';
   }
   let issuerName: { de: string; en: string } | undefined;
@@ -162,7 +211,6 @@ export async function checkAndStore(ctx: WalletContext, format: 'dc+sd-jwt' | 'j
     group,
     ...(display ? { display } : {}),
   };
-  ctx.store.update((d) => d.credentials.push(stored));
   return stored;
 }
 
@@ -187,7 +235,10 @@ export async function collectPending(ctx: WalletContext): Promise<{ received: St
       }
       const group = newId();
       const display = displayOf(metadata.credentialIssuer.credential_configurations_supported[p.configurationId]);
-      for (const [i, c] of creds.entries()) received.push(await checkAndStore(ctx, p.format, c.credential, p.keyIds[i] ?? p.keyIds[0]!, group, warnings, display));
+      const checked: StoredCredential[] = [];
+      for (const [i, c] of creds.entries()) checked.push(await checkCredential(ctx, p.format, c.credential, p.keyIds[i] ?? p.keyIds[0]!, group, warnings, display));
+      storeAll(ctx, checked);
+      received.push(...checked);
       ctx.store.update((d) => (d.pending = (d.pending ?? []).filter((x) => x.id !== p.id)));
     } catch {
       waiting++;
