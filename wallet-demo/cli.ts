@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   const registryUrl = checkPublicUrl('REGISTRY_PUBLIC_URL', process.env.REGISTRY_PUBLIC_URL ?? 'http://localhost:3003', false);
   let ctx: WalletContext;
   try {
-    ctx = openWallet({ dir: resolve(process.env.WALLET_DIR ?? './.data/wallet'), passphrase: await passphrase(), registryUrl, allowLocalHttp: process.env.NODE_ENV !== 'production' });
+    ctx = await openWallet({ dir: resolve(process.env.WALLET_DIR ?? './.data/wallet'), passphrase: await passphrase(), registryUrl, allowLocalHttp: process.env.NODE_ENV !== 'production' });
   } catch (e) {
     if (e instanceof WalletLockedError) {
       err(e.message);

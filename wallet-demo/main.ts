@@ -4,21 +4,29 @@ import { createBaseApp, finish } from '../core/http/app.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { closeServer, listen } from '../core/service/run.ts';
 import { runMain } from '../core/service/main-wrapper.ts';
-import { walletRoutes } from './web/app.ts';
+import { walletHostCheck, walletRoutes } from './web/app.ts';
+import { loadWalletWebConfig } from './web/config.ts';
 
-/** The web wallet (German default, English switch) at WALLET_PUBLIC_URL, on the same core as the CLI. */
+/**
+ * The web wallet (German default, English switch) at WALLET_PUBLIC_URL, on the same core as the CLI.
+ * The citizen unlocks it in the browser; WALLET_PASSPHRASE is for the CLI only (a passphrase in the
+ * environment would unlock the wallet for every local client).
+ */
 const logger = createLogger('wallet-demo');
 await runMain('wallet-demo', logger, async () => {
   const config = loadCommonConfig('wallet');
+  const web = loadWalletWebConfig();
   for (const line of config.notices) console.log(line);
-  const app = createBaseApp({ logger });
+  // The Host allow-list runs before everything, /health included (DNS rebinding).
+  const app = createBaseApp({ logger, beforeBody: [walletHostCheck({ publicUrl: config.publicUrl, extraHosts: web.extraHosts })] });
   app.use(
     walletRoutes({
       dir: resolve(process.env.WALLET_DIR ?? `${config.dataDir}/wallet`),
-      passphrase: process.env.WALLET_PASSPHRASE || undefined,
       registryUrl: config.urls.registry,
       allowLocalHttp: config.mode === 'demo',
       publicUrl: config.publicUrl,
+      idleTimeoutMs: web.idleTimeoutMs,
+      extraHosts: web.extraHosts,
       logger,
     }),
   );

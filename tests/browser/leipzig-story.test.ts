@@ -120,6 +120,10 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     // Registration at the library (same-device link): address and entitlement only.
     const reg = await (await stack.admin('verifier', '/api/verifiers/bibliothek/requests', { template: 'anmeldung_bibliothek' })).json();
     await wallet.goto(`${walletUrl}/?request=${encodeURIComponent(reg.authorization_request)}`);
+    // The link only fills in the form; the wallet fetches the request when the citizen checks it.
+    expect(await wallet.getByLabel(/Link oder QR-Inhalt der Anfrage/).inputValue()).toBe(reg.authorization_request);
+    await axe(wallet);
+    await wallet.getByRole('button', { name: 'Anfrage prüfen' }).click();
     await expect.poll(() => wallet.locator('h1').textContent()).toBe('Wer fragt, und was wird geteilt?');
     const consent = await wallet.locator('main').textContent();
     expect(consent).toContain('Leipziger Städtische Bibliotheken');
@@ -150,6 +154,8 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     const link = await counter.locator('#link').getAttribute('href');
     expect(link).toMatch(/^openid4vp:\/\//);
     await wallet.goto(`${walletUrl}/?request=${encodeURIComponent(link!)}`);
+    await wallet.getByRole('button', { name: 'Anfrage prüfen' }).click();
+    await expect.poll(() => wallet.locator('h1').textContent()).toBe('Wer fragt, und was wird geteilt?');
     await shot(wallet, 'consent-library-card');
     await wallet.getByRole('button', { name: 'Teilen' }).click();
     await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Geteilt');
@@ -164,13 +170,20 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     expect(await wallet.locator('main li').count()).toBe(2);
     await axe(wallet);
     await shot(wallet, 'history');
-    const exported = await (await fetch(`${walletUrl}/history.json`)).json();
+    // The export needs the browser's session; a client without it gets the unlock page.
+    const exported = await (await wallet.context().request.get(`${walletUrl}/history.json`)).json();
     expect(exported.history).toHaveLength(2);
+    expect((await fetch(`${walletUrl}/history.json`)).status).toBe(401);
     await wallet.goto(walletUrl);
     await wallet.getByRole('link', { name: 'English' }).click();
     expect(await wallet.getAttribute('html', 'lang')).toBe('en');
     expect(await wallet.locator('h1').textContent()).toBe('My wallet');
     await axe(wallet);
     await shot(wallet, 'wallet-english');
+    // Locking ends the session: the wallet asks for the passphrase again.
+    await wallet.getByRole('button', { name: 'Lock the wallet' }).click();
+    await expect.poll(() => wallet.locator('h1').textContent()).toBe('Unlock the wallet');
+    await wallet.goto(`${walletUrl}/history`);
+    expect(await wallet.locator('main li').count()).toBe(0);
   }, 120_000);
 });

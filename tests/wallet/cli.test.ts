@@ -11,7 +11,8 @@ import { startStack, type Stack } from '../helpers/stack.ts';
 const MELDE = { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true };
 const PASS = { ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31', passnummer: 'LP-2026-0099', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
 
-describe('wallet CLI (receive, present, list) against the real services', () => {
+// Each test starts several CLI processes (tsx compiles on start): give them room on a loaded CI machine.
+describe('wallet CLI (receive, present, list) against the real services', { timeout: 120_000 }, () => {
   let stack: Stack;
   let walletDir: string;
   beforeAll(async () => {

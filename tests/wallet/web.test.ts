@@ -14,16 +14,21 @@ describe('web wallet (HTTP)', () => {
   let stack: Stack;
   let url: string;
   let close: () => Promise<void>;
+  /** The session cookie of this test's browser (POST /unlock). */
+  let cookie: string;
   beforeAll(async () => {
     stack = await startStack();
     const port = await freePort();
     url = `http://localhost:${port}`;
     const logger = createLogger('wallet-demo', 'silent');
     const app = createBaseApp({ logger });
-    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-web-')), passphrase: 'korrekt-pferd-batterie', registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: url, logger }));
+    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-web-')), registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: url, logger }));
     finish(app, logger);
     const { server } = await listen(app, '127.0.0.1', port);
     close = () => closeServer(server);
+    const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie' }), redirect: 'manual' });
+    expect(unlocked.status).toBe(303);
+    cookie = unlocked.headers.getSetCookie().find((c) => c.startsWith('wallet_session='))!.split(';')[0]!;
   });
   afterAll(async () => {
     await close();
@@ -31,7 +36,8 @@ describe('web wallet (HTTP)', () => {
   });
 
   const post = (path: string, form: Record<string, string>, headers: Record<string, string> = {}) =>
-    fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', ...headers }, body: new URLSearchParams(form), redirect: 'manual' });
+    fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie, ...headers }, body: new URLSearchParams(form), redirect: 'manual' });
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(url + path, { headers: { cookie, ...headers } });
 
   it('shows a clear message for a malformed offer, a wrong code and a malformed request', async () => {
     const bad = await post('/receive', { offer: 'not an offer', tx_code: '123456' });
@@ -49,7 +55,7 @@ describe('web wallet (HTTP)', () => {
   it('refuses form posts from another site', async () => {
     const r = await post('/receive', { offer: 'x' }, { 'sec-fetch-site': 'cross-site' });
     expect(r.status).toBe(403);
-    const o = await fetch(url + '/credentials/x/delete', { method: 'POST', headers: { origin: 'https://evil.example' }, redirect: 'manual' });
+    const o = await fetch(url + '/credentials/x/delete', { method: 'POST', headers: { origin: 'https://evil.example', cookie }, redirect: 'manual' });
     expect(o.status).toBe(403);
   });
 
@@ -62,10 +68,10 @@ describe('web wallet (HTTP)', () => {
     const group = /action="\/credentials\/([0-9a-f-]{36})\/delete"/.exec(home)![1]!;
     const del = await post(`/credentials/${group}/delete`, {});
     expect(await del.text()).toContain('Nachweis gelöscht');
-    expect(await (await fetch(url)).text()).not.toContain('LSB-9');
-    const page = await fetch(url);
+    expect(await (await get('/')).text()).not.toContain('LSB-9');
+    const page = await get('/');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
-    const en = await fetch(url, { headers: { cookie: 'lang=en' } });
+    const en = await get('/', { cookie: `lang=en; ${cookie}` });
     expect(await en.text()).toContain('<html lang="en">');
   });
 });

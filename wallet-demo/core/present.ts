@@ -4,9 +4,9 @@ import { DcqlQuery } from 'dcql';
 import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { evaluateRelyingParty } from '../../core/trust/evaluate.ts';
 import { toIso } from '../../core/util/time.ts';
-import { vpClient } from './protocol-clients.ts';
+import { vpClient, walletFetch } from './protocol-clients.ts';
 import type { HistoryEntry, StoredCredential } from './store.ts';
-import { publicJwk, WalletError, type WalletContext } from './wallet.ts';
+import { fetchableUrl, publicJwk, WalletError, type WalletContext } from './wallet.ts';
 
 type ClaimPath = (string | number | null)[];
 
@@ -44,16 +44,30 @@ const dcqlInput = (c: StoredCredential) =>
  * it may ask for), and matches the DCQL query against the wallet. Nothing is sent here.
  */
 export async function preparePresentation(ctx: WalletContext, authorizationRequest: string): Promise<PresentationPlan> {
-  if (!/^(openid4vp:\/\/|https?:\/\/)\S+$/.test(authorizationRequest.trim())) throw new WalletError('malformed_request', 'Das ist keine Vorlage-Anfrage (openid4vp://…). / This is not a presentation request.');
+  const input = authorizationRequest.trim();
+  if (!/^(openid4vp:\/\/|https?:\/\/)\S+$/.test(input)) throw new WalletError('malformed_request', 'Das ist keine Vorlage-Anfrage (openid4vp://…). / This is not a presentation request.');
+  if (!input.startsWith('openid4vp://') && !fetchableUrl(input, ctx.allowLocalHttp)) throw insecureUrl();
   const client = vpClient(ctx.resolver);
+  let parsed;
+  try {
+    parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: input });
+  } catch {
+    throw new WalletError('invalid_request', 'Die Anfrage ist ungültig. / The request is invalid.');
+  }
+  // OID4VP 1.0 §14.7 and §15.8.1: the Request Object is fetched over TLS only, and only now that the citizen asked for it.
+  const requestUri = (parsed.params as { request_uri?: unknown }).request_uri;
+  if (requestUri !== undefined && !fetchableUrl(String(requestUri), ctx.allowLocalHttp)) throw insecureUrl();
   let resolved;
   try {
-    const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: authorizationRequest.trim() });
     resolved = await client.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: parsed.params as never });
-  } catch (e) {
-    throw new WalletError('invalid_request', `Die Anfrage ist ungültig oder nicht korrekt signiert (${(e as Error).message.split('\n')[0]!.slice(0, 160)}). / The request is invalid or not correctly signed.`);
+  } catch {
+    // No detail from the other side (status code, body text) reaches the page: a link must not turn the wallet into a probe.
+    throw new WalletError('invalid_request', 'Die Anfrage ließ sich nicht abrufen, ist ungültig oder nicht korrekt signiert. / The request could not be fetched, is invalid or is not correctly signed.');
   }
   if (resolved.client.prefix !== 'decentralized_identifier' || !resolved.jar) throw new WalletError('unsigned_request', 'Die Anfrage ist nicht von einer registrierten Stelle signiert. / The request is not signed by a registered organisation.');
+  // The response goes only to an https Response URI (OID4VP 1.0 §8.2, §14.7).
+  const responseUri = (resolved.authorizationRequestPayload as { response_uri?: unknown }).response_uri;
+  if (responseUri !== undefined && !fetchableUrl(String(responseUri), ctx.allowLocalHttp)) throw insecureUrl();
   if (!resolved.dcql) throw new WalletError('invalid_request', 'Die Anfrage enthält keine DCQL-Abfrage. / The request has no DCQL query.');
   const verifier = resolved.client.identifier;
   let query: DcqlQuery;
@@ -107,6 +121,9 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
   }
   return { verifier, ...(verifierName ? { verifierName } : {}), ...(purpose ? { purpose } : {}), registered, warnings, queries, canSatisfy: result.can_be_satisfied, request: resolved };
 }
+
+const insecureUrl = () =>
+  new WalletError('insecure_url', 'Die Wallet ruft Anfragen nur über eine sichere Verbindung (https://) ab; nichts wurde abgerufen. / The wallet fetches requests only over a secure connection (https://); nothing was fetched.');
 
 /** Picks the copy of a document to show: one this verifier has not seen, preferring unused copies (unlinkability). */
 function pickCopy(candidates: StoredCredential[], verifier: string): StoredCredential | undefined {
@@ -169,7 +186,7 @@ export async function sendPresentation(ctx: WalletContext, plan: PresentationPla
       if (c) c.usedBy = [...new Set([...(c.usedBy ?? []), plan.verifier])];
     }
   });
-  if (status !== 200) throw new WalletError('verifier_refused', `Die prüfende Stelle hat die Antwort abgelehnt (HTTP ${status}). / The verifier refused the response.`);
+  if (status !== 200) throw new WalletError('verifier_refused', 'Die prüfende Stelle hat die Antwort abgelehnt. / The verifier refused the response.');
   return { status };
 }
 
@@ -177,8 +194,8 @@ export async function sendPresentation(ctx: WalletContext, plan: PresentationPla
 export async function declinePresentation(ctx: WalletContext, plan: PresentationPlan): Promise<void> {
   const resolved = plan.request as { authorizationRequestPayload: Record<string, unknown> };
   const uri = resolved.authorizationRequestPayload.response_uri;
-  if (typeof uri === 'string') {
-    await fetch(uri, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ error: 'access_denied', state: String(resolved.authorizationRequestPayload.state ?? '') }) }).catch(() => undefined);
+  if (typeof uri === 'string' && fetchableUrl(uri, ctx.allowLocalHttp)) {
+    await walletFetch()(uri, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ error: 'access_denied', state: String(resolved.authorizationRequestPayload.state ?? '') }) }).catch(() => undefined);
   }
   ctx.store.update((d) => d.history.push({ at: toIso(ctx.clock()), verifier: plan.verifier, ...(plan.verifierName ? { verifierName: plan.verifierName } : {}), outcome: 'declined', shared: [] }));
 }

@@ -1,12 +1,14 @@
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JWK } from 'jose';
 
 /**
  * The citizen's wallet store: one file under WALLET_DIR, encrypted with AES-256-GCM under a key
- * derived from WALLET_PASSPHRASE with scrypt (N=2^15, r=8, p=1; salt per wallet). Written
+ * derived from the passphrase with scrypt (RFC 7914; N=2^15, r=8, p=1; salt per wallet). Written
  * atomically (temp file, then rename). Nothing in it is readable without the passphrase.
+ * The derivation runs on libuv's thread pool (node:crypto's callback API), never on the event loop:
+ * a web wallet stays responsive while someone types a passphrase, right or wrong.
  */
 
 export interface HolderKeyRecord {
@@ -70,6 +72,8 @@ export interface WalletData {
 const FILE = 'wallet.enc';
 const EMPTY: WalletData = { version: 1, keys: [], credentials: [], history: [] };
 
+const OPEN_FAILED = 'Die Wallet ließ sich nicht öffnen: falsche Passphrase oder beschädigte Datei. / The wallet could not be opened: wrong passphrase or damaged file.';
+
 export class WalletLockedError extends Error {
   override name = 'WalletLockedError';
 }
@@ -83,19 +87,24 @@ export class WalletStore {
   ) {}
 
   /** Opens (or creates) the wallet; a wrong passphrase is a WalletLockedError, never a silent reset. */
-  static open(dir: string, passphrase: string): WalletStore {
-    if (passphrase.length < 8) throw new WalletLockedError('The wallet passphrase must have at least 8 characters.');
+  static async open(dir: string, passphrase: string): Promise<WalletStore> {
+    if (passphrase.length < 8) throw new WalletLockedError('Die Passphrase der Wallet muss mindestens 8 Zeichen haben. / The wallet passphrase must have at least 8 characters.');
     const path = join(dir, FILE);
     if (!existsSync(path)) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const salt = randomBytes(16);
-      const store = new WalletStore(dir, derive(passphrase, salt), salt, structuredClone(EMPTY));
+      const store = new WalletStore(dir, await derive(passphrase, salt), salt, structuredClone(EMPTY));
       store.save();
       return store;
     }
-    const file = JSON.parse(readFileSync(path, 'utf8')) as { v: 1; salt: string; iv: string; ct: string };
-    const salt = Buffer.from(file.salt, 'base64url');
-    const key = derive(passphrase, salt);
+    let file: { v: 1; salt: string; iv: string; ct: string };
+    try {
+      file = JSON.parse(readFileSync(path, 'utf8')) as typeof file;
+    } catch {
+      throw new WalletLockedError(OPEN_FAILED);
+    }
+    const salt = Buffer.from(String(file.salt), 'base64url');
+    const key = await derive(passphrase, salt);
     try {
       const body = Buffer.from(file.ct, 'base64url');
       const d = createDecipheriv('aes-256-gcm', key, Buffer.from(file.iv, 'base64url'));
@@ -103,7 +112,7 @@ export class WalletStore {
       const plain = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]).toString('utf8');
       return new WalletStore(dir, key, salt, JSON.parse(plain) as WalletData);
     } catch {
-      throw new WalletLockedError('The wallet could not be opened: wrong passphrase or damaged file.');
+      throw new WalletLockedError(OPEN_FAILED);
     }
   }
 
@@ -129,6 +138,9 @@ export class WalletStore {
   }
 }
 
-function derive(passphrase: string, salt: Buffer): Buffer {
-  return scryptSync(passphrase.normalize('NFC'), salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+/** scrypt (RFC 7914) off the event loop: the callback API runs in the thread pool. */
+function derive(passphrase: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(passphrase.normalize('NFC'), salt, 32, { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key))),
+  );
 }

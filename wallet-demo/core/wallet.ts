@@ -25,27 +25,50 @@ export interface WalletContext {
   resolver: Resolver;
   trust: SnapshotClient;
   clock: Clock;
+  /** Demo mode: plain http is acceptable for loopback hosts (see fetchableUrl). */
+  allowLocalHttp: boolean;
 }
 
 export interface WalletOptions {
   dir: string;
   passphrase: string;
   registryUrl: string;
-  /** Plain http is allowed only for localhost (CONTRACT); the protocol libraries need to be told. */
+  /** Plain http is allowed only for localhost (docs/contract.md); the protocol libraries need to be told. */
   allowLocalHttp: boolean;
   clock?: Clock;
 }
 
-export function openWallet(opts: WalletOptions): WalletContext {
+/** Opens the wallet; the key derivation runs off the event loop (see WalletStore.open). */
+export async function openWallet(opts: WalletOptions): Promise<WalletContext> {
   if (opts.allowLocalHttp) setGlobalConfig({ allowInsecureUrls: true });
   const resolver = createDidResolver();
   const clock = opts.clock ?? systemClock;
   return {
-    store: WalletStore.open(opts.dir, opts.passphrase),
+    store: await WalletStore.open(opts.dir, opts.passphrase),
     resolver,
     trust: new SnapshotClient({ registryUrl: opts.registryUrl, registryDid: didWebFor(opts.registryUrl), resolver, clock }),
     clock,
+    allowLocalHttp: opts.allowLocalHttp,
   };
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Whether the wallet may contact this URL on the citizen's behalf: https only (OID4VP 1.0 §14.7,
+ * TLS with a certificate check); plain http only for loopback hosts in demo mode (docs/contract.md).
+ * No user info in the URL.
+ */
+export function fetchableUrl(raw: string, allowLocalHttp: boolean): boolean {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && allowLocalHttp && LOOPBACK.has(url.hostname);
 }
 
 /** A fresh P-256 holder key, one per credential copy, so copies cannot be linked by key. */

@@ -1,26 +1,53 @@
 import { randomUUID } from 'node:crypto';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { ProblemError } from '../../core/http/errors.ts';
+import { clientKey } from '../../core/http/rate-limit.ts';
 import type { Logger } from '../../core/log/logger.ts';
-import { declinePresentation, preparePresentation, sendPresentation, type PresentationPlan } from '../core/present.ts';
+import { systemClock } from '../../core/util/time.ts';
+import { declinePresentation, preparePresentation, sendPresentation } from '../core/present.ts';
 import { collectPending, receive } from '../core/receive.ts';
 import { WalletLockedError } from '../core/store.ts';
 import { openWallet, WalletError, type WalletContext, type WalletOptions } from '../core/wallet.ts';
+import { allowedHosts, hostCheck } from './host-check.ts';
 import { half, T, type Lang } from './i18n.ts';
-import { consentPage, CSS, historyPage, homePage, unlockPage } from './pages.ts';
+import { consentPage, CSS, historyPage, homePage, unlockPage, type Prefill } from './pages.ts';
+import { Sessions, type Session } from './sessions.ts';
+import { UnlockLimiter } from './unlock-limit.ts';
 
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PLAN_TTL = 10 * 60_000;
+export const DEFAULT_IDLE_MS = 10 * 60_000;
+/** Longest offer or request a link may pre-fill (both are URIs; the forms post them back). */
+const MAX_PREFILL = 8192;
+
+export type WalletWebOptions = Omit<WalletOptions, 'passphrase'> & {
+  publicUrl: string;
+  logger: Logger;
+  /** Auto-lock after this long without a request in a session (WALLET_IDLE_TIMEOUT; default 10 minutes). */
+  idleTimeoutMs?: number;
+  /** More `Host` names the wallet answers to (WALLET_ALLOWED_HOSTS), besides its public URL's. */
+  extraHosts?: readonly string[];
+};
+
+/** The Host allow-list check for the whole app (mounted before any route, /health included). */
+export const walletHostCheck = (opts: Pick<WalletWebOptions, 'publicUrl' | 'extraHosts'>): RequestHandler => hostCheck(allowedHosts(opts.publicUrl, opts.extraHosts));
 
 /**
- * The web wallet: one citizen's wallet, unlocked with its passphrase, on the same core as the CLI.
- * Same-device links open it: `/?offer=<openid-credential-offer://…>` and `/?request=<openid4vp://…>`.
+ * The web wallet: one citizen's wallet on the same core as the CLI. Unlocking it with the passphrase
+ * opens a session for that browser only (sessions.ts); every personal page and action needs it.
+ * Same-device links `/?offer=<openid-credential-offer://…>` and `/?request=<openid4vp://…>` only
+ * fill in the forms: nothing is fetched until the citizen submits one.
  */
-export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicUrl: string; passphrase?: string | undefined; logger: Logger }): Router {
+export function walletRoutes(opts: WalletWebOptions): Router {
   const r = Router();
-  let ctx: WalletContext | undefined = opts.passphrase ? openWallet({ ...opts, passphrase: opts.passphrase }) : undefined;
-  const plans = new Map<string, { plan: PresentationPlan; until: number }>();
+  const clock = opts.clock ?? systemClock;
+  // The opened wallet, shared by the live sessions; dropped (key and all) when the last one ends.
+  let ctx: WalletContext | undefined;
+  const sessions = new Sessions(opts.publicUrl, opts.idleTimeoutMs ?? DEFAULT_IDLE_MS, clock, () => (ctx = undefined));
+  const limiter = new UnlockLimiter(clock);
   const origin = new URL(opts.publicUrl).origin;
+  // Auto-lock also when no request comes in; unref'd, so it never keeps the process alive.
+  setInterval(() => sessions.sweep(), Math.min(60_000, opts.idleTimeoutMs ?? DEFAULT_IDLE_MS)).unref();
 
   const lang = (req: Request): Lang => (/(?:^|;\s*)lang=en(?:;|$)/.test(req.get('cookie') ?? '') ? 'en' : 'de');
   const page = (res: Response, html: string, status = 200) => {
@@ -29,6 +56,17 @@ export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicU
     res.status(status).type('html').send(html);
   };
   const message = (e: unknown, l: Lang) => (e instanceof WalletError || e instanceof WalletLockedError ? half(e.message, l) : l === 'de' ? 'Das hat nicht geklappt.' : 'That did not work.');
+  const prefillOf = (src: Record<string, unknown> | undefined): Prefill => {
+    const out: Prefill = {};
+    for (const k of ['offer', 'request'] as const) {
+      const v = src?.[k];
+      if (typeof v === 'string' && v.trim() && v.length <= MAX_PREFILL) out[k] = v.trim();
+    }
+    return out;
+  };
+
+  // DNS rebinding: another host name is refused before any wallet route (host-check.ts).
+  r.use(walletHostCheck(opts));
 
   // Forms post only from this origin (a page elsewhere must not make the wallet share).
   r.use((req, _res, next) => {
@@ -51,34 +89,65 @@ export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicU
     res.redirect(303, '/');
   });
 
-  r.get('/', async (req, res) => {
-    const l = lang(req);
-    if (!ctx) return page(res, unlockPage(l));
-    const offer = typeof req.query.offer === 'string' ? req.query.offer : undefined;
-    const request = typeof req.query.request === 'string' ? req.query.request : undefined;
-    if (request) return showConsent(res, l, request);
-    page(res, homePage(l, ctx.store.snapshot, { ...(offer ? { offer } : {}) }));
-  });
-
-  r.post('/unlock', (req, res) => {
-    const l = lang(req);
-    try {
-      ctx = openWallet({ ...opts, passphrase: String(req.body?.passphrase ?? '') });
-      res.redirect(303, '/');
-    } catch (e) {
-      page(res, unlockPage(l, e instanceof WalletLockedError ? e.message : 'Fehler / error'), 401);
-    }
-  });
-
-  const requireUnlocked = (req: Request, res: Response): WalletContext | undefined => {
-    if (!ctx) page(res, unlockPage(lang(req)), 401);
-    return ctx;
+  /** The unlocked wallet for this request's session, or the unlock page (401) and undefined. */
+  const unlocked = (req: Request, res: Response): { c: WalletContext; s: Session } | undefined => {
+    const s = sessions.current(req);
+    if (s && ctx) return { c: ctx, s };
+    page(res, unlockPage(lang(req)), 401);
+    return undefined;
   };
+
+  r.get('/', (req, res) => {
+    const l = lang(req);
+    const prefill = prefillOf(req.query as Record<string, unknown>);
+    const s = sessions.current(req);
+    if (!s || !ctx) return page(res, unlockPage(l, undefined, prefill));
+    // A link pre-fills; the request is fetched only when the citizen submits the form (POST /present).
+    page(res, homePage(l, ctx.store.snapshot, prefill, prefill.request ? { kind: 'notice', text: T[l].requestPrefilled } : undefined));
+  });
+
+  r.post('/unlock', async (req, res) => {
+    const l = lang(req);
+    const body = req.body as Record<string, unknown> | undefined;
+    const prefill = prefillOf(body);
+    const client = clientKey(req);
+    const refuse = (retryAfter: number) => {
+      res.setHeader('Retry-After', String(retryAfter));
+      page(res, unlockPage(l, { kind: 'warn', text: T[l].tooMany(retryAfter) }, prefill), 429);
+    };
+    const blocked = limiter.check(client);
+    if (!blocked.ok) return refuse(blocked.retryAfter);
+    const passphrase = typeof body?.passphrase === 'string' ? body.passphrase : '';
+    const out = await limiter.run<WalletContext | WalletLockedError>(client, async () => {
+      try {
+        const opened = await openWallet({ ...opts, passphrase });
+        return { failed: false, value: opened };
+      } catch (e) {
+        if (e instanceof WalletLockedError) return { failed: true, value: e };
+        throw e;
+      }
+    });
+    if (!out.ok) return refuse(out.retryAfter);
+    if (out.value instanceof WalletLockedError) return page(res, unlockPage(l, { kind: 'warn', text: half(out.value.message, l) }, prefill), 401);
+    // The passphrase is right. The wallet already open for another live session stays the one in use.
+    sessions.sweep();
+    ctx ??= out.value;
+    sessions.create(res);
+    const q = new URLSearchParams(prefill).toString();
+    res.redirect(303, q ? `/?${q}` : '/');
+  });
+
+  r.post('/lock', (req, res) => {
+    if (!unlocked(req, res)) return;
+    sessions.endAll(res);
+    page(res, unlockPage(lang(req), { kind: 'notice', text: T[lang(req)].locked }));
+  });
 
   r.post('/receive', async (req, res) => {
     const l = lang(req);
-    const c = requireUnlocked(req, res);
-    if (!c) return;
+    const u = unlocked(req, res);
+    if (!u) return;
+    const { c } = u;
     const txCode = String(req.body?.tx_code ?? '').trim();
     try {
       const out = await receive(c, String(req.body?.offer ?? ''), txCode || undefined);
@@ -91,38 +160,40 @@ export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicU
 
   r.post('/collect', async (req, res) => {
     const l = lang(req);
-    const c = requireUnlocked(req, res);
-    if (!c) return;
-    const out = await collectPending(c);
-    page(res, homePage(l, c.store.snapshot, {}, { kind: 'notice', text: `${out.received.length} ${T[l].received}; ${out.waiting} ${T[l].pending}` }));
+    const u = unlocked(req, res);
+    if (!u) return;
+    const out = await collectPending(u.c);
+    page(res, homePage(l, u.c.store.snapshot, {}, { kind: 'notice', text: `${out.received.length} ${T[l].received}; ${out.waiting} ${T[l].pending}` }));
   });
 
-  async function showConsent(res: Response, l: Lang, request: string) {
-    const c = ctx!;
+  // The citizen submitted the request form: only now is the Request Object fetched (present.ts checks the URLs).
+  r.post('/present', async (req, res) => {
+    const l = lang(req);
+    const u = unlocked(req, res);
+    if (!u) return;
+    const { c, s } = u;
+    const request = String(req.body?.request ?? '');
     try {
       const plan = await preparePresentation(c, request);
       const id = randomUUID();
-      const now = Date.now();
-      for (const [k, v] of plans) if (v.until < now) plans.delete(k);
-      plans.set(id, { plan, until: now + PLAN_TTL });
+      const now = clock();
+      for (const [k, v] of s.plans) if (v.until < now) s.plans.delete(k);
+      s.plans.set(id, { plan, until: now + PLAN_TTL });
       page(res, consentPage(l, id, plan));
     } catch (e) {
+      if (!(e instanceof WalletError)) opts.logger.warn({ err: { name: (e as Error).name } }, 'presentation request failed');
       page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
     }
-  }
-
-  r.post('/present', async (req, res) => {
-    if (!requireUnlocked(req, res)) return;
-    await showConsent(res, lang(req), String(req.body?.request ?? ''));
   });
 
   r.post('/present/:id/:action', async (req, res) => {
     const l = lang(req);
-    const c = requireUnlocked(req, res);
-    if (!c) return;
-    const entry = plans.get(String(req.params.id));
-    plans.delete(String(req.params.id));
-    if (!entry || entry.until < Date.now()) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Die Anfrage ist abgelaufen.' : 'The request has expired.' }), 400);
+    const u = unlocked(req, res);
+    if (!u) return;
+    const { c, s } = u;
+    const entry = s.plans.get(String(req.params.id));
+    s.plans.delete(String(req.params.id));
+    if (!entry || entry.until < clock()) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Die Anfrage ist abgelaufen.' : 'The request has expired.' }), 400);
     try {
       if (req.params.action === 'decline') {
         await declinePresentation(c, entry.plan);
@@ -144,22 +215,23 @@ export function walletRoutes(opts: Omit<WalletOptions, 'passphrase'> & { publicU
   });
 
   r.get('/history', (req, res) => {
-    const c = requireUnlocked(req, res);
-    if (!c) return;
-    page(res, historyPage(lang(req), c.store.snapshot.history));
+    const u = unlocked(req, res);
+    if (!u) return;
+    page(res, historyPage(lang(req), u.c.store.snapshot.history));
   });
   r.get('/history.json', (req, res) => {
-    const c = requireUnlocked(req, res);
-    if (!c) return;
+    const u = unlocked(req, res);
+    if (!u) return;
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Disposition', 'attachment; filename="wallet-verlauf.json"');
-    res.json({ exported_at: new Date().toISOString(), history: c.store.snapshot.history });
+    res.json({ exported_at: new Date(clock()).toISOString(), history: u.c.store.snapshot.history });
   });
 
   r.post('/credentials/:group/delete', (req, res) => {
     const l = lang(req);
-    const c = requireUnlocked(req, res);
-    if (!c) return;
+    const u = unlocked(req, res);
+    if (!u) return;
+    const { c } = u;
     const group = String(req.params.group);
     // Nothing to delete: say so, and leave the store file as it is.
     if (!c.store.snapshot.credentials.some((x) => x.group === group)) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Diesen Nachweis gibt es nicht (mehr).' : 'This credential does not exist (any more).' }), 404);

@@ -44,6 +44,11 @@ export const T = {
     received: 'Nachweis gespeichert',
     deleted: 'Nachweis gelöscht.',
     back: 'Zurück zur Übersicht',
+    lock: 'Wallet sperren',
+    locked: 'Die Wallet ist gesperrt.',
+    tooMany: (s: number) => `Zu viele Versuche. Bitte in ${s} Sekunden erneut versuchen.`,
+    busy: 'Die Wallet prüft gerade andere Versuche. Bitte gleich erneut versuchen.',
+    requestPrefilled: 'Eine Vorlage-Anfrage wurde eingetragen. Erst wenn Sie „Anfrage prüfen“ wählen, ruft die Wallet sie ab.',
   },
   en: {
     title: 'My wallet',
@@ -88,6 +93,11 @@ export const T = {
     received: 'Credential stored',
     deleted: 'Credential deleted.',
     back: 'Back to the overview',
+    lock: 'Lock the wallet',
+    locked: 'The wallet is locked.',
+    tooMany: (s: number) => `Too many attempts. Please try again in ${s} seconds.`,
+    busy: 'The wallet is checking other attempts. Please try again in a moment.',
+    requestPrefilled: 'A presentation request has been filled in. The wallet fetches it only when you choose “Check request”.',
   },
 } as const;
 

@@ -12,6 +12,7 @@ body{font-family:system-ui,sans-serif;margin:0;color:var(--text);background:#fff
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;color:var(--blue);padding:.5rem;z-index:2}
 header{background:var(--blue);color:#fff;padding:1rem 1.5rem;display:flex;justify-content:space-between;align-items:center}
 header a{color:#fff}
+header .tools{display:flex;gap:1rem;align-items:center}header .tools button{margin-top:0}
 main{max-width:46rem;margin:1rem auto;padding:0 1rem}
 section{margin:1.5rem 0}
 label{display:block;font-weight:600;margin-top:.75rem}
@@ -27,15 +28,19 @@ dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;margin:.5rem 0}dt
 .muted{color:var(--muted)}
 `;
 
-export function layout(lang: Lang, title: string, body: string, flash?: { kind: 'notice' | 'warn'; text: string }): string {
+export type Flash = { kind: 'notice' | 'warn'; text: string };
+
+/** `unlocked`: the page belongs to a session, so it offers to lock the wallet. */
+export function layout(lang: Lang, title: string, body: string, flash?: Flash, unlocked = false): string {
   const t = T[lang];
+  const lock = unlocked ? `<form method="post" action="/lock"><button class="secondary" type="submit">${esc(t.lock)}</button></form>` : '';
   return `<!doctype html>
 <html lang="${lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)} – ID-Ideal Wallet</title><link rel="stylesheet" href="/static/wallet.css"></head>
 <body>
 <a class="skip" href="#main">${esc(t.skip)}</a>
-<header><span>ID-Ideal Wallet</span><a href="/lang/${lang === 'de' ? 'en' : 'de'}" lang="${lang === 'de' ? 'en' : 'de'}">${esc(t.switchLang)}</a></header>
+<header><span>ID-Ideal Wallet</span><div class="tools"><a href="/lang/${lang === 'de' ? 'en' : 'de'}" lang="${lang === 'de' ? 'en' : 'de'}">${esc(t.switchLang)}</a>${lock}</div></header>
 <main id="main">
 <h1>${esc(title)}</h1>
 ${flash ? `<p class="${flash.kind}" role="${flash.kind === 'warn' ? 'alert' : 'status'}">${esc(flash.text)}</p>` : ''}
@@ -44,18 +49,37 @@ ${body}
 </body></html>`;
 }
 
-export function unlockPage(lang: Lang, error?: string): string {
+/** A link's offer or request survives the unlock: it is carried in the form and filled in afterwards. */
+export type Prefill = { offer?: string; request?: string };
+
+export function unlockPage(lang: Lang, flash?: Flash, prefill: Prefill = {}): string {
   const t = T[lang];
+  const carried = (['offer', 'request'] as const).map((k) => (prefill[k] ? `<input type="hidden" name="${k}" value="${esc(prefill[k])}">` : '')).join('');
   return layout(
     lang,
     t.unlockTitle,
-    `<form method="post" action="/unlock">
+    `<form method="post" action="/unlock">${carried}
 <label for="passphrase">${esc(t.passphrase)}</label>
 <input id="passphrase" name="passphrase" type="password" autocomplete="current-password" minlength="8" required>
 <button type="submit">${esc(t.unlock)}</button>
 </form>`,
-    error ? { kind: 'warn', text: half(error, lang) } : undefined,
+    flash,
   );
+}
+
+/** The answer to a request for another host name (DNS rebinding): no wallet content, no links. */
+export function hostRefusedPage(): string {
+  return `<!doctype html>
+<html lang="de">
+<head><meta charset="utf-8"><title>Falsche Adresse / Wrong address – ID-Ideal Wallet</title></head>
+<body>
+<main>
+<h1>Falsche Adresse</h1>
+<p>Diese Wallet antwortet nur unter ihrer eigenen Adresse. Bitte öffnen Sie sie über die Adresse, die Sie eingerichtet haben (zum Beispiel http://localhost:3004).</p>
+<h2 lang="en">Wrong address</h2>
+<p lang="en">This wallet answers only at its own address. Please open it at the address you set up (for example http://localhost:3004).</p>
+</main>
+</body></html>`;
 }
 
 const claimLabel = (c: StoredCredential, key: string, lang: Lang) => c.display?.claims?.[key]?.[lang] ?? key;
@@ -70,7 +94,7 @@ function claimList(c: StoredCredential, lang: Lang): string {
   return `<dl>${rows.join('')}</dl>`;
 }
 
-export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: { offer?: string; request?: string }, flash?: { kind: 'notice' | 'warn'; text: string }): string {
+export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: Prefill, flash?: Flash): string {
   const t = T[lang];
   const groups = new Map<string, StoredCredential[]>();
   for (const c of data.credentials) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
@@ -103,6 +127,7 @@ ${claimList(c, lang)}
 <button type="submit">${esc(t.check)}</button></form></section>
 <p><a href="/history">${esc(t.history)}</a></p>`,
     flash,
+    true,
   );
 }
 
@@ -133,6 +158,8 @@ ${plan.registered ? `<p class="notice">${esc(t.registered)}</p>` : `<div class="
 <button type="submit"${plan.canSatisfy ? '' : ' disabled'}>${esc(t.share)}</button>
 </form>
 <form method="post" action="/present/${esc(id)}/decline"><button class="secondary" type="submit">${esc(t.decline)}</button></form>`,
+    undefined,
+    true,
   );
 }
 
@@ -142,5 +169,5 @@ export function historyPage(lang: Lang, history: readonly HistoryEntry[]): strin
     .reverse()
     .map((h) => `<li><time datetime="${esc(h.at)}">${esc(h.at.replace('T', ' ').slice(0, 16))}</time> · ${esc(h.verifierName?.[lang] ?? h.verifier)} · ${esc(t.outcome[h.outcome])}${h.shared.length ? `: ${h.shared.map((s) => `${esc(s.type)} (${s.claims.map(esc).join(', ')})`).join('; ')}` : ''}</li>`)
     .join('');
-  return layout(lang, t.history, `${rows ? `<ul>${rows}</ul>` : `<p>${esc(t.historyNone)}</p>`}<p><a href="/history.json" download="wallet-verlauf.json">${esc(t.export)}</a></p><p><a href="/">${esc(t.back)}</a></p>`);
+  return layout(lang, t.history, `${rows ? `<ul>${rows}</ul>` : `<p>${esc(t.historyNone)}</p>`}<p><a href="/history.json" download="wallet-verlauf.json">${esc(t.export)}</a></p><p><a href="/">${esc(t.back)}</a></p>`, undefined, true);
 }
