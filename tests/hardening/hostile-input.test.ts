@@ -6,6 +6,8 @@ import { MELDE } from '../helpers/fixtures.ts';
 import { postResponse, present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { startStack, TOKENS, type Stack } from '../helpers/stack.ts';
 import { CLASSES, algNone, generate, hs256WithPublicKey, tamperJwt, tamperSdJwt, type Case, type Template } from './fuzz/corpus.ts';
+import { KeyObject } from 'node:crypto';
+import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { sqliteDigest } from './fuzz/db-digest.ts';
 import { createRng, seedFromEnv, type Rng } from './fuzz/rng.ts';
 import { describeCase, percentile, sendAll, type Outcome } from './fuzz/send.ts';
@@ -217,7 +219,78 @@ describe('hostile input', () => {
     expect((await (await stack.admin('verifier', `/api/verifiers/buergerbuero/requests/${r.request_id}`)).json()).status).toBe('verified');
   }, 180_000);
 
-  it('verifier: tampered presentations to live requests are rejected with a reason, never verified', async () => {
+  it(`verifier: ${PER_SERVICE} mutated presentations to one live request reach the verification code: no 5xx, never verified, the request still open`, async () => {
+    // A failed answer no longer ends a request (verifier/last-attempt.ts), so every case below goes
+    // through parsing, signature, disclosures, key binding, status and trust. The base presentation
+    // is correct in every respect but one: it leaves out one claim the query asks for, so even a case
+    // the mutation left intact fails at the very end (DCQL) instead of ending the request.
+    const { credential, key } = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
+    const other = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', { ...MELDE, vorname: 'Mallory' });
+    const r = await (await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'meldebescheinigung' })).json();
+    const req = await resolveRequest(r.authorization_request);
+    const paths = req.payload.dcql_query.credentials[0].claims.map((c: { path: string[] }) => c.path);
+    const base = await presentSdJwtVc({ sdJwt: credential, disclose: paths.slice(1), holderKey: KeyObject.from(key.privateKey as never), aud: req.clientId, nonce: req.payload.nonce, iat: Math.floor(Date.now() / 1000) });
+    const status = async () => (await stack.admin('verifier', `/api/verifiers/buergerbuero/requests/${r.request_id}`)).json();
+    expect((await postResponse(req, { meldebescheinigung: [base] })).status).toBe(200);
+    expect(await status()).toMatchObject({ status: 'rejected', final: false, result: { errors: [{ code: 'query_not_satisfied' }] } });
+
+    const issuerKey = JSON.stringify((await (await fetch(`${stack.urls.issuer}/offices/buergerbuero/jwks.json`)).json()).keys[0]);
+    const holderKey = JSON.stringify(key.publicJwk);
+    const foreign = other.credential.split('~').slice(1).filter(Boolean);
+    const flip = (x: string) => {
+      const i = rng.int(x.length);
+      return x.slice(0, i) + String.fromCharCode(x.charCodeAt(i) ^ (1 << rng.int(7))) + x.slice(i + 1);
+    };
+    const mutate = (vp: string): string => {
+      const parts = vp.split('~');
+      const kb = parts[parts.length - 1]!;
+      const ds = parts.slice(1, -1);
+      switch (rng.int(12)) {
+        case 0: return tamperJwt(rng, vp);
+        case 1: return [...parts.slice(0, -1), tamperJwt(rng, kb)].join('~');
+        case 2: return tamperSdJwt(rng, vp);
+        case 3: return algNone(vp);
+        case 4: return [...parts.slice(0, -1), algNone(kb)].join('~');
+        case 5: return hs256WithPublicKey(vp, issuerKey);
+        case 6: return [...parts.slice(0, -1), hs256WithPublicKey(kb, holderKey)].join('~');
+        case 7: return flip(vp);
+        case 8: return vp.slice(0, rng.int(vp.length));
+        case 9: return [parts[0], ...ds, rng.pick(foreign), kb].join('~');
+        case 10: return [parts[0], ...ds.filter(() => rng.int(2) === 0), kb].join('~');
+        default: return [other.credential.split('~')[0], ...ds, kb].join('~');
+      }
+    };
+    const wrap = (vp: string): unknown => {
+      switch (rng.int(8)) {
+        case 0: return { meldebescheinigung: vp };
+        case 1: return { meldebescheinigung: [vp, vp] };
+        case 2: return { meldebescheinigung: [vp], extra: [vp] };
+        case 3: return { meldebescheinigung: [{ vp }] };
+        default: return { meldebescheinigung: [vp] };
+      }
+    };
+    const path = new URL(req.payload.response_uri).pathname;
+    const cases: Case[] = Array.from({ length: PER_SERVICE }, (_, i) => {
+      let vp = mutate(base);
+      if (i % 5 === 0) vp = mutate(vp);
+      return { cls: 'live-presentation', template: 'response-live', method: 'POST', path, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ vp_token: JSON.stringify(wrap(vp)), state: req.payload.state }).toString() };
+    });
+    const before = await sqliteDigest(stack.dataDir, ['verifier_requests']);
+    const outcomes = await sendAll(stack.urls.verifier, cases);
+    report('verifier live presentations', outcomes);
+    expectClean(outcomes);
+    expect(await sqliteDigest(stack.dataDir, ['verifier_requests'])).toEqual(before);
+    const after = await status();
+    expect(after.status, JSON.stringify(after)).toBe('rejected');
+    expect(after.final).toBe(false);
+    console.info(`hostile-input live presentations: last reasons ${JSON.stringify(after.result.errors.map((e: { code: string }) => e.code))}`);
+    // Still open: the citizen's correct presentation ends it.
+    expect((await postResponse(req, { meldebescheinigung: [await present(credential, key, req, 'meldebescheinigung')] })).status).toBe(200);
+    expect((await status()).status).toBe('verified');
+    await healthy(stack.urls.verifier);
+  }, 300_000);
+
+  it('verifier: tampered presentations to live requests are refused with a reason, never verified', async () => {
     const { credential, key } = await receiveCredential(stack, 'buergerbuero', 'meldebescheinigung_sd_jwt', MELDE);
     const keyMaterial = JSON.stringify((await (await fetch(`${stack.urls.issuer}/offices/buergerbuero/jwks.json`)).json()).keys[0]);
     const kinds = ['issuer-jwt', 'kb-jwt', 'disclosures', 'alg-none', 'hs256'] as const;
@@ -237,10 +310,12 @@ describe('hostile input', () => {
       const res = await postResponse(req, { meldebescheinigung: [bad] });
       expect(res.status, `${kind}: ${bad.slice(0, 120)}`).toBeLessThan(500);
       const out = await (await stack.admin('verifier', `/api/verifiers/buergerbuero/requests/${r.request_id}`)).json();
-      expect(out.status, `${kind} (seed ${SEED}): ${JSON.stringify(out.result?.errors)}`).toBe('rejected');
-      expect(out.result.errors.length).toBeGreaterThan(0);
-      expect(out.result.credentials ?? []).toEqual([]);
-      for (const e of out.result.errors) seen.set(e.code, (seen.get(e.code) ?? 0) + 1);
+      // Never verified: `rejected` with the reasons, not final (the request stays open, verifier/last-attempt.ts).
+      expect(out.status, `${kind} (seed ${SEED}): ${JSON.stringify(out.last_attempt)}`).toBe('rejected');
+      expect(out.final).toBe(false);
+      expect(out.result.credentials).toEqual([]);
+      expect(out.last_attempt.errors.length).toBeGreaterThan(0);
+      for (const e of out.last_attempt.errors) seen.set(e.code, (seen.get(e.code) ?? 0) + 1);
     }
     console.info(`hostile-input tampered presentations: ${JSON.stringify(Object.fromEntries(seen))}`);
     expect([...seen.keys()]).toEqual(expect.arrayContaining(['invalid_signature', 'holder_binding_failed']));
@@ -265,7 +340,7 @@ describe('hostile input: web wallet', () => {
     dir = mkdtempSync(join(tmpdir(), 'idideal-fuzz-wallet-'));
     const logger = createLogger('wallet-demo', 'silent');
     const app = createBaseApp({ logger });
-    app.use(walletRoutes({ dir, passphrase: 'korrekt-pferd-batterie', registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: url, logger }));
+    app.use(walletRoutes({ dir, registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: url, logger }));
     finish(app, logger);
     const { server } = await listen(app, '127.0.0.1', port);
     close = () => closeServer(server);
@@ -278,14 +353,17 @@ describe('hostile input: web wallet', () => {
   it(`web wallet: ${PER_SERVICE} malformed requests, no 5xx, store unchanged`, async () => {
     // A credential in the wallet, a spent offer and an answered request: nothing the fuzz sends can succeed.
     const o = await (await stack.admin('issuer', '/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: MELDE })).json();
-    const form = (path: string, body: Record<string, string>) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams(body), redirect: 'manual' });
+    // The fuzz runs inside an unlocked session (without one every personal route is a 401 anyway).
+    const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie' }), redirect: 'manual' });
+    const cookie = unlocked.headers.getSetCookie().find((c) => c.startsWith('wallet_session='))!.split(';')[0]!;
+    const form = (path: string, body: Record<string, string>) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie }, body: new URLSearchParams(body), redirect: 'manual' });
     expect((await form('/receive', { offer: o.credential_offer, tx_code: o.tx_code })).status).toBe(200);
     const q = await (await stack.admin('verifier', '/api/verifiers/buergerbuero/requests', { template: 'meldebescheinigung' })).json();
     const consent = await (await form('/present', { request: q.authorization_request })).text();
     const planId = /\/present\/([0-9a-f-]{36})\/share/.exec(consent)?.[1];
     expect(planId, consent.slice(0, 300)).toBeTruthy();
     expect((await form(`/present/${planId}/share`, {})).status).toBe(200);
-    const headers = { 'sec-fetch-site': 'same-origin' };
+    const headers = { 'sec-fetch-site': 'same-origin', cookie };
     const templates: Template[] = [
       { name: 'receive', method: 'POST', path: '/receive', kind: 'form', limit: 65_536, body: { offer: o.credential_offer, tx_code: o.tx_code } },
       { name: 'present', method: 'POST', path: '/present', kind: 'form', limit: 65_536, body: { request: q.authorization_request } },

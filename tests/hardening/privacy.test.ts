@@ -140,7 +140,9 @@ describe('privacy', () => {
       const pass = await admin('issuer', `/api/offices/sozialamt/offers/${passOffer}`);
       for (const c of pass.credentials) await admin('issuer', `/api/offices/sozialamt/credentials/${c.credential_id}/status`, { status: 'revoked' });
       const rejected = await presentTo('bibliothek', 'anmeldung_bibliothek');
-      expect(rejected.verdict.status).toBe('rejected');
+      // Not verified: `rejected` with the reason, not final (the request stays open, verifier/last-attempt.ts).
+      expect(rejected.verdict).toMatchObject({ status: 'rejected', final: false });
+      expect(rejected.verdict.last_attempt.errors.map((e: { code: string }) => e.code)).toContain('credential_revoked');
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
       await exited;
