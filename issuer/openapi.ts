@@ -4,7 +4,7 @@ import { claimsJsonSchema } from './metadata.ts';
 import { zCreateOffer } from './use-cases/create-offer.ts';
 
 /**
- * OpenAPI 3.1 description of the issuer's admin API (CONTRACT, Issuer). Request schemas come from
+ * OpenAPI 3.1 description of the issuer's admin API (docs/contract.md, Issuer). Request schemas come from
  * the same zod schemas that validate the requests, so the document cannot drift from the code.
  * The OID4VCI endpoints are described by their specification, not here.
  */

@@ -46,7 +46,7 @@ export interface IssuerService {
 }
 
 export async function createIssuerService(config: IssuerConfig, logger: Logger, clock: Clock = systemClock): Promise<IssuerService> {
-  // @openid4vc refuses http URLs unless told; CONTRACT allows http only for localhost, in demo mode.
+  // @openid4vc refuses http URLs unless told; docs/contract.md allows http only for localhost, in demo mode.
   if (config.mode === 'demo' && config.publicUrl.startsWith('http://')) setGlobalConfig({ allowInsecureUrls: true });
 
   const hosted = await openHostedIdentities(config, 'offices', OFFICES.map((o) => o.slug), { entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });

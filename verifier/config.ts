@@ -5,7 +5,7 @@ export interface VerifierSettings {
   requestTtl: number;
   /** Seconds a verdict is kept for the counter, then deleted (VERIFIER_RESULT_TTL, default 900). */
   resultTtl: number;
-  /** Longest a fetched status list is relied on (CONTRACT: STATUS_LIST_MAX_AGE, default 300; 0 = always fetch). */
+  /** Longest a fetched status list is relied on (docs/contract.md: STATUS_LIST_MAX_AGE, default 300; 0 = always fetch). */
   statusListMaxAge: number;
   /** Seconds a registry snapshot is relied on before it is fetched again (VERIFIER_TRUST_MAX_AGE, default 60). */
   trustMaxAge: number;

@@ -1,7 +1,7 @@
 import { VCT } from '../core/demo/leipzig.ts';
 
 /**
- * DCQL queries (OID4VP 1.0 §6) for the demo counters (CONTRACT, Verifier). Each asks for no more
+ * DCQL queries (OID4VP 1.0 §6) for the demo counters (docs/contract.md, Verifier). Each asks for no more
  * than the relying party is registered for in the trust registry.
  */
 const sdJwt = (id: string, vct: string, claims: string[][]) => ({

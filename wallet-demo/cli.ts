@@ -7,7 +7,7 @@ import { collectPending, receive } from './core/receive.ts';
 import { openWallet, WalletError, type WalletContext } from './core/wallet.ts';
 
 /**
- * The wallet on the command line (CONTRACT, Wallet demo), on the same core as the web wallet:
+ * The wallet on the command line (docs/contract.md, Wallet demo), on the same core as the web wallet:
  *   npm run wallet -- receive '<openid-credential-offer://…>' --tx-code <code>
  *   npm run wallet -- present '<openid4vp://…>' [--yes]
  *   npm run wallet -- list

@@ -1,7 +1,7 @@
 import { jcs, sha256Hex } from '../crypto/canonical.ts';
 
 /**
- * The registry's audit trail: a hash chain (CONTRACT, Trust registry). Each entry's `hash` is the
+ * The registry's audit trail: a hash chain (docs/contract.md, Trust registry). Each entry's `hash` is the
  * lowercase hex SHA-256 of the entry without `hash` in JSON canonical form (RFC 8785); `prev_hash`
  * is the previous entry's `hash`, 64 zeros for the first. Signed snapshots carry the head of the
  * chain, so removing entries from the end is caught too; the issuer's and the verifier's trails are

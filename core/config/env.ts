@@ -60,7 +60,7 @@ export { parseTrustProxy };
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
-/** CONTRACT: plain http is accepted only for localhost/127.0.0.1; production wants https everywhere. */
+/** docs/contract.md: plain http is accepted only for localhost/127.0.0.1; production wants https everywhere. */
 export function checkPublicUrl(name: string, value: string, production: boolean): string {
   let url: URL;
   try {

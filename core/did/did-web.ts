@@ -3,7 +3,7 @@ import type { JWK } from 'jose';
 /**
  * did:web (W3C CCG did:web method spec §3.2): `did:web:<host%3Aport>[:path…]`. The document lives at
  * `https://host/.well-known/did.json` without a path and at `https://host/path/did.json` with one.
- * CONTRACT: plain http only for localhost and 127.0.0.1.
+ * docs/contract.md: plain http only for localhost and 127.0.0.1.
  */
 
 const LOCAL = new Set(['localhost', '127.0.0.1']);

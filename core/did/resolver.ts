@@ -8,7 +8,7 @@ import { didWebDocumentUrl } from './did-web.ts';
 /**
  * DID resolution for did:web, did:jwk and did:key.
  *
- * did:web is resolved here rather than with `web-did-resolver`, which fetches only over https: CONTRACT
+ * did:web is resolved here rather than with `web-did-resolver`, which fetches only over https: docs/contract.md
  * allows plain http for localhost in development and tests. The fetch goes through core/net/bounded-fetch.ts
  * (deadline, no redirects, body streamed and cut at the byte limit), and the document's `id` must
  * equal the DID (did:web spec §3.2.1 read).

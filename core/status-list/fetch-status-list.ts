@@ -3,7 +3,7 @@ import { SERVICE_FETCH_TIMEOUT_MS, STATUS_LIST_MAX_BYTES } from '../net/limits.t
 
 /**
  * Fetching a status list for a relying party, the same for both mechanisms: https only (plain http
- * only for localhost, CONTRACT), no redirects followed (draft-ietf-oauth-status-list "Redirection
+ * only for localhost, docs/contract.md), no redirects followed (draft-ietf-oauth-status-list "Redirection
  * 3xx"), bounded in time and size while the body streams in (core/net/bounded-fetch.ts). Returns
  * the compact JWT.
  */

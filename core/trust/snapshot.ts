@@ -11,7 +11,7 @@ import { TrustIndex } from './evaluate.ts';
 import type { RegistryState } from './model.ts';
 
 /**
- * Signed registry snapshots (CONTRACT, Trust registry): the whole registry as a compact JWS with
+ * Signed registry snapshots (docs/contract.md, Trust registry): the whole registry as a compact JWS with
  * `seq`, `iat`, `next_update`, `prev` (hash of the previous snapshot's JWS), the audit chain head,
  * entities, grants with their signed statements, and credential types.
  */

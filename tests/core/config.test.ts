@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigError, loadCommonConfig } from '../../core/config/env.ts';
 import { secretWeakness } from '../../core/config/secret-strength.ts';
 
-/** CONTRACT, processes and environment: demo defaults, production refusals, http only for localhost. */
+/** docs/contract.md, processes and environment: demo defaults, production refusals, http only for localhost. */
 describe('service configuration', () => {
   const dir = () => mkdtempSync(join(tmpdir(), 'idideal-config-'));
 

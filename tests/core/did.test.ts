@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { didWebDocumentUrl, didWebFor } from '../../core/did/did-web.ts';
 import { createDidResolver, jwkResolver, resolveAssertionKey } from '../../core/did/resolver.ts';
 
-// did:jwk spec §3 example 1 (P-256), from ../shared/specs/did-jwk.md.
+// did:jwk spec §3 example 1 (P-256).
 const P256 = 'did:jwk:eyJjcnYiOiJQLTI1NiIsImt0eSI6IkVDIiwieCI6ImFjYklRaXVNczNpOF91c3pFakoydHBUdFJNNEVVM3l6OTFQSDZDZEgyVjAiLCJ5IjoiX0tjeUxqOXZXTXB0bm1LdG00NkdxRHo4d2Y3NEk1TEtncmwyR3pIM25TRSJ9';
 
 /** A fake fetch answering `make()` (typed as the resolver's FetchLike; see tests/fetch-json.d.ts). */

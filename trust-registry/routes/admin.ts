@@ -45,7 +45,7 @@ export function grantView(g: Grant, now: number, record: GrantRecord | undefined
 const reader = authorize({ role: 'clerk', scope: 'any' });
 const administrator = authorize({ role: 'administrator', scope: 'any' });
 
-/** Admin API (CONTRACT, Trust registry), behind the bearer token or an API key. Every write is audited by Registry.write. */
+/** Admin API (docs/contract.md, Trust registry), behind the bearer token or an API key. Every write is audited by Registry.write. */
 export function adminRoutes(registry: Registry, access: AdminAccess): Router {
   const r = Router();
   r.use('/api', access.authenticate, noStore);

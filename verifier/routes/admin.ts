@@ -18,7 +18,7 @@ const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 const clerk = authorize({ role: 'clerk', scope: scopeParam('verifier') });
 const auditor = authorize({ role: 'administrator', scope: 'global' });
 
-/** Counter API per relying party (CONTRACT, Verifier), behind the bearer token or an API key; admin actions are audited. */
+/** Counter API per relying party (docs/contract.md, Verifier), behind the bearer token or an API key; admin actions are audited. */
 export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: AuditLog, anchor: AuditAnchor): Router {
   const r = Router();
   r.use('/api', access.authenticate, noStore);
