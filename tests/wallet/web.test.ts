@@ -8,6 +8,10 @@ import { closeServer, listen } from '../../core/service/run.ts';
 import { walletRoutes } from '../../wallet-demo/web/app.ts';
 import { freePort } from '../helpers/net.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import { createServer, type Server } from 'node:http';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { VCT } from '../../core/demo/leipzig.ts';
+import { MELDE } from '../helpers/fixtures.ts';
 
 /** The web wallet over plain HTTP: bad input gives a clear page, nothing crosses sites, deletion works. */
 describe('web wallet (HTTP)', () => {
@@ -73,5 +77,55 @@ describe('web wallet (HTTP)', () => {
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     const en = await get('/', { cookie: `lang=en; ${cookie}` });
     expect(await en.text()).toContain('<html lang="en">');
+  });
+
+  it('shares nothing with a relying party the registry does not know: only access_denied reaches it, no share button, the history says declined', async () => {
+    // The citizen holds a Meldebescheinigung, so the request could be answered.
+    const o = await (await stack.admin('issuer', '/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: MELDE })).json();
+    expect((await post('/receive', { offer: o.credential_offer, tx_code: o.tx_code })).status).toBe(200);
+    // A self-made "verifier" with its own did:jwk signs a correct-looking request.
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const { kty, crv, x, y } = await exportJWK(publicKey);
+    const did = `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
+    const posted: string[] = [];
+    let jwt = '';
+    const server: Server = createServer((req, res) => {
+      if (req.method === 'POST') {
+        let body = '';
+        req.on('data', (d) => (body += d));
+        req.on('end', () => {
+          posted.push(body);
+          res.end('{}');
+        });
+        return;
+      }
+      res.setHeader('content-type', 'application/oauth-authz-req+jwt');
+      res.end(jwt);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    jwt = await new SignJWT({ client_id: `decentralized_identifier:${did}`, response_type: 'vp_token', response_mode: 'direct_post', response_uri: `http://localhost:${port}/response`, nonce: 'n'.repeat(32), state: 's'.repeat(32), dcql_query: { credentials: [{ id: 'm', format: 'dc+sd-jwt', meta: { vct_values: [VCT.meldebescheinigung] }, claims: [{ path: ['vorname'] }, { path: ['anschrift'] }] }] }, client_metadata: { vp_formats_supported: { 'dc+sd-jwt': {} } } })
+      .setProtectedHeader({ alg: 'ES256', typ: 'oauth-authz-req+jwt', kid: `${did}#0` })
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    try {
+      const uri = `openid4vp://?client_id=${encodeURIComponent(`decentralized_identifier:${did}`)}&request_uri=${encodeURIComponent(`http://localhost:${port}/request`)}`;
+      const res = await post('/present', { request: uri });
+      const page = await res.text();
+      expect(page).toContain('Nicht geteilt');
+      expect(page).toContain('nicht im Vertrauensregister eingetragen');
+      expect(page).not.toMatch(/\/present\/[0-9a-f-]{36}\/share/);
+      expect(page).not.toContain('Teilen</button>');
+      // The only thing that reached the rogue party is the refusal.
+      expect(posted).toHaveLength(1);
+      expect(posted[0]).toContain('error=access_denied');
+      expect(posted[0]).not.toContain('vp_token');
+      expect(posted[0]).not.toContain(encodeURIComponent(String(MELDE.vorname)));
+      const { history } = await (await get('/history.json')).json();
+      expect(history.at(-1)).toMatchObject({ verifier: did, outcome: 'declined', shared: [] });
+    } finally {
+      server.close();
+    }
   });
 });

@@ -175,6 +175,13 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const request = String(req.body?.request ?? '');
     try {
       const plan = await preparePresentation(c, request);
+      // The registry's promise (docs/threat-model.md, web wallet): a relying party the registry does
+      // not know, or one asking for more than it is registered for, gets nothing but OID4VP 1.0 §8.5
+      // `access_denied`; there is no button that would share anyway. The history records the refusal.
+      if (!plan.registered) {
+        await declinePresentation(c, plan);
+        return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: [T[l].refusedUnregistered, ...plan.warnings.map((w) => half(w, l))].join(' ') }));
+      }
       const id = randomUUID();
       const now = clock();
       for (const [k, v] of s.plans) if (v.until < now) s.plans.delete(k);
@@ -199,6 +206,8 @@ export function walletRoutes(opts: WalletWebOptions): Router {
         await declinePresentation(c, entry.plan);
         return page(res, homePage(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].declined }));
       }
+      // Only plans for registered relying parties are ever offered; refuse anything else here too.
+      if (!entry.plan.registered) throw new WalletError('unregistered_verifier', 'Nicht geteilt: nicht eingetragene Stelle. / Not shared: unregistered organisation.');
       const choice: Record<string, string> = {};
       const body = (req.body ?? {}) as Record<string, string>;
       for (const q of entry.plan.queries) {
