@@ -15,7 +15,7 @@ import { openWallet, WalletError, type WalletContext } from './core/wallet.ts';
  */
 const USAGE = `Verwendung / usage:
   npm run wallet -- receive '<openid-credential-offer://…>' --tx-code <code>
-  npm run wallet -- present '<openid4vp://…>' [--yes]
+  npm run wallet -- present '<openid4vp://…>' [--yes | --no]   (ohne Terminal Pflicht / required without a terminal)
   npm run wallet -- list
 Umgebung / environment: WALLET_DIR (./.data/wallet), WALLET_PASSPHRASE, REGISTRY_PUBLIC_URL`;
 
@@ -128,7 +128,13 @@ async function main(): Promise<number> {
       await declinePresentation(ctx, plan);
       return 1;
     }
-    if (!yes && !(await confirm('Diese Angaben teilen? / Share these claims?'))) {
+    // No terminal to ask and no decision given (--yes or --no): do nothing at all, so the counter's
+    // request stays open for a decision made by a person, not by a script that forgot the flag.
+    if (!yes && !args.includes('--no') && !process.stdin.isTTY) {
+      err('Keine Entscheidung: ohne Terminal braucht „present“ --yes (teilen) oder --no (ablehnen). Nichts wurde gesendet; die Anfrage bleibt offen. / No decision: without a terminal, "present" needs --yes (share) or --no (decline). Nothing was sent; the request stays open.');
+      return 2;
+    }
+    if (!yes && (args.includes('--no') || !(await confirm('Diese Angaben teilen? / Share these claims?')))) {
       await declinePresentation(ctx, plan);
       out('Abgelehnt; nichts wurde geteilt. / Declined; nothing was shared.');
       return 1;

@@ -167,4 +167,21 @@ describe('wallet CLI (receive, present, list) against the real services', { time
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/falsche|wrong passphrase/i);
   });
+  it('without a terminal and without --yes or --no it sends nothing and leaves the request open; --no declines', async () => {
+    // The wallet holds a Meldebescheinigung from the first test.
+    const req = await request('buergerbuero', 'meldebescheinigung');
+    const r = await cli(['present', req.authorization_request]);
+    expect(r.code, r.err + r.out).toBe(2);
+    expect(r.err).toContain('Keine Entscheidung');
+    const v = await verdict('buergerbuero', req.request_id);
+    expect(v.status).toBe('pending');
+    expect(v.last_attempt).toBeUndefined();
+    const no = await cli(['present', req.authorization_request, '--no']);
+    expect(no.code).toBe(1);
+    expect(no.out).toContain('Abgelehnt');
+    expect(await verdict('buergerbuero', req.request_id)).toMatchObject({ status: 'rejected', final: false, last_attempt: { kind: 'wallet_error', error: 'access_denied' } });
+    // Still open for a decision: the citizen shares after all.
+    expect((await cli(['present', req.authorization_request, '--yes'])).code).toBe(0);
+    expect((await verdict('buergerbuero', req.request_id)).status).toBe('verified');
+  });
 });
