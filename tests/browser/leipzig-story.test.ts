@@ -130,8 +130,16 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     expect(consent).toContain('Anmeldung für einen Bibliotheksausweis');
     expect(consent).toContain('Im Vertrauensregister eingetragen');
     expect(consent).not.toContain('Passnummer');
+    // The values that would leave are on the screen before consent, not only the claim names.
+    expect(consent).toContain('Markt 1, 04109 Leipzig');
+    expect(consent).toContain('31.12.2027');
+    expect(consent).not.toContain('nicht in der Wallet');
+    // The Leipzig-Pass is optional here: nothing optional is pre-ticked; the citizen ticks it.
+    const optionalPass = wallet.getByLabel(/Auch teilen: Leipzig-Pass/);
+    expect(await optionalPass.isChecked()).toBe(false);
     await axe(wallet);
     await shot(wallet, 'consent-library-registration');
+    await optionalPass.check();
     await wallet.getByRole('button', { name: 'Teilen' }).click();
     await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Geteilt');
     const regResult = await (await stack.admin('verifier', `/api/verifiers/bibliothek/requests/${reg.request_id}`)).json();
@@ -156,6 +164,7 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     await wallet.goto(`${walletUrl}/?request=${encodeURIComponent(link!)}`);
     await wallet.getByRole('button', { name: 'Anfrage prüfen' }).click();
     await expect.poll(() => wallet.locator('h1').textContent()).toBe('Wer fragt, und was wird geteilt?');
+    expect(await wallet.locator('main').textContent()).not.toMatch(/\?:|nicht in der Wallet/);
     await shot(wallet, 'consent-library-card');
     await wallet.getByRole('button', { name: 'Teilen' }).click();
     await expect.poll(() => wallet.getByRole('status').textContent()).toContain('Geteilt');

@@ -85,13 +85,36 @@ export function hostRefusedPage(): string {
 const claimLabel = (c: StoredCredential, key: string, lang: Lang) => c.display?.claims?.[key]?.[lang] ?? key;
 const credName = (c: StoredCredential, lang: Lang) => c.display?.name?.[lang] ?? c.type;
 
+/** A claim value as a person reads it: ja/nein, nested members joined (an address in one line). */
+function formatValue(v: unknown, lang: Lang): string {
+  if (typeof v === 'boolean') return v ? (lang === 'de' ? 'ja' : 'yes') : lang === 'de' ? 'nein' : 'no';
+  if (Array.isArray(v)) return v.map((x) => formatValue(x, lang)).join(', ');
+  // A full date as people write it in German (01.04.1990); English keeps ISO 8601.
+  if (typeof v === 'string' && lang === 'de' && /^\d{4}-\d{2}-\d{2}$/.test(v)) return v.split('-').reverse().join('.');
+  if (v !== null && typeof v === 'object') {
+    // A German postal address in the order people write it: "Markt 1, 04109 Leipzig".
+    const a = v as Record<string, unknown>;
+    if (typeof a.strasse === 'string' && typeof a.ort === 'string') return `${[a.strasse, a.hausnummer].filter(Boolean).join(' ')}, ${[a.postleitzahl, a.ort].filter(Boolean).join(' ')}`;
+  }
+  if (v !== null && typeof v === 'object') return Object.values(v as Record<string, unknown>).map((x) => formatValue(x, lang)).join(' ');
+  return String(v ?? '');
+}
+
 function claimList(c: StoredCredential, lang: Lang): string {
   const rows: string[] = [];
-  for (const [k, v] of Object.entries(c.claims)) {
-    const value = v !== null && typeof v === 'object' ? Object.values(v as Record<string, unknown>).join(' ') : typeof v === 'boolean' ? (v ? (lang === 'de' ? 'ja' : 'yes') : lang === 'de' ? 'nein' : 'no') : String(v);
-    rows.push(`<dt>${esc(claimLabel(c, k, lang))}</dt><dd>${esc(value)}</dd>`);
-  }
+  for (const [k, v] of Object.entries(c.claims)) rows.push(`<dt>${esc(claimLabel(c, k, lang))}</dt><dd>${esc(formatValue(v, lang))}</dd>`);
   return `<dl>${rows.join('')}</dl>`;
+}
+
+/** Exactly what would leave the wallet from this credential: each asked claim with its value. */
+function sharedValues(c: StoredCredential, paths: (string | number | null)[][], lang: Lang): string {
+  const rows = paths.map((path) => {
+    const p = path.filter((s) => s !== 'credentialSubject');
+    let v: unknown = c.claims;
+    for (const seg of p) v = v !== null && typeof v === 'object' && typeof seg !== 'object' ? (v as Record<string, unknown>)[String(seg)] : undefined;
+    return `<dt>${esc(claimLabel(c, p.map(String).join('.'), lang))}</dt><dd>${esc(formatValue(v, lang))}</dd>`;
+  });
+  return `<dl class="shared">${rows.join('')}</dl>`;
 }
 
 export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: Prefill, flash?: Flash): string {
@@ -135,17 +158,21 @@ export function consentPage(lang: Lang, id: string, plan: PresentationPlan): str
   const t = T[lang];
   const queries = plan.queries
     .map((q) => {
-      const name = q.candidates[0] ? credName(q.candidates[0], lang) : q.type;
-      const claims = q.claims.map((p) => p.filter((s) => s !== 'credentialSubject').join('.'));
-      if (q.candidates.length === 0) return `<li>${esc(name)}${q.required ? '' : ` (${esc(t.optional)})`}: ${esc(t.notHeld)}</li>`;
-      const labels = claims.map((k) => esc(claimLabel(q.candidates[0]!, k, lang))).join(', ');
+      const name = q.candidates[0] ? credName(q.candidates[0], lang) : q.type === '?' ? t.otherCredential : q.type;
+      // A credential the wallet does not hold is worth a line only when the request cannot be
+      // answered without it; an alternative or optional one the citizen lacks is no news.
+      if (q.candidates.length === 0) return plan.canSatisfy ? '' : `<li>${esc(name)}${q.required ? '' : ` (${esc(t.optional)})`}: ${esc(t.notHeld)}</li>`;
       const groups = [...new Map(q.candidates.map((c) => [c.group, c])).values()];
+      const option = (c: StoredCredential) => `${credName(c, lang)} – ${c.issuerName?.[lang] ?? c.issuer} (${c.receivedAt.slice(0, 10)})`;
+      // The values that would leave, per credential the citizen could pick.
+      const values = groups.length > 1 ? groups.map((c) => `<p>${esc(option(c))}:</p>${sharedValues(c, q.claims, lang)}`).join('') : sharedValues(groups[0]!, q.claims, lang);
       const chooser =
         groups.length > 1
-          ? `<label for="q-${esc(q.queryId)}">${esc(t.choose)}</label><select id="q-${esc(q.queryId)}" name="choice_${esc(q.queryId)}">${groups.map((c) => `<option value="${esc(c.id)}">${esc(credName(c, lang))} – ${esc(c.issuerName?.[lang] ?? c.issuer)} (${esc(c.receivedAt.slice(0, 10))})</option>`).join('')}</select>`
+          ? `<label for="q-${esc(q.queryId)}">${esc(t.choose)}</label><select id="q-${esc(q.queryId)}" name="choice_${esc(q.queryId)}">${groups.map((c) => `<option value="${esc(c.id)}">${esc(option(c))}</option>`).join('')}</select>`
           : '';
-      const optional = q.required ? '' : `<br><label><input type="checkbox" name="include_${esc(q.queryId)}" value="1" checked> ${esc(name)} (${esc(t.optional)})</label>`;
-      return `<li><strong>${esc(name)}</strong>: ${labels}${optional}${chooser}</li>`;
+      // Optional credentials leave only when the citizen ticks them: nothing optional is pre-ticked.
+      const optional = q.required ? '' : `<label><input type="checkbox" name="include_${esc(q.queryId)}" value="1"> ${esc(t.alsoShare)} ${esc(name)} (${esc(t.optional)})</label>`;
+      return `<li><strong>${esc(name)}</strong>${values}${optional}${chooser}</li>`;
     })
     .join('');
   return layout(
