@@ -177,6 +177,11 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     // History, export, English.
     await wallet.goto(`${walletUrl}/history`);
     expect(await wallet.locator('main li').count()).toBe(2);
+    // Display names and labels, local time: no raw `urn:` type, no ISO timestamp.
+    const history = (await wallet.locator('main').textContent())!;
+    expect(history).toContain('Meldebescheinigung (Vorname');
+    expect(history).not.toContain('urn:');
+    expect(history).not.toMatch(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/);
     await axe(wallet);
     await shot(wallet, 'history');
     // The export needs the browser's session; a client without it gets the unlock page.

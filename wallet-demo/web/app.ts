@@ -226,7 +226,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
   r.get('/history', (req, res) => {
     const u = unlocked(req, res);
     if (!u) return;
-    page(res, historyPage(lang(req), u.c.store.snapshot.history));
+    page(res, historyPage(lang(req), u.c.store.snapshot));
   });
   r.get('/history.json', (req, res) => {
     const u = unlocked(req, res);

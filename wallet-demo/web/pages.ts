@@ -1,5 +1,5 @@
 import type { PresentationPlan } from '../core/present.ts';
-import type { HistoryEntry, StoredCredential, WalletData } from '../core/store.ts';
+import type { StoredCredential, WalletData } from '../core/store.ts';
 import { half, T, type Lang } from './i18n.ts';
 
 /** Server-rendered, script-free pages: every control is a labelled form element, usable by keyboard and screen reader. */
@@ -190,11 +190,23 @@ ${plan.registered ? `<p class="notice">${esc(t.registered)}</p>` : `<div class="
   );
 }
 
-export function historyPage(lang: Lang, history: readonly HistoryEntry[]): string {
+/** Local time of the citizen's device, as people read it (04.12.2026, 17:05). */
+function localTime(iso: string, lang: Lang): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : new Intl.DateTimeFormat(lang === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
+export function historyPage(lang: Lang, data: Readonly<WalletData>): string {
   const t = T[lang];
-  const rows = [...history]
+  // Display names of the types the wallet knows (from the issuers' metadata), never a raw `urn:`;
+  // a type the wallet no longer holds is named by its last segment.
+  const names = new Map<string, string>();
+  for (const c of data.credentials) if (c.display?.name?.[lang]) names.set(c.type, c.display.name[lang]!);
+  const typeName = (type: string) => names.get(type) ?? type.split(':').pop()!.replace(/[-_]/g, ' ').replace(/^./, (x) => x.toUpperCase());
+  const labelOf = (type: string, claim: string) => data.credentials.find((c) => c.type === type)?.display?.claims?.[claim]?.[lang] ?? claim;
+  const rows = [...data.history]
     .reverse()
-    .map((h) => `<li><time datetime="${esc(h.at)}">${esc(h.at.replace('T', ' ').slice(0, 16))}</time> · ${esc(h.verifierName?.[lang] ?? h.verifier)} · ${esc(t.outcome[h.outcome])}${h.shared.length ? `: ${h.shared.map((s) => `${esc(s.type)} (${s.claims.map(esc).join(', ')})`).join('; ')}` : ''}</li>`)
+    .map((h) => `<li><time datetime="${esc(h.at)}">${esc(localTime(h.at, lang))}</time> · ${esc(h.verifierName?.[lang] ?? h.verifier)} · ${esc(t.outcome[h.outcome])}${h.shared.length ? `: ${h.shared.map((s) => `${esc(typeName(s.type))} (${s.claims.map((k) => esc(labelOf(s.type, k))).join(', ')})`).join('; ')}` : ''}</li>`)
     .join('');
   return layout(lang, t.history, `${rows ? `<ul>${rows}</ul>` : `<p>${esc(t.historyNone)}</p>`}<p><a href="/history.json" download="wallet-verlauf.json">${esc(t.export)}</a></p><p><a href="/">${esc(t.back)}</a></p>`, undefined, true);
 }
