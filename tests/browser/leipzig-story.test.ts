@@ -86,9 +86,16 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     await wallet.goto(walletUrl);
     expect(await wallet.getAttribute('html', 'lang')).toBe('de');
     await axe(wallet);
-    await shot(wallet, 'wallet-unlock');
-    await wallet.getByLabel(/Passphrase der Wallet/).fill('korrekt-pferd-batterie-heftklammer');
-    await wallet.getByRole('button', { name: 'Entsperren' }).click();
+    // First use sets the wallet up: the passphrase twice; a mismatch sets up nothing.
+    expect(await wallet.locator('h1').textContent()).toBe('Wallet einrichten');
+    await shot(wallet, 'wallet-create');
+    await wallet.getByLabel(/Neue Passphrase/).fill('korrekt-pferd-batterie-heftklammer');
+    await wallet.getByLabel('Passphrase wiederholen').fill('korrekt-pferd-batterie-heftklamme');
+    await wallet.getByRole('button', { name: 'Wallet einrichten' }).click();
+    await expect.poll(() => wallet.getByRole('alert').textContent()).toContain('stimmen nicht überein');
+    await wallet.getByLabel(/Neue Passphrase/).fill('korrekt-pferd-batterie-heftklammer');
+    await wallet.getByLabel('Passphrase wiederholen').fill('korrekt-pferd-batterie-heftklammer');
+    await wallet.getByRole('button', { name: 'Wallet einrichten' }).click();
     await expect.poll(() => wallet.locator('h1').textContent()).toBe('Meine Wallet');
     await axe(wallet);
 

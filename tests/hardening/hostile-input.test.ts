@@ -354,7 +354,7 @@ describe('hostile input: web wallet', () => {
     // A credential in the wallet, a spent offer and an answered request: nothing the fuzz sends can succeed.
     const o = await (await stack.admin('issuer', '/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: MELDE })).json();
     // The fuzz runs inside an unlocked session (without one every personal route is a 401 anyway).
-    const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie' }), redirect: 'manual' });
+    const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie', passphrase_repeat: 'korrekt-pferd-batterie' }), redirect: 'manual' });
     const cookie = unlocked.headers.getSetCookie().find((c) => c.startsWith('wallet_session='))!.split(';')[0]!;
     const form = (path: string, body: Record<string, string>) => fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie }, body: new URLSearchParams(body), redirect: 'manual' });
     expect((await form('/receive', { offer: o.credential_offer, tx_code: o.tx_code })).status).toBe(200);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBaseApp, finish } from '../../core/http/app.ts';
@@ -30,7 +30,7 @@ describe('web wallet (HTTP)', () => {
     finish(app, logger);
     const { server } = await listen(app, '127.0.0.1', port);
     close = () => closeServer(server);
-    const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie' }), redirect: 'manual' });
+    const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie', passphrase_repeat: 'korrekt-pferd-batterie' }), redirect: 'manual' });
     expect(unlocked.status).toBe(303);
     cookie = unlocked.headers.getSetCookie().find((c) => c.startsWith('wallet_session='))!.split(';')[0]!;
   });
@@ -70,7 +70,14 @@ describe('web wallet (HTTP)', () => {
     const home = await ok.text();
     expect(home).toContain('Bibliotheksausweis');
     const group = /action="\/credentials\/([0-9a-f-]{36})\/delete"/.exec(home)![1]!;
-    const del = await post(`/credentials/${group}/delete`, {});
+    // Deleting asks first: without the confirmation nothing is deleted.
+    const ask = await post(`/credentials/${group}/delete`, {});
+    expect(ask.status).toBe(200);
+    const question = await ask.text();
+    expect(question).toContain('Nachweis löschen?');
+    expect(question).toContain('name="confirm" value="1"');
+    expect(await (await get('/')).text()).toContain('LSB-9');
+    const del = await post(`/credentials/${group}/delete`, { confirm: '1' });
     expect(await del.text()).toContain('Nachweis gelöscht');
     expect(await (await get('/')).text()).not.toContain('LSB-9');
     const page = await get('/');
@@ -126,6 +133,41 @@ describe('web wallet (HTTP)', () => {
       expect(history.at(-1)).toMatchObject({ verifier: did, outcome: 'declined', shared: [] });
     } finally {
       server.close();
+    }
+  });
+  it('first use sets the wallet up with the passphrase twice and refuses a weak or mistyped one, creating nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'idideal-web-new-'));
+    const port = await freePort();
+    const base = `http://localhost:${port}`;
+    const logger = createLogger('wallet-demo', 'silent');
+    const app = createBaseApp({ logger });
+    app.use(walletRoutes({ dir, registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: base, logger }));
+    finish(app, logger);
+    const { server } = await listen(app, '127.0.0.1', port);
+    try {
+      const first = await (await fetch(base + '/')).text();
+      expect(first).toContain('Wallet einrichten');
+      expect(first).toContain('name="passphrase_repeat"');
+      const setUp = (passphrase: string, passphrase_repeat: string) =>
+        fetch(base + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase, passphrase_repeat }), redirect: 'manual' });
+      const mismatch = await setUp('korrekt-pferd-batterie', 'korrekt-pferd-batteri');
+      expect(mismatch.status).toBe(400);
+      expect(await mismatch.text()).toContain('stimmen nicht überein');
+      for (const weak of ['kurz-12345', 'abababababababab']) {
+        const r = await setUp(weak, weak);
+        expect(r.status, weak).toBe(400);
+        expect(await r.text()).toContain('zu schwach');
+      }
+      expect(readdirSync(dir)).toEqual([]);
+      const ok = await setUp('korrekt-pferd-batterie', 'korrekt-pferd-batterie');
+      expect(ok.status).toBe(303);
+      expect(readdirSync(dir).length).toBeGreaterThan(0);
+      // Once set up, the page asks for the passphrase once (unlock), not twice.
+      const again = await (await fetch(base + '/')).text();
+      expect(again).toContain('Wallet entsperren');
+      expect(again).not.toContain('passphrase_repeat');
+    } finally {
+      await closeServer(server);
     }
   });
 });

@@ -86,6 +86,11 @@ export class WalletStore {
     private data: WalletData,
   ) {}
 
+  /** Whether a wallet has been set up in `dir` (first use creates it). */
+  static exists(dir: string): boolean {
+    return existsSync(join(dir, FILE));
+  }
+
   /** Opens (or creates) the wallet; a wrong passphrase is a WalletLockedError, never a silent reset. */
   static async open(dir: string, passphrase: string): Promise<WalletStore> {
     if (passphrase.length < 8) throw new WalletLockedError('Die Passphrase der Wallet muss mindestens 8 Zeichen haben. / The wallet passphrase must have at least 8 characters.');

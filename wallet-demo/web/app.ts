@@ -6,11 +6,11 @@ import type { Logger } from '../../core/log/logger.ts';
 import { systemClock } from '../../core/util/time.ts';
 import { declinePresentation, preparePresentation, sendPresentation } from '../core/present.ts';
 import { collectPending, receive } from '../core/receive.ts';
-import { WalletLockedError } from '../core/store.ts';
+import { WalletLockedError, WalletStore } from '../core/store.ts';
 import { openWallet, WalletError, type WalletContext, type WalletOptions } from '../core/wallet.ts';
 import { allowedHosts, hostCheck } from './host-check.ts';
 import { half, T, type Lang } from './i18n.ts';
-import { consentPage, CSS, historyPage, homePage, unlockPage, type Prefill } from './pages.ts';
+import { consentPage, CSS, deleteConfirmPage, historyPage, homePage, unlockPage, type Prefill } from './pages.ts';
 import { Sessions, type Session } from './sessions.ts';
 import { UnlockLimiter } from './unlock-limit.ts';
 
@@ -89,11 +89,14 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     res.redirect(303, '/');
   });
 
+  const isNew = () => !WalletStore.exists(opts.dir);
+  /** Weak: under 12 characters, or built from fewer than 6 different characters ("aaaaaaaaaaaa", "abababab…"). */
+  const weakPassphrase = (p: string) => [...p].length < 12 || new Set(p).size < 6;
   /** The unlocked wallet for this request's session, or the unlock page (401) and undefined. */
   const unlocked = (req: Request, res: Response): { c: WalletContext; s: Session } | undefined => {
     const s = sessions.current(req);
     if (s && ctx) return { c: ctx, s };
-    page(res, unlockPage(lang(req)), 401);
+    page(res, unlockPage(lang(req), undefined, {}, isNew()), 401);
     return undefined;
   };
 
@@ -101,7 +104,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const l = lang(req);
     const prefill = prefillOf(req.query as Record<string, unknown>);
     const s = sessions.current(req);
-    if (!s || !ctx) return page(res, unlockPage(l, undefined, prefill));
+    if (!s || !ctx) return page(res, unlockPage(l, undefined, prefill, isNew()));
     // A link pre-fills; the request is fetched only when the citizen submits the form (POST /present).
     page(res, homePage(l, ctx.store.snapshot, prefill, prefill.request ? { kind: 'notice', text: T[l].requestPrefilled } : undefined));
   });
@@ -118,6 +121,11 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const blocked = limiter.check(client);
     if (!blocked.ok) return refuse(blocked.retryAfter);
     const passphrase = typeof body?.passphrase === 'string' ? body.passphrase : '';
+    // First use creates the wallet: the passphrase twice, and not a weak one.
+    if (isNew()) {
+      const problem = body?.passphrase_repeat !== passphrase ? T[l].passphraseMismatch : weakPassphrase(passphrase) ? T[l].passphraseWeak : undefined;
+      if (problem) return page(res, unlockPage(l, { kind: 'warn', text: problem }, prefill, true), 400);
+    }
     const out = await limiter.run<WalletContext | WalletLockedError>(client, async () => {
       try {
         const opened = await openWallet({ ...opts, passphrase });
@@ -128,7 +136,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
       }
     });
     if (!out.ok) return refuse(out.retryAfter);
-    if (out.value instanceof WalletLockedError) return page(res, unlockPage(l, { kind: 'warn', text: half(out.value.message, l) }, prefill), 401);
+    if (out.value instanceof WalletLockedError) return page(res, unlockPage(l, { kind: 'warn', text: half(out.value.message, l) }, prefill, isNew()), 401);
     // The passphrase is right. The wallet already open for another live session stays the one in use.
     sessions.sweep();
     ctx ??= out.value;
@@ -140,7 +148,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
   r.post('/lock', (req, res) => {
     if (!unlocked(req, res)) return;
     sessions.endAll(res);
-    page(res, unlockPage(lang(req), { kind: 'notice', text: T[lang(req)].locked }));
+    page(res, unlockPage(lang(req), { kind: 'notice', text: T[lang(req)].locked }, {}, isNew()));
   });
 
   r.post('/receive', async (req, res) => {
@@ -244,6 +252,8 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const group = String(req.params.group);
     // Nothing to delete: say so, and leave the store file as it is.
     if (!c.store.snapshot.credentials.some((x) => x.group === group)) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Diesen Nachweis gibt es nicht (mehr).' : 'This credential does not exist (any more).' }), 404);
+    // Deleting is final: without the confirmation from the page that asks, nothing is deleted.
+    if ((req.body as Record<string, unknown> | undefined)?.confirm !== '1') return page(res, deleteConfirmPage(l, group, c.store.snapshot.credentials.find((x) => x.group === group)!));
     c.store.update((d) => {
       const keys = new Set(d.credentials.filter((x) => x.group === group).map((x) => x.keyId));
       d.credentials = d.credentials.filter((x) => x.group !== group);

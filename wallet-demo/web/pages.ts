@@ -52,18 +52,37 @@ ${body}
 /** A link's offer or request survives the unlock: it is carried in the form and filled in afterwards. */
 export type Prefill = { offer?: string; request?: string };
 
-export function unlockPage(lang: Lang, flash?: Flash, prefill: Prefill = {}): string {
+export function unlockPage(lang: Lang, flash?: Flash, prefill: Prefill = {}, create = false): string {
   const t = T[lang];
   const carried = (['offer', 'request'] as const).map((k) => (prefill[k] ? `<input type="hidden" name="${k}" value="${esc(prefill[k])}">` : '')).join('');
+  // First use sets the wallet up: the passphrase twice, and a hint what makes it strong.
+  const fields = create
+    ? `<p>${esc(t.createIntro)}</p>
+<label for="passphrase">${esc(t.newPassphrase)}</label>
+<input id="passphrase" name="passphrase" type="password" autocomplete="new-password" minlength="12" required aria-describedby="pp-hint">
+<p id="pp-hint">${esc(t.passphraseHint)}</p>
+<label for="passphrase_repeat">${esc(t.repeatPassphrase)}</label>
+<input id="passphrase_repeat" name="passphrase_repeat" type="password" autocomplete="new-password" minlength="12" required>
+<button type="submit">${esc(t.create)}</button>`
+    : `<label for="passphrase">${esc(t.passphrase)}</label>
+<input id="passphrase" name="passphrase" type="password" autocomplete="current-password" minlength="8" required>
+<button type="submit">${esc(t.unlock)}</button>`;
+  return layout(lang, create ? t.createTitle : t.unlockTitle, `<form method="post" action="/unlock">${carried}
+${fields}
+</form>`, flash);
+}
+
+/** Deleting is final: the citizen confirms on a page of its own (works without JavaScript). */
+export function deleteConfirmPage(lang: Lang, group: string, c: StoredCredential): string {
+  const t = T[lang];
   return layout(
     lang,
-    t.unlockTitle,
-    `<form method="post" action="/unlock">${carried}
-<label for="passphrase">${esc(t.passphrase)}</label>
-<input id="passphrase" name="passphrase" type="password" autocomplete="current-password" minlength="8" required>
-<button type="submit">${esc(t.unlock)}</button>
-</form>`,
-    flash,
+    t.deleteTitle,
+    `<p>${esc(t.deleteQuestion(credName(c, lang), c.issuerName?.[lang] ?? c.issuer))}</p>
+<form method="post" action="/credentials/${esc(group)}/delete"><input type="hidden" name="confirm" value="1"><button type="submit">${esc(t.deleteConfirm)}</button></form>
+<p><a href="/">${esc(t.keep)}</a></p>`,
+    undefined,
+    true,
   );
 }
 
