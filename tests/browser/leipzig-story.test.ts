@@ -206,5 +206,16 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     await expect.poll(() => wallet.locator('h1').textContent()).toBe('Unlock the wallet');
     await wallet.goto(`${walletUrl}/history`);
     expect(await wallet.locator('main li').count()).toBe(0);
+
+    // The counter's link while the wallet is locked: after unlocking, the citizen is at the consent screen.
+    const later = await (await stack.admin('verifier', '/api/verifiers/bibliothek/requests', { template: 'bibliotheksausweis' })).json();
+    await wallet.goto(`${walletUrl}/?request=${encodeURIComponent(later.authorization_request)}`);
+    expect(await wallet.locator('h1').textContent()).toBe('Unlock the wallet');
+    await wallet.getByLabel(/Wallet passphrase/).fill('korrekt-pferd-batterie-heftklammer');
+    await wallet.getByRole('button', { name: 'Unlock' }).click();
+    await expect.poll(() => wallet.locator('h1').textContent()).toBe('Who is asking, and what is shared?');
+    expect(await wallet.locator('main').textContent()).toContain('LSB-2026-0001');
+    await axe(wallet);
+    await shot(wallet, 'consent-after-unlock');
   }, 120_000);
 });

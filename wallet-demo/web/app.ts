@@ -92,6 +92,28 @@ export function walletRoutes(opts: WalletWebOptions): Router {
   const isNew = () => !WalletStore.exists(opts.dir);
   /** Weak: under 12 characters, or built from fewer than 6 different characters ("aaaaaaaaaaaa", "abababab…"). */
   const weakPassphrase = (p: string) => [...p].length < 12 || new Set(p).size < 6;
+  /** The request is fetched, checked against the registry and turned into a consent page (or a refusal). */
+  const present = async (res: Response, l: Lang, c: WalletContext, s: Session, request: string): Promise<void> => {
+    try {
+      const plan = await preparePresentation(c, request);
+      // The registry's promise (docs/threat-model.md, web wallet): a relying party the registry does
+      // not know, or one asking for more than it is registered for, gets nothing but OID4VP 1.0 §8.5
+      // `access_denied`; there is no button that would share anyway. The history records the refusal.
+      if (!plan.registered) {
+        await declinePresentation(c, plan);
+        return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: [T[l].refusedUnregistered, ...plan.warnings.map((w) => half(w, l))].join(' ') }));
+      }
+      const id = randomUUID();
+      const now = clock();
+      for (const [k, v] of s.plans) if (v.until < now) s.plans.delete(k);
+      s.plans.set(id, { plan, until: now + PLAN_TTL });
+      page(res, consentPage(l, id, plan));
+    } catch (e) {
+      if (!(e instanceof WalletError)) opts.logger.warn({ err: { name: (e as Error).name } }, 'presentation request failed');
+      page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
+    }
+  };
+
   /** The unlocked wallet for this request's session, or the unlock page (401) and undefined. */
   const unlocked = (req: Request, res: Response): { c: WalletContext; s: Session } | undefined => {
     const s = sessions.current(req);
@@ -140,7 +162,10 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     // The passphrase is right. The wallet already open for another live session stays the one in use.
     sessions.sweep();
     ctx ??= out.value;
-    sessions.create(res);
+    const session = sessions.create(res);
+    // The citizen came with a counter's request and has now acted in the wallet's own page (this
+    // POST passed the Host and cross-site checks): continue straight to the consent screen.
+    if (prefill.request) return present(res, l, ctx, session, prefill.request);
     const q = new URLSearchParams(prefill).toString();
     res.redirect(303, q ? `/?${q}` : '/');
   });
@@ -180,25 +205,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const u = unlocked(req, res);
     if (!u) return;
     const { c, s } = u;
-    const request = String(req.body?.request ?? '');
-    try {
-      const plan = await preparePresentation(c, request);
-      // The registry's promise (docs/threat-model.md, web wallet): a relying party the registry does
-      // not know, or one asking for more than it is registered for, gets nothing but OID4VP 1.0 §8.5
-      // `access_denied`; there is no button that would share anyway. The history records the refusal.
-      if (!plan.registered) {
-        await declinePresentation(c, plan);
-        return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: [T[l].refusedUnregistered, ...plan.warnings.map((w) => half(w, l))].join(' ') }));
-      }
-      const id = randomUUID();
-      const now = clock();
-      for (const [k, v] of s.plans) if (v.until < now) s.plans.delete(k);
-      s.plans.set(id, { plan, until: now + PLAN_TTL });
-      page(res, consentPage(l, id, plan));
-    } catch (e) {
-      if (!(e instanceof WalletError)) opts.logger.warn({ err: { name: (e as Error).name } }, 'presentation request failed');
-      page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
-    }
+    await present(res, l, c, s, String(req.body?.request ?? ''));
   });
 
   r.post('/present/:id/:action', async (req, res) => {
