@@ -69,7 +69,9 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
     const o = office(req.params.slug);
     const id = String(req.params.id);
     const row = /^[0-9a-f-]{36}$/.test(id) ? await deps.store.getOffer(o.slug, id) : null;
-    if (!row || row.state !== 'pending' || row.expires_at <= deps.clock()) throw notFound('unknown-offer', 'This credential offer does not exist, was used or has expired.');
+    // A locked offer is still served: its code is useless, and the wallet learns why at the token
+    // endpoint ("locked after too many wrong codes") instead of a bare "does not exist".
+    if (!row || (row.state !== 'pending' && row.state !== 'locked') || row.expires_at <= deps.clock()) throw notFound('unknown-offer', 'This credential offer does not exist, was used or has expired.');
     const { credentialOfferObject } = await protocolStep(() =>
       libs.issuer.createCredentialOffer({
         issuerMetadata: metadata.get(o.slug)!.result,

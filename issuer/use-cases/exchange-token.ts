@@ -7,7 +7,14 @@ import { protocolStep } from '../protocol-errors.ts';
 import { MAX_TX_CODE_FAILURES } from '../store/issuer-store.ts';
 import { sameHex } from './create-offer.ts';
 
-const invalidGrant = (d: string) => new ProtocolError('invalid_grant', d);
+/**
+ * RFC 6749 §5.2 `invalid_grant`, with two extension members (RFC 6749 §8.2; clients ignore unknown
+ * members) so a wallet can tell the citizen in their own language what happened, without reading
+ * our English `error_description`: `id_ideal_reason` and, for a wrong code, `attempts_remaining`.
+ * Documented in docs/contract.md.
+ */
+type GrantReason = 'code_unknown' | 'offer_locked' | 'code_used' | 'offer_expired' | 'tx_code_wrong';
+const invalidGrant = (d: string, reason: GrantReason, extra: Record<string, unknown> = {}) => new ProtocolError('invalid_grant', d, 400, { extra: { id_ideal_reason: reason, ...extra } });
 
 /**
  * Token endpoint, pre-authorized code grant (OID4VCI 1.0 §6.1, RFC 6749 §5): find the offer by its
@@ -19,10 +26,10 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   if (parsed.grant.grantType !== preAuthorizedCodeGrantIdentifier) throw new ProtocolError('unsupported_grant_type', 'Only the pre-authorized code grant is supported.');
   const code = parsed.grant.preAuthorizedCode;
   const offer = await deps.store.findOfferByCode(deps.codes.codeHash(code));
-  if (!offer || offer.office !== office.slug) throw invalidGrant('The pre-authorized code is not valid.');
-  if (offer.state === 'locked') throw invalidGrant('The offer is locked after too many wrong transaction codes.');
-  if (offer.state !== 'pending') throw invalidGrant('The pre-authorized code has already been used.');
-  if (offer.expires_at <= deps.clock()) throw invalidGrant('The offer has expired.');
+  if (!offer || offer.office !== office.slug) throw invalidGrant('The pre-authorized code is not valid.', 'code_unknown');
+  if (offer.state === 'locked') throw invalidGrant('The offer is locked after too many wrong transaction codes.', 'offer_locked');
+  if (offer.state !== 'pending') throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
+  if (offer.expires_at <= deps.clock()) throw invalidGrant('The offer has expired.', 'offer_expired');
 
   // §6.1: tx_code is REQUIRED when the offer announced one (ours always do).
   const txCode = parsed.grant.txCode;
@@ -30,12 +37,12 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   if (txCode.length > 64 || !sameHex(deps.codes.txCodeHash(offer.id, txCode), offer.tx_code_hash)) {
     const failures = await deps.store.recordTxCodeFailure(offer.id);
     const left = Math.max(0, MAX_TX_CODE_FAILURES - failures);
-    throw invalidGrant(left > 0 ? `The transaction code is wrong (${left} attempts left).` : 'The transaction code is wrong; the offer is now locked.');
+    throw left > 0 ? invalidGrant(`The transaction code is wrong (${left} attempts left).`, 'tx_code_wrong', { attempts_remaining: left }) : invalidGrant('The transaction code is wrong; the offer is now locked.', 'offer_locked');
   }
 
   const jti = randomUUID();
   // Single use across instances: exactly one conditional UPDATE succeeds (§4.1.1 "MUST be short lived and single use").
-  if (!(await deps.store.redeemCode(offer.id, jti))) throw invalidGrant('The pre-authorized code has already been used.');
+  if (!(await deps.store.redeemCode(offer.id, jti))) throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
 
   return protocolStep(() =>
     libs.authorizationServer.createAccessTokenResponse({

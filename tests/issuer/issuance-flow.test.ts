@@ -182,11 +182,12 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     for (let i = 0; i < 5; i++) {
       const r = await token(wrong, code);
       expect(r.status).toBe(400);
-      expect((await r.json()).error).toBe('invalid_grant');
+      // RFC 6749 §5.2 invalid_grant with our extension members (docs/contract.md).
+      expect(await r.json()).toMatchObject(i < 4 ? { error: 'invalid_grant', id_ideal_reason: 'tx_code_wrong', attempts_remaining: 4 - i } : { error: 'invalid_grant', id_ideal_reason: 'offer_locked' });
     }
     const locked = await token(o.tx_code, code);
     expect(locked.status).toBe(400);
-    expect(await locked.json()).toMatchObject({ error: 'invalid_grant' });
+    expect(await locked.json()).toMatchObject({ error: 'invalid_grant', id_ideal_reason: 'offer_locked' });
     expect((await (await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}`)).json()).locked).toBe(true);
     expect((await token(o.tx_code, 'not-a-code')).status).toBe(400);
   });

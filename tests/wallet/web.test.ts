@@ -50,7 +50,18 @@ describe('web wallet (HTTP)', () => {
     const o = await (await stack.admin('issuer', '/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { vorname: 'A', familienname: 'B', geburtsdatum: '1990-01-01', anschrift: { strasse: 'S', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true } })).json();
     const wrong = await post('/receive', { offer: o.credential_offer, tx_code: o.tx_code === '000000' ? '111111' : '000000' });
     expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain('Code ist falsch');
+    const first = await wrong.text();
+    // Each failure in the citizen's language, never the office's English text.
+    expect(first).toContain('Der Code ist falsch. Noch 4 Versuche.');
+    expect(first).not.toMatch(/attempts left|invalid_grant/);
+    const bad2 = o.tx_code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < 3; i++) await post('/receive', { offer: o.credential_offer, tx_code: bad2 });
+    expect(await (await post('/receive', { offer: o.credential_offer, tx_code: bad2 })).text()).toContain('gesperrt');
+    // Locked: the right digits now get "locked", not "wrong" and not a generic "invalid or expired".
+    const right = await (await post('/receive', { offer: o.credential_offer, tx_code: o.tx_code })).text();
+    expect(right).toContain('Das Angebot ist nach zu vielen falschen Codes gesperrt, auch für den richtigen Code.');
+    const en = await (await fetch(url + '/receive', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin', cookie: `lang=en; ${cookie}` }, body: new URLSearchParams({ offer: o.credential_offer, tx_code: o.tx_code }) })).text();
+    expect(en).toContain('The offer is locked after too many wrong codes');
     const req = await post('/present', { request: 'openid4vp://?client_id=x&amp;request_uri=nope' });
     expect(req.status).toBe(400);
     expect(await req.text()).toMatch(/ungültig|keine Vorlage-Anfrage/);

@@ -52,9 +52,7 @@ export async function receive(ctx: WalletContext, offerUri: string, txCode: stri
     const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: offer, issuerMetadata: metadata, ...(txCode ? { txCode } : {}) });
     accessToken = accessTokenResponse.access_token;
   } catch (e) {
-    if (e instanceof Oauth2ClientErrorResponseError && e.errorResponse.error === 'invalid_grant') {
-      throw new WalletError('invalid_grant', `Der Code ist falsch oder das Angebot wurde schon eingelöst (${e.errorResponse.error_description ?? 'invalid_grant'}). / The code is wrong or the offer was already used.`);
-    }
+    if (e instanceof Oauth2ClientErrorResponseError && e.errorResponse.error === 'invalid_grant') throw grantRefused(e.errorResponse as Record<string, unknown>);
     throw new WalletError('token_failed', 'Das Amt hat den Code nicht angenommen. / The office did not accept the code.');
   }
 
@@ -246,4 +244,26 @@ export async function collectPending(ctx: WalletContext): Promise<{ received: St
     }
   }
   return { received, waiting, warnings };
+}
+
+/**
+ * Our own German and English words for a refused code, never the office's text. Our issuer says
+ * why in `id_ideal_reason` (docs/contract.md); any other issuer gets the general message.
+ */
+function grantRefused(answer: Record<string, unknown>): WalletError {
+  const left = typeof answer.attempts_remaining === 'number' && Number.isInteger(answer.attempts_remaining) ? answer.attempts_remaining : undefined;
+  switch (answer.id_ideal_reason) {
+    case 'tx_code_wrong':
+      return new WalletError('invalid_grant', left === undefined ? 'Der Code ist falsch. Bitte prüfen Sie die Ziffern. / The code is wrong. Please check the digits.' : left === 1 ? 'Der Code ist falsch. Noch ein Versuch, dann wird das Angebot gesperrt. / The code is wrong. One more try, then the offer is locked.' : `Der Code ist falsch. Noch ${left} Versuche. / The code is wrong. ${left} tries left.`);
+    case 'offer_locked':
+      return new WalletError('invalid_grant', 'Das Angebot ist nach zu vielen falschen Codes gesperrt, auch für den richtigen Code. Bitte lassen Sie es im Amt neu ausstellen. / The offer is locked after too many wrong codes, also for the right one. Please ask the office for a new one.');
+    case 'code_used':
+      return new WalletError('invalid_grant', 'Dieses Angebot wurde schon eingelöst. / This offer has already been used.');
+    case 'offer_expired':
+      return new WalletError('invalid_grant', 'Dieses Angebot ist abgelaufen. Bitte lassen Sie es im Amt neu ausstellen. / This offer has expired. Please ask the office for a new one.');
+    case 'code_unknown':
+      return new WalletError('invalid_grant', 'Dieses Angebot kennt das Amt nicht (mehr). / The office does not know this offer (any more).');
+    default:
+      return new WalletError('invalid_grant', 'Das Amt hat den Code nicht angenommen: falsch, gesperrt, abgelaufen oder schon eingelöst. / The office did not accept the code: wrong, locked, expired or already used.');
+  }
 }
