@@ -32,6 +32,7 @@ import { IssuerStore } from './store/issuer-store.ts';
 import { IssuerAuditCheckpointTable, IssuerAuditTable, issuerTables } from './store/schema.ts';
 import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
 import { openAuditAnchor } from '../core/audit/open-anchor.ts';
+import { indexRoute } from '../core/http/index-page.ts';
 
 /** A status slot reservation older than this without its credential belongs to an issuance that died (signing takes milliseconds). */
 const STALE_RESERVATION_MS = 10 * 60_000;
@@ -107,6 +108,17 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) });
   const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (oauthPath.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
+  app.use(
+    indexRoute(
+      { de: 'Ausgabestelle (Issuer)', en: 'Issuer' },
+      { de: 'Ämter der Stadt stellen hier digitale Nachweise aus (OpenID for Verifiable Credential Issuance 1.0).', en: 'City offices issue digital credentials here (OpenID for Verifiable Credential Issuance 1.0).' },
+      () => [
+        ...[...deps.offices.values()].map((o) => ({ href: `/offices/${o.slug}/desk`, de: `Schreibtisch: ${o.name.de}`, en: `Desk: ${o.name.en}` })),
+        ...[...deps.offices.values()].map((o) => ({ href: `/.well-known/openid-credential-issuer/offices/${o.slug}`, de: `Metadaten: ${o.name.de}`, en: `Metadata: ${o.name.en}` })),
+        { href: '/openapi.json', de: 'Verwaltungs-API (OpenAPI)', en: 'Admin API (OpenAPI)' },
+      ],
+    ),
+  );
   app.use(didDocumentRoutes('offices', hosted));
   app.use(oid4vciRoutes(deps, libs, metadata));
   app.use(statusListRoutes(deps));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { OFFICES, RELYING_PARTIES } from '../core/demo/leipzig.ts';
 
 /**
  * `npm start`: runs the four services on loopback with demo data, each as its own process (as in
@@ -53,3 +54,34 @@ for (const [name, entry] of services) {
 
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
+
+/** Where each service is, as the services themselves read it (docs/contract.md defaults). */
+const urlOf = (name: 'REGISTRY' | 'ISSUER' | 'VERIFIER' | 'WALLET', port: number) =>
+  (process.env[`${name}_PUBLIC_URL`] ?? `http://localhost:${process.env[`${name}_PORT`] ?? port}`).replace(/\/$/, '');
+const urls = { registry: urlOf('REGISTRY', 3003), issuer: urlOf('ISSUER', 3001), verifier: urlOf('VERIFIER', 3002), wallet: urlOf('WALLET', 3004) };
+
+/** Once all four answer /health: a short summary of what to open, for a newcomer's first minutes. */
+async function summary(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  const up = (u: string) => fetch(`${u}/health`).then((r) => r.ok, () => false);
+  while (!stopping && Date.now() < deadline) {
+    if ((await Promise.all(Object.values(urls).map(up))).every(Boolean)) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (stopping || Date.now() >= deadline) return;
+  const dataDir = process.env.DATA_DIR ?? './.data';
+  const tokens = ['ISSUER_ADMIN_TOKEN', 'VERIFIER_ADMIN_TOKEN', 'REGISTRY_ADMIN_TOKEN'].every((k) => process.env[k])
+    ? 'aus der Umgebung / from the environment (*_ADMIN_TOKEN)'
+    : `${join(dataDir, 'secrets')}/ (issuer-admin-token, verifier-admin-token, registry-admin-token)`;
+  const rows: [string, string][] = [
+    ['Wallet (Bürgerinnen und Bürger / citizens)', urls.wallet],
+    ...OFFICES.map((o): [string, string] => [`Schreibtisch / desk: ${o.name.de}`, `${urls.issuer}/offices/${o.slug}/desk`]),
+    ...RELYING_PARTIES.map((rp): [string, string] => [`Theke / counter: ${rp.name.de}`, `${urls.verifier}/verifiers/${rp.slug}/counter`]),
+    ['Vertrauensregister / trust registry', `${urls.registry}/`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(
+    ['', 'ID-Ideal läuft / is running:', ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`), `  Zugangsschlüssel / admin tokens: ${tokens}`, '  Beenden / stop: Strg+C / Ctrl+C', ''].join('\n') + '\n',
+  );
+}
+void summary();

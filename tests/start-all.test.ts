@@ -52,6 +52,21 @@ describe('npm start', () => {
       expect(statSync(join(dataDir, 'registry.sqlite')).mode & 0o077).toBe(0);
       const audit = await fetch(`http://localhost:${r}/api/audit`, { headers: { authorization: `Bearer ${token}` } });
       expect(audit.status).toBe(200);
+
+      // A newcomer's first minutes: a summary of what to open, and a small index page on every service.
+      const deadlineSummary = Date.now() + 20_000;
+      while (!out.includes('ID-Ideal läuft / is running:') && Date.now() < deadlineSummary) await new Promise((res) => setTimeout(res, 200));
+      expect(out).toContain('ID-Ideal läuft / is running:');
+      expect(out).toContain(`http://localhost:${w}`);
+      expect(out).toContain(`http://localhost:${i}/offices/buergerbuero/desk`);
+      expect(out).toContain(`http://localhost:${v}/verifiers/bibliothek/counter`);
+      expect(out).toContain(join(dataDir, 'secrets'));
+      for (const [port, link] of [[r, '/snapshots/latest'], [i, '/offices/buergerbuero/desk'], [v, '/verifiers/bibliothek/counter']] as const) {
+        const index = await fetch(`http://localhost:${port}/`);
+        expect(index.status).toBe(200);
+        expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(await index.text()).toContain(`href="${link}"`);
+      }
     } finally {
       process.kill(-child.pid!, 'SIGTERM');
       await new Promise((res) => child.once('exit', res));

@@ -24,6 +24,7 @@ import { seedDemoLeipzig } from './seed/demo-leipzig.ts';
 import { registryMigrations } from './store/migrations/0001-registry.ts';
 import { AuditTable, registryTables } from './store/schema.ts';
 import { RegistryStore } from './store/registry-store.ts';
+import { indexRoute } from '../core/http/index-page.ts';
 
 /** API keys of registry operators (core/access; created with `npm run apikey`). */
 export const RegistryApiKeyTable = apiKeyTable('registry_api_keys');
@@ -85,6 +86,17 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
     next();
   });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(dataSource, { keys: RegistryApiKeyTable, audit: AuditTable }), failuresPerMinute: config.rateLimits.authFailures });
+  app.use(
+    indexRoute(
+      { de: 'Vertrauensregister', en: 'Trust registry' },
+      { de: 'Wer welche Nachweise ausstellen und welche Angaben abfragen darf (TRQP v2, signierte Snapshots).', en: 'Who may issue which credentials and ask for which claims (TRQP v2, signed snapshots).' },
+      () => [
+        { href: '/.well-known/trust-registry', de: 'Metadaten des Registers', en: 'Registry metadata' },
+        { href: '/snapshots/latest', de: 'Aktueller signierter Snapshot', en: 'Latest signed snapshot' },
+        { href: '/.well-known/did.json', de: 'DID-Dokument des Registers', en: 'Registry DID document' },
+      ],
+    ),
+  );
   app.use(publicRoutes(registry, config.publicUrl));
   app.use(trqpRoutes(registry));
   app.use(adminRoutes(registry, access));

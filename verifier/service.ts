@@ -27,6 +27,7 @@ import { VerifierAuditCheckpointTable, verifierTables } from './store/schema.ts'
 import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
 import { openAuditAnchor } from '../core/audit/open-anchor.ts';
 import { VerifierStore } from './store/verifier-store.ts';
+import { indexRoute } from '../core/http/index-page.ts';
 
 /** API keys per relying party (core/access; created with `npm run apikey`) and the audit trail of admin actions. */
 export const VerifierApiKeyTable = apiKeyTable('verifier_api_keys');
@@ -70,6 +71,13 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
   const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'verifier', audit: VerifierAuditTable, checkpoints: VerifierAuditCheckpointTable, clock, logger });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
+  app.use(
+    indexRoute(
+      { de: 'Prüfstelle (Verifier)', en: 'Verifier' },
+      { de: 'Theken und Online-Dienste prüfen hier Nachweise (OpenID for Verifiable Presentations 1.0).', en: 'Counters and online services check credentials here (OpenID for Verifiable Presentations 1.0).' },
+      () => [...deps.rps.values()].map((rp) => ({ href: `/verifiers/${rp.slug}/counter`, de: `Theke: ${rp.name.de}`, en: `Counter: ${rp.name.en}` })),
+    ),
+  );
   app.use(didDocumentRoutes('verifiers', hosted));
   app.use(oid4vpRoutes(deps));
   app.use(auditAnchorRoutes(anchor));

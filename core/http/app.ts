@@ -52,7 +52,10 @@ export function createBaseApp(opts: BaseAppOptions): Express {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // Path only: query strings may carry codes or identifiers of citizens.
-      opts.logger.info({ reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // Answered requests at `debug`, refused ones at `info`: the default level shows what needs a look.
+      const entry = { reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      if (res.statusCode >= 400) opts.logger.info(entry, 'request');
+      else opts.logger.debug(entry, 'request');
     });
     next();
   });
