@@ -39,14 +39,12 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
   };
 
   const verifyJwt: VerifyJwtCallback = async (signer, { header, compact }) => {
-    // Proofs carry the holder key as `jwk` (OID4VCI 1.0 §F.1); access tokens are checked with the office key.
-    if (signer.method !== 'jwk' || !ALLOWED_ALGS.includes(header.alg as 'ES256') || signer.alg !== header.alg) return { verified: false };
-    const jwk = signer.publicJwk as JWK;
-    // A private key in a proof header is refused (OID4VCI 1.0 §F.1: "MUST NOT contain a private key").
-    if ('d' in jwk || jwk.kty !== 'EC' || jwk.crv !== 'P-256') return { verified: false };
+    // Proofs carry the holder key as `jwk` or as a did:jwk `kid` (OID4VCI 1.0 Appendix F.1); access tokens are checked with the office key from jwks_uri (also `jwk`).
+    const key = signerKey(signer);
+    if (!('jwk' in key) || !ALLOWED_ALGS.includes(header.alg as 'ES256') || signer.alg !== header.alg) return { verified: false };
     try {
-      await compactVerify(compact, publicKeyObject(jwk), { algorithms: [...ALLOWED_ALGS] });
-      return { verified: true, signerJwk: signer.publicJwk };
+      await compactVerify(compact, publicKeyObject(key.jwk), { algorithms: [...ALLOWED_ALGS] });
+      return { verified: true, signerJwk: key.jwk as never };
     } catch {
       return { verified: false };
     }
@@ -71,6 +69,46 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
     fetch: localFetch,
     clientAuthentication: clientAuthenticationAnonymous(),
   };
+}
+
+/** A proof's holder key: the public JWK it is verified with and, for a did:jwk `kid`, the DID the credential binds to. */
+export type ProofKey = { jwk: JWK; did?: string } | { refused: string };
+
+/** The key of a signer the @openid4vc library found in a JWT header (`jwk`, or `kid` as method `did`). */
+export function signerKey(signer: { method: string; publicJwk?: unknown; didUrl?: string }): ProofKey {
+  if (signer.method === 'jwk') return checkedJwk(signer.publicJwk);
+  if (signer.method === 'did') return didJwkKey(signer.didUrl ?? '');
+  return { refused: 'the proof key must be a jwk header or a did:jwk kid' };
+}
+
+/**
+ * The key of a proof `kid` DID URL (OID4VCI 1.0 Appendix F.1: "kid … refers to a DID URL which
+ * identifies a particular key in the DID Document that the Credential shall be bound to").
+ * Only did:jwk is accepted: it is resolved offline from the DID itself (did:jwk spec §2.2: the
+ * document's one verification method is `#0`). Other methods would make the issuer fetch what a
+ * wallet names (did:web) and are refused.
+ */
+export function didJwkKey(didUrl: string): ProofKey {
+  if (!didUrl.startsWith('did:jwk:')) return { refused: `DID method ${/^did:[a-z0-9]+:/.exec(didUrl)?.[0] ?? '(none)'} is not accepted for key proofs; use did:jwk or a jwk header` };
+  const m = /^(did:jwk:([A-Za-z0-9_-]+))#0$/.exec(didUrl);
+  if (!m) return { refused: 'a did:jwk kid must be the DID followed by #0 (did:jwk spec §2.2)' };
+  let jwk: unknown;
+  try {
+    jwk = JSON.parse(Buffer.from(m[2]!, 'base64url').toString('utf8'));
+  } catch {
+    return { refused: 'the did:jwk does not decode to a JWK' };
+  }
+  const key = checkedJwk(jwk);
+  return 'jwk' in key ? { jwk: key.jwk, did: m[1]! } : key;
+}
+
+/** A holder key: a public P-256 JWK (OID4VCI 1.0 Appendix F.1: the key "MUST NOT contain a private key"). */
+function checkedJwk(jwk: unknown): ProofKey {
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return { refused: 'the proof key is not a JWK' };
+  const k = jwk as JWK;
+  if ('d' in k) return { refused: 'the proof key contains a private key' };
+  if (k.kty !== 'EC' || k.crv !== 'P-256' || typeof k.x !== 'string' || typeof k.y !== 'string') return { refused: 'the proof key must be an EC P-256 public key' };
+  return { jwk: k };
 }
 
 /** The office's JWK Set for access-token verification (RFC 8414 `jwks_uri`). */

@@ -50,11 +50,27 @@ export function publicListUri(office: Office, c: Pick<CredentialRow, 'format' | 
   return c.format === 'dc+sd-jwt' ? listUri(office, n) : c.format === 'vc+jwt' ? w3cV2ListUri(office, 'revocation', n) : w3cListUri(office, 'revocation', n);
 }
 
-/** The `credentialStatus` of a credential in a bitstring list: a revocation and a suspension entry at the same index (W3C Bitstring Status List §2.1). */
+/**
+ * The `credentialStatus` of a VCDM 2.0 credential in a bitstring list: a revocation and a suspension
+ * entry at the same index (W3C Bitstring Status List §2.1; VCDM 2.0 §4.10 allows several). VCDM 1.1
+ * (VC-JWT) credentials take vcJwtStatusEntry instead.
+ */
 export function w3cStatusEntries(office: Office, number: number, idx: number, vcdm: '1.1' | '2.0' = '1.1') {
   const uri = vcdm === '1.1' ? w3cListUri : w3cV2ListUri;
   return (['revocation', 'suspension'] as const).map((purpose) => buildStatusListEntry({ statusListCredential: uri(office, purpose, number), statusListIndex: idx, statusPurpose: purpose }));
 }
+
+/**
+ * The `credentialStatus` of a VC-JWT (VCDM 1.1) credential: ONE revocation entry. VCDM 1.1 §4.9
+ * defines credentialStatus as one object (wallets such as Credo refuse an array), so a VC-JWT
+ * credential cannot be suspended; the status API answers 409 for it (issuer/routes/admin.ts).
+ */
+export function vcJwtStatusEntry(office: Office, number: number, idx: number): Record<string, unknown> {
+  return buildStatusListEntry({ statusListCredential: w3cListUri(office, 'revocation', number), statusListIndex: idx, statusPurpose: 'revocation' }) as unknown as Record<string, unknown>;
+}
+
+/** Whether credentials of this format can be suspended: not VC-JWT, whose one status entry is a revocation entry. */
+export const suspendable = (format: string) => format !== 'jwt_vc_json';
 
 type ListDeps = Pick<IssuerDeps, 'store' | 'settings' | 'clock'>;
 

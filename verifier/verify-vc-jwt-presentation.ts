@@ -77,9 +77,12 @@ export async function checkVcJwtPresentation(
     const refusal = holderDidRefusal(holder);
     if (refusal) return fail('holder_binding_failed', 'holder DID method not accepted (did:jwk, did:key)');
     const key = await resolveHolderKey(deps.holders, kid, holder);
-    if (decodeJwt(args.presentation).nonce !== args.nonce) return fail('nonce_mismatch');
+    const claims = decodeJwt(args.presentation);
+    if (claims.nonce !== args.nonce) return fail('nonce_mismatch');
     // OID4VP 1.0 Appendix B.1.3.1: nonce and aud (the client_id) bind the VP to this request; iss is the holder.
-    const { payload } = await jwtVerify(args.presentation, publicKeyObject(key), { algorithms: [...ALLOWED_ALGS], audience: args.clientId, issuer: holder, currentDate: new Date(args.now), clockTolerance: SKEW, maxTokenAge: KB_MAX_AGE }).catch((e: unknown) => {
+    // VCDM 1.1 §6.3.1 makes iat optional in a VP-JWT (Credo 0.6 sends none): its age is checked only when it is there.
+    const age = claims.iat === undefined ? {} : { maxTokenAge: KB_MAX_AGE };
+    const { payload } = await jwtVerify(args.presentation, publicKeyObject(key), { algorithms: [...ALLOWED_ALGS], audience: args.clientId, issuer: holder, currentDate: new Date(args.now), clockTolerance: SKEW, ...age }).catch((e: unknown) => {
       throw translateJoseError(e);
     });
     vp = ((payload as JWTPayload).vp ?? {}) as typeof vp;

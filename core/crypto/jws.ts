@@ -54,6 +54,8 @@ export function translateJoseError(err: unknown): JoseVerifyError {
   if (err instanceof JoseVerifyError) return err;
   if (err instanceof errors.JWTExpired) return new JoseVerifyError('expired', 'token has expired');
   if (err instanceof errors.JWTClaimValidationFailed) {
+    // jose's `reason`: 'missing' (a required claim is absent) or 'check_failed' (present, wrong value).
+    if (err.reason === 'missing') return new JoseVerifyError('claim_invalid', `claim ${err.claim} is missing`);
     if (err.claim === 'nbf' || err.claim === 'iat') return new JoseVerifyError('not_yet_valid', `token ${err.claim} is in the future`);
     return new JoseVerifyError('claim_invalid', `claim ${err.claim} is invalid`);
   }

@@ -5,7 +5,7 @@ import { authorize, scopeParam, type AdminAccess } from '../../core/http/admin-a
 import { conflict, notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
-import { publicListUri } from '../status-lists.ts';
+import { publicListUri, suspendable } from '../status-lists.ts';
 import type { CredentialRow } from '../store/schema.ts';
 
 /** A credential's status reference: the URI of its own list (list 1, 2, …) and its index there. */
@@ -96,6 +96,10 @@ export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: Hoste
     if (!c) throw notFound('unknown-credential', `No credential ${id} at ${o.slug}.`);
     // Token Status List: INVALID is final (revocation cannot be undone).
     if (c.status === 'revoked' && status !== 'revoked') throw conflict('credential-revoked', 'The credential is revoked; revocation is final.');
+    // A VC-JWT (VCDM 1.1) carries one status entry, for revocation (issuer/status-lists.ts vcJwtStatusEntry): it cannot be suspended.
+    if (status === 'suspended' && !suspendable(c.format)) {
+      throw conflict('status-not-supported', 'Ein Nachweis im Format jwt_vc_json (VC-JWT) kann nicht gesperrt werden, nur widerrufen; nichts wurde geändert. / A jwt_vc_json (VC-JWT) credential cannot be suspended, only revoked; nothing was changed.');
+    }
     await deps.store.setCredentialStatus(o.slug, id, status, { at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'credential.status', target: id, details: { office: o.slug, from: c.status, to: status } });
     deps.logger.info({ office: o.slug, credential: id, status }, 'credential status changed');
     res.json({ credential_id: id, status, status_list: statusRef(o, c) });

@@ -10,11 +10,11 @@ import { evaluateAuthorization } from '../../core/trust/evaluate.ts';
 import { toIso, toSeconds } from '../../core/util/time.ts';
 import type { CredentialConfiguration } from '../credential-configurations.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
-import type { Libraries } from '../oid4vci-lib.ts';
+import { didJwkKey, signerKey, type Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
 import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
-import { familyOf, listUri, w3cStatusEntries } from '../status-lists.ts';
+import { familyOf, listUri, vcJwtStatusEntry } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
 
 const err = (code: string, description: string, status = 400) => new ProtocolError(code, description, status);
@@ -147,17 +147,27 @@ async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, i
       throw err('invalid_proof', 'A proof is not a JWT.');
     }
     if (typeof nonce !== 'string' || nonce.length === 0) throw err('invalid_nonce', 'A proof has no c_nonce; fetch one from the nonce endpoint.');
+    // Appendix F.1: a `kid` names the DID key the credential binds to. Checked here, before the library,
+    // so the wallet learns why (only did:jwk, resolved from the DID itself; nothing is fetched).
+    const { kid } = peekHeader(jwt);
+    if (typeof kid === 'string' && kid.startsWith('did:')) {
+      const k = didJwkKey(kid);
+      if ('refused' in k) throw err('invalid_proof', `The proof kid is not accepted: ${k.refused}.`);
+    }
     // Library: typ openid4vci-proof+jwt, signature (our callback: ES256, public P-256 jwk), aud = credential issuer, nonce.
     const { signer, payload } = await protocolStep(() => libs.issuer.verifyCredentialRequestJwtProof({ issuerMetadata, jwt, expectedNonce: nonce as string, now: new Date(deps.clock()) }));
     // Ours: the library accepts any past iat (F.1: iat is REQUIRED; freshness is the issuer's policy).
     if (typeof payload.iat !== 'number' || payload.iat > nowS + CLOCK_SKEW || payload.iat < nowS - PROOF_MAX_AGE) throw err('invalid_proof', 'The proof iat is not recent.');
     // §F.1: iss MUST be omitted for anonymous pre-authorized access.
     if (payload.iss !== undefined) throw err('invalid_proof', 'The proof must not contain iss for anonymous access.');
-    if (signer.method !== 'jwk') throw err('invalid_proof', 'The proof key must be given as jwk.');
-    const jkt = await calculateJwkThumbprint({ jwk: signer.publicJwk, hashAlgorithm: HashAlgorithm.Sha256, hashCallback: (d) => new Uint8Array(createHash('sha256').update(d).digest()) });
+    const key = signerKey(signer as never);
+    if ('refused' in key) throw err('invalid_proof', `The proof key is not accepted: ${key.refused}.`);
+    const jkt = await calculateJwkThumbprint({ jwk: key.jwk as never, hashAlgorithm: HashAlgorithm.Sha256, hashCallback: (d) => new Uint8Array(createHash('sha256').update(d).digest()) });
     if (thumbprints.has(jkt)) throw err('invalid_proof', 'Each proof must use a different key.');
     thumbprints.add(jkt);
-    keys.push(signer.publicJwk as JWK);
+    // A did:jwk proof: the credential binds to exactly the DID the wallet sent, kept as the key's `kid`
+    // (re-encoding the JWK could order its members differently and give another DID string).
+    keys.push(key.did ? { ...key.jwk, kid: `${key.did}#0` } : key.jwk);
     nonces.add(nonce);
   }
   // Only after every proof verified: consume the c_nonces, once each, across instances.
@@ -172,7 +182,9 @@ function expiry(c: CredentialConfiguration, claims: Record<string, unknown>, now
   return Math.max(exp, now + 60_000);
 }
 
-async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, jwk: JWK, now: number, exp: number, slot: ReservedSlot): Promise<string> {
+async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, holderKey: JWK, now: number, exp: number, slot: ReservedSlot): Promise<string> {
+  const holderDid = provenDidJwk(holderKey);
+  const jwk = holderDid ? (({ kid: _, ...bare }) => bare)(holderKey) : holderKey;
   if (c.format === 'dc+sd-jwt') {
     return issueSdJwtVc({
       signer: office.identity.signer,
@@ -186,7 +198,18 @@ async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: Credenti
       status: { status_list: { idx: slot.idx, uri: listUri(office, slot.number) } },
     });
   }
-  // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id, with W3C Bitstring Status List entries.
-  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: didJwk(jwk), claims, issuedAt: now, expiresAt: exp, credentialStatus: w3cStatusEntries(office, slot.number, slot.idx) as never });
+  // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id (the DID the wallet sent, else
+  // the did:jwk of its jwk), with one W3C Bitstring Status List entry (VCDM 1.1 §4.9: one object).
+  return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: holderDid ?? didJwk(jwk), claims, issuedAt: now, expiresAt: exp, credentialStatus: vcJwtStatusEntry(office, slot.number, slot.idx) });
 }
 
+/**
+ * The did:jwk a key proven by a did:jwk kid carries as its `kid` (verifyProofs), only if that DID is
+ * this very key: a `jwk` header can carry any `kid`, and a credential binds only to a proven key.
+ */
+function provenDidJwk(key: JWK): string | undefined {
+  if (typeof key.kid !== 'string' || !key.kid.startsWith('did:jwk:')) return undefined;
+  const named = didJwkKey(key.kid);
+  if (!('jwk' in named) || named.jwk.crv !== key.crv || named.jwk.x !== key.x || named.jwk.y !== key.y) return undefined;
+  return named.did;
+}

@@ -10,7 +10,7 @@ import { evaluateAuthorization, type TrustIndex } from '../../core/trust/evaluat
 import { toIso } from '../../core/util/time.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
-import { w3cStatusEntries } from '../status-lists.ts';
+import { vcJwtStatusEntry, w3cStatusEntries } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
 import { checkTypes, validityOf, w3cConfigurationFor } from './vc-api-policy.ts';
 
@@ -100,7 +100,8 @@ async function sign(
       claims: c.claims,
       issuedAt: c.validFrom,
       expiresAt: c.validUntil,
-      credentialStatus: w3cStatusEntries(office, c.slot.number, c.slot.idx) as never,
+      // VCDM 1.1 §4.9: one status object, the revocation entry (issuer/status-lists.ts vcJwtStatusEntry).
+      credentialStatus: vcJwtStatusEntry(office, c.slot.number, c.slot.idx),
     });
   }
   const credential: JsonObject = {

@@ -169,13 +169,15 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
     expect(failedCodes(await result('bibliothek', r.request_id))[0]).toBe('invalid_signature');
   });
 
-  it('follows the W3C Bitstring Status List of a VC-JWT card: suspended, reinstated, revoked', async () => {
+  it('follows the W3C Bitstring Status List of a VC-JWT card: one revocation entry, suspension refused (409), revoked', async () => {
     const card = { ausweisnummer: 'LSB-5555', nutzergruppe: 'erwachsen', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
     const { credential, key, offerId } = await receiveCredential(stack, 'bibliothek', 'bibliotheksausweis_jwt_vc', card);
-    const status = decodeJwt(credential).vc as { credentialStatus: { type: string; statusPurpose: string; statusListCredential: string }[] };
-    expect(status.credentialStatus.map((e) => [e.type, e.statusPurpose])).toEqual([['BitstringStatusListEntry', 'revocation'], ['BitstringStatusListEntry', 'suspension']]);
+    // VCDM 1.1 §4.9: credentialStatus is one object; the VC-JWT carries the revocation entry only.
+    const status = decodeJwt(credential).vc as { credentialStatus: { type: string; statusPurpose: string; statusListCredential: string } };
+    expect(Array.isArray(status.credentialStatus)).toBe(false);
+    expect(status.credentialStatus).toMatchObject({ type: 'BitstringStatusListEntry', statusPurpose: 'revocation' });
     const [row] = (await (await stack.admin('issuer', `/api/offices/bibliothek/offers/${offerId}`)).json()).credentials;
-    expect(row.status_list.uri).toBe(status.credentialStatus[0]!.statusListCredential);
+    expect(row.status_list.uri).toBe(status.credentialStatus.statusListCredential);
     const check = async () => {
       const r = await newRequest('bibliothek', { template: 'bibliotheksausweis' });
       const req = await resolveRequest(r.authorization_request);
@@ -191,13 +193,17 @@ describe('verifier: OID4VP 1.0 with DCQL against the real registry and issuer', 
       const out = await result('bibliothek', r.request_id);
       return out.status === 'verified' ? 'verified' : failedCodes(out)[0];
     };
-    const setStatus = async (s: string) => expect((await stack.admin('issuer', `/api/offices/bibliothek/credentials/${row.credential_id}/status`, { status: s })).status).toBe(200);
+    const setStatus = (s: string) => stack.admin('issuer', `/api/offices/bibliothek/credentials/${row.credential_id}/status`, { status: s });
     expect(await check()).toBe('verified');
-    await setStatus('suspended');
-    expect(await check()).toBe('credential_suspended');
-    await setStatus('valid');
+    // No suspension entry, so no suspension: a clear 409 problem, and nothing changes.
+    const suspend = await setStatus('suspended');
+    expect(suspend.status).toBe(409);
+    expect(suspend.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await suspend.json()).toMatchObject({ type: 'urn:id-ideal:problem:status-not-supported', status: 409, detail: expect.stringMatching(/gesperrt.* \/ .*suspended/) });
+    const [after] = (await (await stack.admin('issuer', `/api/offices/bibliothek/offers/${offerId}`)).json()).credentials;
+    expect(after.status).toBe('valid');
     expect(await check()).toBe('verified');
-    await setStatus('revoked');
+    expect((await setStatus('revoked')).status).toBe(200);
     expect(await check()).toBe('credential_revoked');
   });
 

@@ -29,7 +29,8 @@ export interface VcJwtInput {
   claims: Record<string, unknown>;
   issuedAt: number;
   expiresAt: number;
-  credentialStatus?: Record<string, unknown> | Record<string, unknown>[];
+  /** VCDM 1.1 §4.9: one status object (an array is not VCDM 1.1, and wallets refuse it). */
+  credentialStatus?: Record<string, unknown>;
 }
 
 export class VcJwtIssuer {
