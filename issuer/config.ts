@@ -1,9 +1,11 @@
-import { ConfigError, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { ConfigError, conformanceOfficeFromEnv, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
 import type { IssuerSettings } from './deps.ts';
 
 export interface IssuerConfig extends CommonConfig {
   adminToken: string;
   settings: IssuerSettings;
+  /** ISSUER_CONFORMANCE_OFFICE=1: the W3C conformance office `konformitaet` (demo mode only; core/config/env.ts). */
+  conformanceOffice: boolean;
 }
 
 const int = intFromEnv;
@@ -26,6 +28,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
   return {
     ...common,
     adminToken: common.adminToken!,
+    conformanceOffice: conformanceOfficeFromEnv(env, common.mode),
     settings: {
       offerTtl: int('ISSUER_OFFER_TTL', env, 1800, 60, 7 * 86_400),
       accessTokenTtl: int('ISSUER_ACCESS_TOKEN_TTL', env, 300, 30, 3600),

@@ -82,7 +82,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           responses: {
             '201': {
               description: 'Issued. VCDM 2.0: `verifiableCredential` is an EnvelopedVerifiableCredential whose `id` is `data:application/vc+jwt,<JWS>`; VCDM 1.1: the VC-JWT (compact JWS).',
-              content: { 'application/json': { schema: { type: 'object', properties: { verifiableCredential: { oneOf: [{ type: 'string' }, { type: 'object', properties: { '@context': { type: 'string' }, id: { type: 'string' }, type: { const: 'EnvelopedVerifiableCredential' } } }] }, credential_id: { type: 'string', format: 'uuid' } } } } },
+              content: { 'application/json': { schema: { type: 'object', properties: { verifiableCredential: { oneOf: [{ type: 'string' }, { type: 'object', properties: { '@context': { type: 'array', items: { type: 'string' }, prefixItems: [{ const: 'https://www.w3.org/ns/credentials/v2' }] }, id: { type: 'string' }, type: { const: 'EnvelopedVerifiableCredential' } } }] }, credential_id: { type: 'string', format: 'uuid' } } } } },
             },
             ...errors(400, 401, 404, 413, 415),
             '403': { description: 'The registry does not authorize this office for the credential type (or the key lacks the role)', content: { 'application/problem+json': { schema: problem } } },

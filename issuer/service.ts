@@ -4,7 +4,7 @@ import { setGlobalConfig } from '@openid4vc/openid4vci';
 import { Openid4vciVersion, type IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { Sealer } from '../core/crypto/seal.ts';
 import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
-import { OFFICES } from '../core/demo/leipzig.ts';
+import { CONFORMANCE, OFFICES } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
 import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
@@ -50,9 +50,11 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   // @openid4vc refuses http URLs unless told; docs/contract.md allows http only for localhost, in demo mode.
   if (config.mode === 'demo' && config.publicUrl.startsWith('http://')) setGlobalConfig({ allowInsecureUrls: true });
 
-  const hosted = await openHostedIdentities(config, 'offices', OFFICES.map((o) => o.slug), { entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
+  // ISSUER_CONFORMANCE_OFFICE=1 (issuer/config.ts): the W3C conformance office joins the offices (VC-API only, no OID4VCI configuration).
+  const officeList = config.conformanceOffice ? [...OFFICES, CONFORMANCE.office] : OFFICES;
+  const hosted = await openHostedIdentities(config, 'offices', officeList.map((o) => o.slug), { entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
   const offices = new Map<string, Office>();
-  for (const o of OFFICES) {
+  for (const o of officeList) {
     offices.set(o.slug, {
       slug: o.slug,
       name: o.name,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { ConfigError, conformanceOfficeFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
 
 export interface RegistryConfig extends CommonConfig {
   adminToken: string;
@@ -9,6 +9,8 @@ export interface RegistryConfig extends CommonConfig {
   rootSlug: string;
   /** Seed demo Leipzig (demo mode only). */
   seedDemo: boolean;
+  /** ISSUER_CONFORMANCE_OFFICE=1 (the issuer's variable): the seed also authorizes the W3C conformance office (demo mode only). */
+  conformanceOffice: boolean;
 }
 
 export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): RegistryConfig {
@@ -17,5 +19,5 @@ export function loadRegistryConfig(env: NodeJS.ProcessEnv = process.env): Regist
   if (!ttl.success) throw new ConfigError('REGISTRY_SNAPSHOT_TTL must be between 30 and 86400 seconds');
   const rootSlug = env.REGISTRY_ROOT_AUTHORITY ?? 'leipzig';
   if (!/^[a-z0-9-]{2,64}$/.test(rootSlug)) throw new ConfigError('REGISTRY_ROOT_AUTHORITY must be a lowercase slug');
-  return { ...common, adminToken: common.adminToken!, snapshotTtl: ttl.data, rootSlug, seedDemo: common.mode === 'demo' && env.SEED_DEMO !== 'false' };
+  return { ...common, adminToken: common.adminToken!, snapshotTtl: ttl.data, rootSlug, seedDemo: common.mode === 'demo' && env.SEED_DEMO !== 'false', conformanceOffice: conformanceOfficeFromEnv(env, common.mode) };
 }

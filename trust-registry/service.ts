@@ -73,7 +73,7 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
     snapshotTtl: config.snapshotTtl,
   });
   if (config.seedDemo) {
-    const n = await seedDemoLeipzig(registry, config.urls);
+    const n = await seedDemoLeipzig(registry, config.urls, { conformanceOffice: config.conformanceOffice });
     if (n > 0) logger.info({ created: n }, 'seeded demo Leipzig');
   }
   await registry.latestSnapshot();

@@ -190,3 +190,16 @@ export function intFromEnv(name: string, env: NodeJS.ProcessEnv, def: number, mi
   if (!r.success) throw new ConfigError(`${name} must be an integer between ${min} and ${max}`);
   return r.data;
 }
+
+/**
+ * ISSUER_CONFORMANCE_OFFICE=1 adds the W3C conformance office (core/demo/leipzig.ts CONFORMANCE) to
+ * the issuer and authorizes it in the registry seed; both services read this variable. Off by
+ * default; production mode refuses it (an office with an open claim schema is for test suites only).
+ */
+export function conformanceOfficeFromEnv(env: NodeJS.ProcessEnv, mode: CommonConfig['mode']): boolean {
+  const v = env.ISSUER_CONFORMANCE_OFFICE;
+  if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+  if (v !== '1' && v !== 'true') throw new ConfigError('ISSUER_CONFORMANCE_OFFICE must be 1 (on) or 0 (off)');
+  if (mode === 'production') throw new ConfigError('ISSUER_CONFORMANCE_OFFICE is a test office with an open claim schema and is refused in production mode');
+  return true;
+}

@@ -2,7 +2,7 @@ import { didWebFor } from '../did/did-web.ts';
 import type { ClaimPath, CredentialType, I18nText } from '../trust/model.ts';
 
 /**
- * Demo Leipzig (CONTRACT, Demo Leipzig): the offices, relying parties and credential types every
+ * Demo Leipzig (docs/contract.md, Demo Leipzig): the offices, relying parties and credential types every
  * service seeds. Only organisations appear here, never citizens.
  */
 
@@ -122,4 +122,24 @@ export const CLAIM_LABELS: Record<string, I18nText> = {
   geburtsort: { de: 'Geburtsort', en: 'Place of birth' },
   registernummer: { de: 'Registernummer', en: 'Register number' },
   standesamt: { de: 'Standesamt', en: 'Registry office' },
+};
+
+/**
+ * The W3C conformance office (opt-in: ISSUER_CONFORMANCE_OFFICE=1, demo mode only; the issuer and the
+ * registry read the same variable, core/config/env.ts conformanceOfficeFromEnv). It issues over the
+ * W3C VC-API only, one credential type whose claims are open — any credentialSubject members, still
+ * under the data model's rules and the request size limit — so that the W3C and CCG test suites
+ * (VC-API issuer and verifier, VCDM 2.0, Bitstring Status List) can run their positive tests with
+ * their own credentials. It has no OID4VCI configuration and is never part of the normal demo.
+ */
+const CONFORMANCE_VCT = 'urn:id-ideal:vct:konformitaetsnachweis';
+const CONFORMANCE_W3C_TYPE = 'KonformitaetsNachweis';
+export const CONFORMANCE = {
+  vct: CONFORMANCE_VCT,
+  /** The W3C `type` the office adds to what it signs, so verifiers map it to the registry type. */
+  w3cType: CONFORMANCE_W3C_TYPE,
+  /** Days a conformance credential is valid. */
+  validityDays: 30,
+  credentialType: { vct: CONFORMANCE_VCT, name: { de: 'Konformitätsnachweis (Testnachweis)', en: 'Conformance test credential' }, issued_before_suspension: 'accept', w3c_types: [CONFORMANCE_W3C_TYPE] } satisfies CredentialType,
+  office: { slug: 'konformitaet', name: { de: 'Konformitätsprüfstelle (Test)', en: 'Conformance test office' }, department: 'dezernat-allgemeine-verwaltung', issues: [CONFORMANCE_VCT] } satisfies Office,
 };

@@ -25,7 +25,7 @@ const administrator = authorize({ role: 'administrator', scope: scopeParam('offi
 /** The audit trail spans all offices: only a key for every office (`*`) reads it. */
 const auditor = authorize({ role: 'administrator', scope: 'global' });
 
-/** Clerk and administrator API per office (CONTRACT, Issuer), behind the bearer token or an API key. */
+/** Clerk and administrator API per office (docs/contract.md, Issuer), behind the bearer token or an API key. */
 export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: HostedIdentities, anchor: AuditAnchor): Router {
   const r = Router();
   r.use('/api', access.authenticate, noStore);

@@ -1,6 +1,9 @@
+import type { z } from 'zod';
+import { CONFORMANCE } from '../../core/demo/leipzig.ts';
 import { ProblemError } from '../../core/http/errors.ts';
 import type { ValidatedCredential } from '../../core/formats/vcdm/validate-credential.ts';
-import type { CredentialConfiguration } from '../credential-configurations.ts';
+import type { TrustIndex } from '../../core/trust/evaluate.ts';
+import { CLAIM_SCHEMAS } from '../credential-configurations.ts';
 import type { Office } from '../deps.ts';
 
 /**
@@ -18,28 +21,70 @@ const JWT_TIME_CLAIMS = ['exp', 'nbf', 'iat'] as const;
 const refused = (code: string, field: string, detail: string) =>
   new ProblemError({ status: 400, code, title: 'Invalid credential', detail: `credential.${field}: ${detail}`, extra: { field: `credential.${field}` } });
 
+/** What VC-API issuance needs of a credential type's configuration. */
+export interface VcApiConfiguration {
+  id: string;
+  vct: string;
+  w3cType: string;
+  validityDays: number;
+  /** The claims' schema; undefined only for the conformance office's open claim schema. */
+  claims: z.ZodType | undefined;
+}
+
+export const isConformanceOffice = (office: Office): boolean => office.slug === CONFORMANCE.office.slug;
+
 /** The office's W3C configuration of a registry type (`jwt_vc_json`, with its W3C `type`); none: the office does not issue it over VC-API. */
-export function w3cConfigurationFor(office: Office, vct: string): CredentialConfiguration {
+export function w3cConfigurationFor(office: Office, vct: string): VcApiConfiguration {
+  // The conformance office (ISSUER_CONFORMANCE_OFFICE=1): one type, open claim schema, VC-API only.
+  if (isConformanceOffice(office) && vct === CONFORMANCE.vct) return { id: 'konformitaetsnachweis_vc_api', vct, w3cType: CONFORMANCE.w3cType, validityDays: CONFORMANCE.validityDays, claims: undefined };
   const c = [...office.configurations.values()].find((x) => x.vct === vct && x.format === 'jwt_vc_json' && x.w3cType);
   if (!c) throw refused('unknown-credential-type', 'type', `${office.slug} has no W3C credential configuration for this type`);
-  return c;
+  return { id: c.id, vct: c.vct, w3cType: c.w3cType!, validityDays: c.validityDays, claims: CLAIM_SCHEMAS[c.kind] };
 }
 
 /**
  * VCDM 2.0 §4.5 / VCDM 1.1 §4.3 `type`: exactly `VerifiableCredential` and the configuration's type.
  * A further type would be signed, and read by verifiers, as if the office had issued that too.
+ * Returns the types to sign.
  */
-export function checkTypes(vc: ValidatedCredential, c: CredentialConfiguration): void {
-  const want = new Set(['VerifiableCredential', c.w3cType!]);
+export function checkTypes(vc: ValidatedCredential, c: VcApiConfiguration): string[] {
+  const want = new Set(['VerifiableCredential', c.w3cType]);
   if (vc.types.length !== want.size || !vc.types.every((t) => want.has(t))) {
     throw refused('credential-type-not-allowed', 'type', `must be exactly ["VerifiableCredential", "${c.w3cType}"]`);
   }
+  return vc.types;
+}
+
+/**
+ * The conformance office's types (the test suites send `["VerifiableCredential"]` and types of their
+ * own): `VerifiableCredential` is required (VCDM 2.0 §4.5, checked by the validator); the office's own
+ * type is added when missing, so that verifiers map the credential to its registry type; a type the
+ * registry knows as another credential type's is refused — this office never signs one of those.
+ */
+export function conformanceTypes(vc: ValidatedCredential, index: TrustIndex): string[] {
+  for (const t of index.state.credential_types) {
+    if (t.vct === CONFORMANCE.vct) continue;
+    const clash = t.w3c_types?.find((w) => vc.types.includes(w));
+    if (clash) throw refused('credential-type-not-allowed', 'type', `${clash} is a registered credential type this office does not issue`);
+  }
+  return vc.types.includes(CONFORMANCE.w3cType) ? vc.types : [...vc.types, CONFORMANCE.w3cType];
+}
+
+/** Open claim schema: any members, but not without bounds (the request body limit applies on top). */
+const OPEN_CLAIMS_MAX_CHARS = 16_384;
+const OPEN_CLAIMS_MAX_DEPTH = 8;
+
+export function checkOpenClaims(claims: Record<string, unknown>): void {
+  const depth = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depth)) : 0);
+  if (JSON.stringify(claims).length > OPEN_CLAIMS_MAX_CHARS) throw refused('invalid-claims', 'credentialSubject', `the claims must not exceed ${OPEN_CLAIMS_MAX_CHARS} characters of JSON`);
+  if (depth(claims) > OPEN_CLAIMS_MAX_DEPTH) throw refused('invalid-claims', 'credentialSubject', `the claims must not be nested deeper than ${OPEN_CLAIMS_MAX_DEPTH} levels`);
 }
 
 /** As in OID4VCI issuance: the type's validity period from now, never past the document's own `gueltig_bis`. */
-export function configuredExpiry(c: CredentialConfiguration, claims: Record<string, unknown>, now: number): number {
+export function configuredExpiry(c: VcApiConfiguration, claims: Record<string, unknown>, now: number): number {
   let exp = now + c.validityDays * 86_400_000;
-  if (typeof claims.gueltig_bis === 'string') exp = Math.min(exp, Date.parse(`${claims.gueltig_bis}T23:59:59Z`));
+  // Only a schema-checked gueltig_bis is a date (an open claim schema's is anything).
+  if (c.claims && typeof claims.gueltig_bis === 'string') exp = Math.min(exp, Date.parse(`${claims.gueltig_bis}T23:59:59Z`));
   return Math.max(exp, now + 60_000);
 }
 
@@ -49,7 +94,7 @@ export function configuredExpiry(c: CredentialConfiguration, claims: Record<stri
  * are refused with 400 naming the member (VCDM 2.0 §4.9 validFrom/validUntil, VCDM 1.1 §4.6
  * issuanceDate, §4.7 expirationDate).
  */
-export function validityOf(vc: ValidatedCredential, c: CredentialConfiguration, claims: Record<string, unknown>, now: number): { validFrom: number; validUntil: number } {
+export function validityOf(vc: ValidatedCredential, c: VcApiConfiguration, claims: Record<string, unknown>, now: number): { validFrom: number; validUntil: number } {
   const [fromName, untilName] = vc.version === '2.0' ? ['validFrom', 'validUntil'] : ['issuanceDate', 'expirationDate'];
   for (const k of JWT_TIME_CLAIMS) if (k in vc.credential) throw refused('validity-not-allowed', k, 'the validity period comes from the credential type\'s configuration; JWT time claims are not accepted');
   const max = configuredExpiry(c, claims, now);

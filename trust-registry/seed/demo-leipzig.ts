@@ -1,5 +1,5 @@
 import type { ServiceUrls } from '../../core/config/env.ts';
-import { CREDENTIAL_TYPES, DEPARTMENTS, OFFICES, RELYING_PARTIES, ROOT_AUTHORITY, authorityDid, officeDid, relyingPartyDid } from '../../core/demo/leipzig.ts';
+import { CONFORMANCE, CREDENTIAL_TYPES, DEPARTMENTS, OFFICES, RELYING_PARTIES, ROOT_AUTHORITY, authorityDid, officeDid, relyingPartyDid } from '../../core/demo/leipzig.ts';
 import type { Registry } from '../registry.ts';
 import { createCredentialType } from '../use-cases/create-credential-type.ts';
 import { createEntity } from '../use-cases/create-entity.ts';
@@ -12,7 +12,7 @@ const ACTOR = 'system:seed';
  * including suspensions made since), what is missing is created through the same audited use cases
  * an administrator would call.
  */
-export async function seedDemoLeipzig(registry: Registry, urls: ServiceUrls): Promise<number> {
+export async function seedDemoLeipzig(registry: Registry, urls: ServiceUrls, opts: { conformanceOffice?: boolean } = {}): Promise<number> {
   let created = 0;
   const root = authorityDid(urls.registry, ROOT_AUTHORITY.slug);
   const ensureEntity = async (id: string, kind: 'authority' | 'issuer' | 'verifier', name: { de: string; en: string }) => {
@@ -44,6 +44,20 @@ export async function seedDemoLeipzig(registry: Registry, urls: ServiceUrls): Pr
     const id = officeDid(urls.issuer, o.slug);
     await ensureEntity(id, 'issuer', o.name);
     for (const vct of o.issues) await ensureGrant({ authority_id: authorityDid(urls.registry, o.department), entity_id: id, action: 'issue', resource: vct });
+  }
+  // ISSUER_CONFORMANCE_OFFICE=1 (trust-registry/config.ts): the W3C conformance office and its one
+  // type, accredited like any other; without the setting none of it exists in the registry.
+  if (opts.conformanceOffice) {
+    const t = CONFORMANCE.credentialType;
+    if (!(await registry.index()).types.has(t.vct)) {
+      await createCredentialType(registry, ACTOR, t);
+      created++;
+    }
+    const department = authorityDid(urls.registry, CONFORMANCE.office.department);
+    await ensureGrant({ authority_id: root, entity_id: department, action: 'accredit', resource: t.vct, constraints: { actions: ['issue'], max_depth: 0 } });
+    const id = officeDid(urls.issuer, CONFORMANCE.office.slug);
+    await ensureEntity(id, 'issuer', CONFORMANCE.office.name);
+    await ensureGrant({ authority_id: department, entity_id: id, action: 'issue', resource: t.vct });
   }
   for (const rp of RELYING_PARTIES) {
     const id = relyingPartyDid(urls.verifier, rp.slug);

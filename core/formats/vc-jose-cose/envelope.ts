@@ -19,9 +19,14 @@ export interface EnvelopedVerifiableCredential {
   type: 'EnvelopedVerifiableCredential' | ['EnvelopedVerifiableCredential'];
 }
 
-/** VCDM 2.0 §4.13.1: the secured credential as the `data:` URL `id` of an EnvelopedVerifiableCredential. */
+/**
+ * VCDM 2.0 §4.13.1: the secured credential as the `data:` URL `id` of an EnvelopedVerifiableCredential.
+ * §4.3: "The value of the @context property MUST be an ordered set where the first item is a URL with
+ * the value https://www.w3.org/ns/credentials/v2" — an array, which is what we write (reading, a lone
+ * string is accepted as the compact form of a set of one).
+ */
 export function envelopeCredential(jws: string): EnvelopedVerifiableCredential {
-  return { '@context': CREDENTIALS_V2, id: `data:${VC_JWT_MEDIA_TYPE},${jws}`, type: 'EnvelopedVerifiableCredential' };
+  return { '@context': [CREDENTIALS_V2], id: `data:${VC_JWT_MEDIA_TYPE},${jws}`, type: 'EnvelopedVerifiableCredential' };
 }
 
 export class EnvelopeError extends Error {

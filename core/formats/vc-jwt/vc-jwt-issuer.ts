@@ -29,6 +29,8 @@ export interface VcJwtInput {
   claims: Record<string, unknown>;
   issuedAt: number;
   expiresAt: number;
+  /** VCDM 1.1 §4.2 `id` of the credential; VCDM 1.1 §6.3.1 carries it as the JWT `jti`. */
+  id?: string;
   /** VCDM 1.1 §4.9: one status object (an array is not VCDM 1.1, and wallets refuse it). */
   credentialStatus?: Record<string, unknown>;
 }
@@ -64,6 +66,7 @@ export class VcJwtIssuer {
       proofFormat: 'jwt',
       credential: {
         '@context': ['https://www.w3.org/2018/credentials/v1'],
+        ...(input.id ? { id: input.id } : {}),
         type: ['VerifiableCredential', ...input.types],
         issuer: { id: input.issuer.did },
         issuanceDate: new Date(input.issuedAt).toISOString(),

@@ -1,4 +1,9 @@
 import { CREDENTIALS_V1, CREDENTIALS_V2 } from '../jsonld-contexts/index.ts';
+import { VCDM_PROBLEM, VcdmError } from './errors.ts';
+import { isObject, isUrl, type JsonObject } from './values.ts';
+import { checkLanguageValues } from './language-values.ts';
+import { checkRelatedResources } from './related-resource.ts';
+import { checkTypedObjects } from './typed-objects.ts';
 
 /**
  * Structural rules of the W3C Verifiable Credentials Data Model, v1.1 (REC 2022-03-03) and v2.0
@@ -9,42 +14,9 @@ import { CREDENTIALS_V1, CREDENTIALS_V2 } from '../jsonld-contexts/index.ts';
  */
 export type VcdmVersion = '1.1' | '2.0';
 
-/** VCDM 2.0 §7.2 Problem Details types. */
-export const VCDM_PROBLEM = {
-  PARSING_ERROR: 'https://www.w3.org/TR/vc-data-model#PARSING_ERROR',
-  CRYPTOGRAPHIC_SECURITY_ERROR: 'https://www.w3.org/TR/vc-data-model#CRYPTOGRAPHIC_SECURITY_ERROR',
-  MALFORMED_VALUE_ERROR: 'https://www.w3.org/TR/vc-data-model#MALFORMED_VALUE_ERROR',
-  RANGE_ERROR: 'https://www.w3.org/TR/vc-data-model#RANGE_ERROR',
-} as const;
+export { VCDM_PROBLEM, VcdmError, type VcdmErrorCode } from './errors.ts';
 
-/** Stable codes of the rules; used as the last segment of our problem `type` (`urn:id-ideal:problem:vcdm-…`). */
-export type VcdmErrorCode =
-  | 'vcdm-not-an-object'
-  | 'vcdm-context'
-  | 'vcdm-type'
-  | 'vcdm-issuer'
-  | 'vcdm-credential-subject'
-  | 'vcdm-date-time'
-  | 'vcdm-validity-range'
-  | 'vcdm-id'
-  | 'vcdm-status'
-  | 'vcdm-schema'
-  | 'vcdm-property-not-allowed';
-
-export class VcdmError extends Error {
-  override name = 'VcdmError';
-  constructor(
-    readonly code: VcdmErrorCode,
-    /** Dotted path of the offending property, `(credential)` for the whole document. */
-    readonly field: string,
-    message: string,
-    readonly problemType: string = VCDM_PROBLEM.MALFORMED_VALUE_ERROR,
-  ) {
-    super(message);
-  }
-}
-
-export type JsonObject = Record<string, unknown>;
+export { isUrl, type JsonObject } from './values.ts';
 
 export interface ValidatedCredential {
   version: VcdmVersion;
@@ -65,16 +37,6 @@ export interface ValidateOptions {
   version?: VcdmVersion;
   /** The unsecured credential of an issue request may leave `issuer` to the issuer service. */
   issuerOptional?: boolean;
-}
-
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * A URL as VCDM uses the word (URL Standard): an absolute URL with a scheme, such as `https:`,
- * `did:` or `urn:` — relative references and strings with spaces are not identifiers.
- */
-export function isUrl(v: unknown): v is string {
-  return typeof v === 'string' && v.length <= 2048 && /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(v) && URL.canParse(v);
 }
 
 /**
@@ -104,10 +66,16 @@ export function validateCredential(doc: unknown, opts: ValidateOptions = {}): Va
   // VCDM 2.0 §4.4 / 1.1 §4.2: `id`, if present, is a single URL.
   if ('id' in doc && !isUrl(doc.id)) throw new VcdmError('vcdm-id', 'id', 'id must be a single URL');
   const issuer = checkIssuer(doc, opts.issuerOptional ?? false);
-  const subjects = checkSubjects(doc, version);
+  const subjects = checkSubjects(doc);
   const { validFrom, validUntil } = version === '2.0' ? checkValidity2(doc) : checkValidity11(doc, opts.issuerOptional ?? false);
   checkStatus(doc);
   checkSchemas(doc);
+  // VCDM 2.0 §4.6 / §11.1: name and description, on the credential and on an issuer object.
+  checkLanguageValues(doc);
+  if (isObject(doc.issuer)) checkLanguageValues(doc.issuer, 'issuer.');
+  // §5.3 relatedResource; §5.4 refreshService, §5.5 termsOfUse, §5.6 evidence each with a type.
+  checkRelatedResources(doc);
+  checkTypedObjects(doc);
   const ctx = doc['@context'];
   return { version, credential: doc, extraContexts: Array.isArray(ctx) ? ctx.slice(1) : [], types, issuer, subjects, validFrom, validUntil };
 }
@@ -158,9 +126,8 @@ function checkIssuer(doc: JsonObject, optional: boolean): string | undefined {
   return iss.id;
 }
 
-function checkSubjects(doc: JsonObject, version: VcdmVersion): JsonObject[] {
-  // VCDM 2.0 §4.8: credentialSubject is required, a set of objects, each the subject of one or more
-  // claims (so never empty); an `id` in it is a URL (§4.4).
+function checkSubjects(doc: JsonObject): JsonObject[] {
+  // VCDM 2.0 §4.8: credentialSubject is required, one or more objects; an `id` in it is a URL (§4.4).
   const cs = doc.credentialSubject;
   if (cs === undefined) throw new VcdmError('vcdm-credential-subject', 'credentialSubject', 'credentialSubject is required');
   const list = Array.isArray(cs) ? cs : [cs];
@@ -168,9 +135,10 @@ function checkSubjects(doc: JsonObject, version: VcdmVersion): JsonObject[] {
   for (const [i, s] of list.entries()) {
     const at = Array.isArray(cs) ? `credentialSubject.${i}` : 'credentialSubject';
     if (!isObject(s)) throw new VcdmError('vcdm-credential-subject', at, 'credentialSubject must be an object (or an array of objects)');
-    const claims = Object.keys(s).filter((k) => k !== 'id');
-    // 2.0: each object MUST be the subject of one or more claims. 1.1 allows a bare id, but a subject without claims says nothing.
-    if (claims.length === 0 && (version === '2.0' || !('id' in s))) throw new VcdmError('vcdm-credential-subject', at, 'credentialSubject must hold at least one claim');
+    // §4.8: a subject object holding only its `id` is a conforming credentialSubject (the claim is
+    // that this subject is the subject of the credential; the W3C VCDM 2.0 test suite's
+    // credential-ok.json). An empty object identifies no one and claims nothing: refused.
+    if (Object.keys(s).length === 0) throw new VcdmError('vcdm-credential-subject', at, 'credentialSubject must hold an id or at least one claim');
     if ('id' in s && !isUrl(s.id)) throw new VcdmError('vcdm-id', `${at}.id`, 'credentialSubject.id must be a URL');
   }
   return list as JsonObject[];
