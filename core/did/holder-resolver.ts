@@ -1,7 +1,7 @@
 import { getDidKeyResolver } from '@veramo/did-provider-key';
-import { Resolver, type DIDResolver, type VerificationMethod } from 'did-resolver';
+import { Resolver, type DIDResolver } from 'did-resolver';
 import type { JWK } from 'jose';
-import { jwkResolver, KeyResolutionError } from './resolver.ts';
+import { jwkResolver, KeyResolutionError, methodFor } from './resolver.ts';
 
 /**
  * Holder DIDs, resolved without any network access.
@@ -44,13 +44,8 @@ export async function resolveHolderKey(resolver: Resolver, kid: string, expected
   const result = await resolver.resolve(did);
   const doc = result.didDocument;
   if (!doc) throw new KeyResolutionError(`holder DID could not be resolved (${result.didResolutionMetadata.error ?? 'unknown'})`);
-  const fragment = kid.slice(hash);
-  const matches = (id: string) => id === kid || id === fragment;
-  const auth = (doc.authentication ?? []).map((a) => (typeof a === 'string' ? a : a.id));
-  if (!auth.some(matches)) throw new KeyResolutionError('kid is not an authentication method of the holder');
-  const vm: VerificationMethod | undefined =
-    (doc.verificationMethod ?? []).find((v) => matches(v.id)) ??
-    (doc.authentication ?? []).find((a): a is VerificationMethod => typeof a !== 'string' && matches(a.id));
-  if (!vm?.publicKeyJwk) throw new KeyResolutionError('holder verification method has no publicKeyJwk');
+  const vm = methodFor(doc, kid, 'authentication');
+  if (!vm) throw new KeyResolutionError('kid is not an authentication method of the holder');
+  if (!vm.publicKeyJwk) throw new KeyResolutionError('holder verification method has no publicKeyJwk');
   return vm.publicKeyJwk as JWK;
 }

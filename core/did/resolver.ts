@@ -144,6 +144,18 @@ export class KeyResolutionError extends Error {
 }
 
 /**
+ * The verification method `kid` (a DID URL, or its fragment) names in `doc`, only if the document
+ * lists it under `relationship` (DID Core §5.3): embedded there or referenced to `verificationMethod`.
+ */
+export function methodFor(doc: NonNullable<DIDResolutionResult['didDocument']>, kid: string, relationship: 'assertionMethod' | 'authentication'): DidVm | undefined {
+  const fragment = kid.slice(kid.indexOf('#'));
+  const matches = (id: string) => id === kid || id === fragment;
+  const listed = doc[relationship] ?? [];
+  if (!listed.some((a) => matches(typeof a === 'string' ? a : a.id))) return undefined;
+  return (doc.verificationMethod ?? []).find((v) => matches(v.id)) ?? listed.find((a): a is DidVm => typeof a !== 'string' && matches(a.id));
+}
+
+/**
  * The public JWK behind a `kid` of the form `<did>#<fragment>`, taken only from the document's
  * `assertionMethod` relationship (the keys a DID controller uses to sign statements).
  */
@@ -155,14 +167,9 @@ export async function resolveAssertionKey(resolver: Resolver, kid: string, expec
   const result = await resolver.resolve(did);
   const doc = result.didDocument;
   if (!doc) throw new KeyResolutionError(`DID could not be resolved (${result.didResolutionMetadata.error ?? 'unknown'})`);
-  const fragment = kid.slice(hash);
-  const matches = (id: string) => id === kid || id === fragment;
-  const assertion = (doc.assertionMethod ?? []).map((a) => (typeof a === 'string' ? a : a.id));
-  if (!assertion.some(matches)) throw new KeyResolutionError('kid is not an assertion method of the DID');
-  const vm: DidVm | undefined =
-    (doc.verificationMethod ?? []).find((v) => matches(v.id)) ??
-    (doc.assertionMethod ?? []).find((a): a is DidVm => typeof a !== 'string' && matches(a.id));
-  if (!vm?.publicKeyJwk) throw new KeyResolutionError('verification method has no publicKeyJwk');
+  const vm = methodFor(doc, kid, 'assertionMethod');
+  if (!vm) throw new KeyResolutionError('kid is not an assertion method of the DID');
+  if (!vm.publicKeyJwk) throw new KeyResolutionError('verification method has no publicKeyJwk');
   // Controlled Identifiers 1.0 §2.2.1: a revoked key is not relied on from its revocation time on.
   const revoked = (vm as { revoked?: unknown }).revoked;
   if (revoked !== undefined && (typeof revoked !== 'string' || !(Date.parse(revoked) > now))) throw new KeyResolutionError('the signing key has been revoked');

@@ -9,6 +9,7 @@ import { verifyJws } from '../../core/crypto/jws.ts';
 import { createDidResolver, resolveAssertionKey } from '../../core/did/resolver.ts';
 import { MELDE } from '../helpers/fixtures.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
+import type { AuditRow } from '../../core/audit/audit-table.ts';
 
 /**
  * Issue 18: the issuer's and the verifier's audit trails are anchored in signed, sequence-numbered
@@ -19,16 +20,7 @@ import { startStack, type Stack } from '../helpers/stack.ts';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const jcs = canonicalize as unknown as (v: unknown) => string;
 
-interface Row {
-  seq: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  details: string;
-  prev_hash: string;
-  hash: string;
-}
+type Row = AuditRow;
 type Service = 'issuer' | 'verifier';
 interface Problem {
   problem: string;
