@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './helpers/net.ts';
@@ -61,6 +61,11 @@ describe('npm start', () => {
       expect(out).toContain(`http://localhost:${i}/offices/buergerbuero/desk`);
       expect(out).toContain(`http://localhost:${v}/verifiers/bibliothek/counter`);
       expect(out).toContain(join(dataDir, 'secrets'));
+      // The web wallet keeps its own store (WALLET_WEB_DIR), apart from the CLI's WALLET_DIR: each with its own passphrase.
+      const created = await fetch(`http://localhost:${w}/unlock`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie', passphrase_repeat: 'korrekt-pferd-batterie' }), redirect: 'manual' });
+      expect(created.status).toBe(303);
+      expect(readdirSync(join(dataDir, 'wallet-web')).length).toBeGreaterThan(0);
+      expect(existsSync(join(dataDir, 'wallet'))).toBe(false);
       for (const [port, link] of [[r, '/snapshots/latest'], [i, '/offices/buergerbuero/desk'], [v, '/verifiers/bibliothek/counter']] as const) {
         const index = await fetch(`http://localhost:${port}/`);
         expect(index.status).toBe(200);

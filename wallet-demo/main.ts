@@ -21,7 +21,9 @@ await runMain('wallet-demo', logger, async () => {
   const app = createBaseApp({ logger, beforeBody: [walletHostCheck({ publicUrl: config.publicUrl, extraHosts: web.extraHosts })] });
   app.use(
     walletRoutes({
-      dir: resolve(process.env.WALLET_DIR ?? `${config.dataDir}/wallet`),
+      // The web wallet's own store, apart from the CLI's (WALLET_DIR): each is set up with its own
+      // passphrase, so one never finds the other's file and refuses it as "wrong passphrase".
+      dir: resolve(process.env.WALLET_WEB_DIR ?? `${config.dataDir}/wallet-web`),
       registryUrl: config.urls.registry,
       allowLocalHttp: config.mode === 'demo',
       publicUrl: config.publicUrl,
