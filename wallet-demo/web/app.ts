@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { ProblemError } from '../../core/http/errors.ts';
 import { clientKey } from '../../core/http/rate-limit.ts';
@@ -13,8 +15,12 @@ import { half, T, type Lang } from './i18n.ts';
 import { consentPage, CSS, deleteConfirmPage, historyPage, homePage, unlockPage, type Prefill } from './pages.ts';
 import { Sessions, type Session } from './sessions.ts';
 import { UnlockLimiter } from './unlock-limit.ts';
+import { SCAN_JS } from './scan-script.ts';
 
-const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+// Scripts only from this origin (the camera scanner and its decoder); the camera stream is never a URL.
+const PAGE_CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self' blob: mediastream:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** jsQR's browser build, read once: the QR decoder of the camera scanner (wallet-demo/web/scan-script.ts). */
+const JSQR = readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js'), 'utf8');
 const PLAN_TTL = 10 * 60_000;
 export const DEFAULT_IDLE_MS = 10 * 60_000;
 /** Longest offer or request a link may pre-fill (both are URIs; the forms post them back). */
@@ -52,6 +58,8 @@ export function walletRoutes(opts: WalletWebOptions): Router {
   const lang = (req: Request): Lang => (/(?:^|;\s*)lang=en(?:;|$)/.test(req.get('cookie') ?? '') ? 'en' : 'de');
   const page = (res: Response, html: string, status = 200) => {
     res.setHeader('Content-Security-Policy', PAGE_CSP);
+    // The camera for the QR scanner, for this origin only (the services' default allows none).
+    res.setHeader('Permissions-Policy', 'camera=(self), microphone=(), geolocation=()');
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).type('html').send(html);
   };
@@ -80,6 +88,14 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     next();
   });
 
+  r.get('/static/jsqr.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/javascript').send(JSQR);
+  });
+  r.get('/static/scan.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.type('application/javascript').send(SCAN_JS);
+  });
   r.get('/static/wallet.css', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.type('text/css').send(CSS);

@@ -2,7 +2,10 @@ import type { PresentationPlan } from '../core/present.ts';
 import type { StoredCredential, WalletData } from '../core/store.ts';
 import { half, T, type Lang } from './i18n.ts';
 
-/** Server-rendered, script-free pages: every control is a labelled form element, usable by keyboard and screen reader. */
+/**
+ * Server-rendered pages that work without script: every control is a labelled form element, usable by
+ * keyboard and screen reader. The one script, the camera scanner, only adds a scan button to the forms.
+ */
 
 export const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -136,6 +139,13 @@ function sharedValues(c: StoredCredential, paths: (string | number | null)[][], 
   return `<dl class="shared">${rows.join('')}</dl>`;
 }
 
+/** Shown by the scanner script only where a camera can be asked for; without script the forms take pasted links. */
+function scanButton(lang: Lang): string {
+  const m = T[lang].scan;
+  const data = { starting: m.starting, looking: m.looking, 'found-request': m.foundRequest, 'found-offer': m.foundOffer, unknown: m.unknown, timeout: m.timeout, denied: m.denied };
+  return ` <button type="button" class="secondary" hidden data-scan${Object.entries(data).map(([k, v]) => ` data-${k}="${esc(v)}"`).join('')}>${esc(m.button)}</button>`;
+}
+
 export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: Prefill, flash?: Flash): string {
   const t = T[lang];
   const groups = new Map<string, StoredCredential[]>();
@@ -145,7 +155,7 @@ export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: Prefil
       const c = copies[0]!;
       return `<article class="card" aria-labelledby="c-${esc(group)}">
 <h3 id="c-${esc(group)}">${esc(credName(c, lang))}</h3>
-<p>${esc(t.issuedBy)}: ${c.issuerName ? esc(c.issuerName[lang]) : `<strong>${esc(t.unregisteredIssuer)}</strong> (${esc(c.issuer)})`}${c.expiresAt ? ` · ${esc(t.validUntil)} ${esc(c.expiresAt.slice(0, 10))}` : ''} · ${copies.length} ${esc(t.copies)}</p>
+<p>${esc(t.issuedBy)}: ${c.issuerName ? esc(c.issuerName[lang]) : `<strong>${esc(t.unregisteredIssuer)}</strong> (${esc(c.issuer)})`}${c.expiresAt ? ` · ${esc(t.validUntil)} ${esc(formatValue(c.expiresAt.slice(0, 10), lang))}` : ''} · ${copies.length} ${esc(t.copies)}</p>
 ${claimList(c, lang)}
 <form method="post" action="/credentials/${esc(group)}/delete"><button class="secondary" type="submit">${esc(t.delete)}<span class="skip"> ${esc(credName(c, lang))}</span></button></form>
 </article>`;
@@ -162,12 +172,14 @@ ${claimList(c, lang)}
 <form method="post" action="/receive">
 <label for="offer">${esc(t.offer)}</label><input id="offer" name="offer" type="text" value="${esc(prefill.offer ?? '')}" required>
 <label for="tx_code">${esc(t.txCode)}</label><input id="tx_code" name="tx_code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z]{1,16}">
-<button type="submit">${esc(t.receive)}</button></form></section>
+<button type="submit">${esc(t.receive)}</button>${scanButton(lang)}</form></section>
 <section aria-labelledby="h-present"><h2 id="h-present">${esc(t.presentTitle)}</h2>
 <form method="post" action="/present">
 <label for="request">${esc(t.request)}</label><input id="request" name="request" type="text" value="${esc(prefill.request ?? '')}" required>
-<button type="submit">${esc(t.check)}</button></form></section>
-<p><a href="/history">${esc(t.history)}</a></p>`,
+<button type="submit">${esc(t.check)}</button>${scanButton(lang)}</form></section>
+<video id="camera" hidden muted playsinline aria-label="${esc(t.scan.camera)}"></video><p id="scan-status" aria-live="polite"></p>
+<p><a href="/history">${esc(t.history)}</a></p>
+<script src="/static/jsqr.js"></script><script src="/static/scan.js"></script>`,
     flash,
     true,
   );
