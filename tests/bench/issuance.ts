@@ -16,12 +16,13 @@ const TOKEN = 'bench-issuer-admin-token-0123456789';
  * issuer identifiers) on different ports, and the steps of each flow alternate between them as a
  * load balancer without session affinity would send them.
  */
-export async function benchIssuance(opts: { seconds: number; concurrency: number; workers?: number; databaseUrl?: string; instances?: number }): Promise<BenchResult> {
+export async function benchIssuance(opts: { seconds: number; concurrency: number; workers?: number; databaseUrl?: string; instances?: number; profileDir?: string }): Promise<BenchResult> {
   const instances = Math.max(1, opts.instances ?? 1);
   const [rp, ...ports] = await Promise.all(Array.from({ length: instances + 1 }, () => freePort()));
   const ip = ports[0]!;
   const services = benchServices({
     databaseUrl: opts.databaseUrl,
+    profileDir: opts.profileDir,
     env: {
       REGISTRY_PORT: String(rp),
       ISSUER_PORT: String(ip),
@@ -65,7 +66,7 @@ export async function benchIssuance(opts: { seconds: number; concurrency: number
       await res.json();
     };
 
-    return await runLoad('issuance flows', flow, { ...opts, warmup: 50 });
+    return await runLoad('issuance flows', flow, { ...opts, warmup: 50, cpu: () => services.cpu() });
   } finally {
     await services.stop();
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
+import { cpuSeconds } from './server-cpu.ts';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
@@ -49,6 +50,8 @@ export interface BenchResult {
   /** In-process jose ES256 sign + verify pairs per second, one thread. */
   ceiling: number;
   ratio: number;
+  /** Server CPU (all service processes) per completed flow in the measured window, ms; NaN without /proc. */
+  cpuPerFlowMs: number;
 }
 
 export function percentile(values: number[], p: number): number {
@@ -85,8 +88,9 @@ export async function waitHealthy(url: string, ms = 30_000): Promise<void> {
 }
 
 /** Runs `flow` with `concurrency` loops for `seconds` (after a warm-up), then the jose ceiling, in one run. */
-export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number }): Promise<BenchResult> {
+export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number; cpu?: () => number }): Promise<BenchResult> {
   for (let i = 0; i < opts.warmup; i++) await flow();
+  const cpu0 = opts.cpu?.() ?? NaN;
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -106,16 +110,17 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpuPerFlowMs = ((opts.cpu?.() ?? NaN) - cpu0) * 1000 / Math.max(1, latencies.length);
   const ceiling = await ceilingSignVerify(3);
   const perSecond = latencies.length / elapsed;
-  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling };
+  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs };
 }
 
 /**
  * The services of one bench run, each a child process (tsx) with the run's environment: a DATA_DIR
  * of its own, or PostgreSQL under a schema prefix of its own. `stop` ends them all and drops the schemas.
  */
-export function benchServices(opts: { databaseUrl?: string | undefined; env: Record<string, string> }) {
+export function benchServices(opts: { databaseUrl?: string | undefined; env: Record<string, string>; profileDir?: string | undefined }) {
   const prefix = opts.databaseUrl ? benchSchemaPrefix() : undefined;
   const env = {
     ...process.env,
@@ -125,9 +130,16 @@ export function benchServices(opts: { databaseUrl?: string | undefined; env: Rec
     ...opts.env,
   };
   const procs: ChildProcess[] = [];
+  // Node itself with tsx as a loader (not the tsx CLI, which would run the service in a child), so
+  // the pid is the service's: its CPU is read from /proc and `--cpu-prof` profiles the service.
+  const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
   return {
     start(entry: string, extra: Record<string, string> = {}): void {
-      procs.push(spawn(join('node_modules', '.bin', 'tsx'), [entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
+      procs.push(spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
+    },
+    /** CPU seconds the services (and their workers) have used so far. */
+    cpu(): number {
+      return cpuSeconds(procs.map((p) => p.pid!).filter(Boolean));
     },
     async stop(): Promise<void> {
       await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));

@@ -19,12 +19,13 @@ const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
  * with `instances: 2` two verifier processes share it (same public URL, different ports) and the
  * steps of each verification alternate between them.
  */
-export async function benchVerification(opts: { seconds: number; concurrency: number; workers?: number; databaseUrl?: string; instances?: number }): Promise<BenchResult> {
+export async function benchVerification(opts: { seconds: number; concurrency: number; workers?: number; databaseUrl?: string; instances?: number; profileDir?: string }): Promise<BenchResult> {
   const instances = Math.max(1, opts.instances ?? 1);
   const [rp, ip, ...vports] = await Promise.all(Array.from({ length: instances + 2 }, () => freePort()));
   const vp = vports[0]!;
   const services = benchServices({
     databaseUrl: opts.databaseUrl,
+    profileDir: opts.profileDir,
     env: {
       REGISTRY_PORT: String(rp),
       ISSUER_PORT: String(ip),
@@ -76,7 +77,7 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
       const verdict = await (await fetch(`${at()}/api/verifiers/buergerbuero/requests/${created.request_id}`, { headers: { authorization: `Bearer ${VERIFIER_TOKEN}` } })).json();
       if (verdict.status !== 'verified') throw new Error(`verdict ${verdict.status}: ${JSON.stringify(verdict.result?.errors)}`);
     };
-    return await runLoad('verifications', flow, { ...opts, warmup: 30 });
+    return await runLoad('verifications', flow, { ...opts, warmup: 30, cpu: () => services.cpu() });
   } finally {
     await services.stop();
   }
