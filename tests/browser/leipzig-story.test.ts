@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createBaseApp, finish } from '../../core/http/app.ts';
-import { createLogger } from '../../core/log/logger.ts';
-import { closeServer, listen } from '../../core/service/run.ts';
+import type { Browser, Page } from 'playwright-core';
 import { VCT } from '../../core/demo/leipzig.ts';
-import { walletRoutes } from '../../wallet-demo/web/app.ts';
+import { axeViolations, chromiumAvailable, launchChromium } from '../helpers/browser.ts';
 import { freePort } from '../helpers/net.ts';
+import { startWebWallet } from '../helpers/web-wallet.ts';
 import { startStack, TOKENS, type Stack } from '../helpers/stack.ts';
 
 /**
@@ -18,17 +14,13 @@ import { startStack, TOKENS, type Stack } from '../helpers/stack.ts';
  * sharing address and entitlement only; the library issues a card; the counter page turns green.
  * Screenshots go to test-artifacts/; axe-core runs on every wallet page.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'leipzig-story');
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run installs Debian's chromium`);
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const MELDE = { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true };
 const PASS = { ermaessigungsberechtigt: true, gueltig_bis: '2027-12-31', passnummer: 'LP-2026-7777', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
 const CARD = { ausweisnummer: 'LSB-2026-0001', nutzergruppe: 'ermaessigt', gueltig_bis: '2028-12-31', vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01' };
 
-describe.skipIf(!available)('browser: the Leipzig library story', () => {
+describe.skipIf(!chromiumAvailable)('browser: the Leipzig library story', () => {
   let stack: Stack;
   let browser: Browser;
   let wallet: Page;
@@ -43,16 +35,8 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
     const port = await freePort();
     walletUrl = `http://localhost:${port}`;
     stack = await startStack({ env: { STATUS_LIST_MAX_AGE: '0', VERIFIER_TRUST_MAX_AGE: '0', WALLET_PUBLIC_URL: walletUrl } });
-    const logger = createLogger('wallet-demo', process.env.TEST_LOG_LEVEL ?? 'silent');
-    const app = createBaseApp({ logger });
-    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-webwallet-')), registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: walletUrl, logger }));
-    finish(app, logger);
-    const { server } = await listen(app, '127.0.0.1', port);
-    closeWallet = () => closeServer(server);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    closeWallet = (await startWebWallet({ registryUrl: stack.urls.registry, port })).close;
+    browser = await launchChromium();
     // bypassCSP lets the test inject axe-core; the pages themselves keep their strict CSP.
     const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1000, height: 900 } });
     wallet = await context.newPage();
@@ -65,11 +49,7 @@ describe.skipIf(!available)('browser: the Leipzig library story', () => {
   });
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${String(++step).padStart(2, '0')}-${name}.png`), fullPage: true });
-  const axe = async (page: Page) => {
-    await page.addScriptTag({ content: AXE });
-    const result = await page.evaluate(async () => (globalThis as unknown as { axe: { run: () => Promise<{ violations: { id: string; nodes: unknown[] }[] }> } }).axe.run());
-    expect(result.violations.map((v) => `${v.id} (${v.nodes.length})`), `axe on ${page.url()}`).toEqual([]);
-  };
+  const axe = async (page: Page) => expect(await axeViolations(page), `axe on ${page.url()}`).toEqual([]);
   const offer = async (office: string, configuration: string, claims: unknown) => (await stack.admin('issuer', `/api/offices/${office}/offers`, { credential_configuration_id: configuration, claims })).json();
   const receiveInWallet = async (o: { credential_offer: string; tx_code: string }, name: string) => {
     await wallet.goto(walletUrl);

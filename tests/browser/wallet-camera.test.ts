@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import QRCode from 'qrcode';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createBaseApp, finish } from '../../core/http/app.ts';
-import { createLogger } from '../../core/log/logger.ts';
-import { closeServer, listen } from '../../core/service/run.ts';
-import { walletRoutes } from '../../wallet-demo/web/app.ts';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.ts';
+import { startWebWallet } from '../helpers/web-wallet.ts';
 import { MELDE } from '../helpers/fixtures.ts';
 import { freePort } from '../helpers/net.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
@@ -17,9 +15,6 @@ import { startStack, type Stack } from '../helpers/stack.ts';
  * showing a QR code, exactly as a phone camera would see a printed or on-screen code. An offer's QR
  * fills in the offer and asks for the office's code; a counter's QR leads to the consent screen.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run installs Debian's chromium`);
 const PASS = 'korrekt-pferd-batterie-heftklammer';
 
 /** A Y4M video (YUV 4:2:0, 640x480, a few frames) of the QR code of `text`, black on white. */
@@ -42,7 +37,7 @@ function qrVideo(text: string): string {
   return file;
 }
 
-describe.skipIf(!available)('browser: the web wallet scans QR codes with the camera', () => {
+describe.skipIf(!chromiumAvailable)('browser: the web wallet scans QR codes with the camera', () => {
   let stack: Stack;
   let walletUrl: string;
   let closeWallet: () => Promise<void>;
@@ -50,14 +45,10 @@ describe.skipIf(!available)('browser: the web wallet scans QR codes with the cam
 
   beforeAll(async () => {
     const port = await freePort();
-    walletUrl = `http://localhost:${port}`;
-    stack = await startStack({ env: { WALLET_PUBLIC_URL: walletUrl } });
-    const logger = createLogger('wallet-demo', process.env.TEST_LOG_LEVEL ?? 'silent');
-    const app = createBaseApp({ logger });
-    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-webwallet-camera-')), registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: walletUrl, logger }));
-    finish(app, logger);
-    const { server } = await listen(app, '127.0.0.1', port);
-    closeWallet = () => closeServer(server);
+    stack = await startStack({ env: { WALLET_PUBLIC_URL: `http://localhost:${port}` } });
+    const wallet = await startWebWallet({ registryUrl: stack.urls.registry, port });
+    walletUrl = wallet.url;
+    closeWallet = wallet.close;
   }, 120_000);
 
   afterAll(async () => {
@@ -68,10 +59,7 @@ describe.skipIf(!available)('browser: the web wallet scans QR codes with the cam
 
   /** A browser whose camera shows the QR code of `text`, on the wallet, unlocked (set up on first use). */
   const withCamera = async (text: string): Promise<Page> => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${qrVideo(text)}`],
-    });
+    const browser = await launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${qrVideo(text)}`]);
     browsers.push(browser);
     const page = await (await browser.newContext({ viewport: { width: 1000, height: 900 } })).newPage();
     await page.goto(walletUrl);

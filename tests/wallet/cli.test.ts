@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, generateKeyPair } from 'jose';
 import { VCT } from '../../core/demo/leipzig.ts';
+import { startRogueVerifier } from '../helpers/rogue-verifier.ts';
 import { startStack, type Stack } from '../helpers/stack.ts';
 
 const MELDE = { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true };
@@ -119,38 +120,18 @@ describe('wallet CLI (receive, present, list) against the real services', { time
 
   it('warns about and refuses a relying party that is not in the registry, telling it nothing but a refusal', async () => {
     // A self-made "verifier" with its own did:jwk signs a correct-looking request for the Meldebescheinigung.
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const { exportJWK } = await import('jose');
-    const { kty, crv, x, y } = await exportJWK(publicKey);
-    const did = `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
-    let posted = '';
-    const server: Server = createServer((req, res) => {
-      if (req.method === 'POST') {
-        req.on('data', (d) => (posted += d));
-        req.on('end', () => res.end('{}'));
-        return;
-      }
-      res.setHeader('content-type', 'application/oauth-authz-req+jwt');
-      res.end(jwt);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as { port: number }).port;
-    const jwt = await new SignJWT({ client_id: `decentralized_identifier:${did}`, response_type: 'vp_token', response_mode: 'direct_post', response_uri: `http://localhost:${port}/response`, nonce: 'n'.repeat(32), state: 's'.repeat(32), dcql_query: { credentials: [{ id: 'm', format: 'dc+sd-jwt', meta: { vct_values: [VCT.meldebescheinigung] }, claims: [{ path: ['vorname'] }, { path: ['geburtsdatum'] }] }] }, client_metadata: { vp_formats_supported: { 'dc+sd-jwt': {} } } })
-      .setProtectedHeader({ alg: 'ES256', typ: 'oauth-authz-req+jwt', kid: `${did}#0` })
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(privateKey);
+    const rogue = await startRogueVerifier([['vorname'], ['geburtsdatum']]);
     try {
-      const uri = `openid4vp://?client_id=${encodeURIComponent(`decentralized_identifier:${did}`)}&request_uri=${encodeURIComponent(`http://localhost:${port}/request`)}`;
-      const r = await cli(['present', uri, '--yes']);
+      const r = await cli(['present', rogue.link, '--yes']);
       expect(r.code).toBe(1);
       expect(r.out).toContain('nicht im Vertrauensregister eingetragen');
       expect(r.err).toMatch(/Nicht gesendet/);
       // The only thing that reached the rogue party is the refusal, no presentation.
+      const posted = rogue.posted.join('');
       expect(posted).toContain('error=access_denied');
       expect(posted).not.toContain('vp_token');
     } finally {
-      server.close();
+      rogue.close();
     }
   });
 

@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createBaseApp, finish } from '../../core/http/app.ts';
-import { createLogger } from '../../core/log/logger.ts';
-import { closeServer, listen } from '../../core/service/run.ts';
-import { walletRoutes } from '../../wallet-demo/web/app.ts';
-import { freePort } from '../helpers/net.ts';
+import { readdirSync } from 'node:fs';
 import { startStack, type Stack } from '../helpers/stack.ts';
-import { createServer, type Server } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { VCT } from '../../core/demo/leipzig.ts';
+import { startRogueVerifier } from '../helpers/rogue-verifier.ts';
+import { startWebWallet } from '../helpers/web-wallet.ts';
 import { MELDE } from '../helpers/fixtures.ts';
 
 /** The web wallet over plain HTTP: bad input gives a clear page, nothing crosses sites, deletion works. */
@@ -22,14 +14,7 @@ describe('web wallet (HTTP)', () => {
   let cookie: string;
   beforeAll(async () => {
     stack = await startStack();
-    const port = await freePort();
-    url = `http://localhost:${port}`;
-    const logger = createLogger('wallet-demo', 'silent');
-    const app = createBaseApp({ logger });
-    app.use(walletRoutes({ dir: mkdtempSync(join(tmpdir(), 'idideal-web-')), registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: url, logger }));
-    finish(app, logger);
-    const { server } = await listen(app, '127.0.0.1', port);
-    close = () => closeServer(server);
+    ({ url, close } = await startWebWallet({ registryUrl: stack.urls.registry }));
     const unlocked = await fetch(url + '/unlock', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'sec-fetch-site': 'same-origin' }, body: new URLSearchParams({ passphrase: 'korrekt-pferd-batterie', passphrase_repeat: 'korrekt-pferd-batterie' }), redirect: 'manual' });
     expect(unlocked.status).toBe(303);
     cookie = unlocked.headers.getSetCookie().find((c) => c.startsWith('wallet_session='))!.split(';')[0]!;
@@ -102,34 +87,10 @@ describe('web wallet (HTTP)', () => {
     const o = await (await stack.admin('issuer', '/api/offices/buergerbuero/offers', { credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: MELDE })).json();
     expect((await post('/receive', { offer: o.credential_offer, tx_code: o.tx_code })).status).toBe(200);
     // A self-made "verifier" with its own did:jwk signs a correct-looking request.
-    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-    const { kty, crv, x, y } = await exportJWK(publicKey);
-    const did = `did:jwk:${Buffer.from(JSON.stringify({ crv, kty, x, y })).toString('base64url')}`;
-    const posted: string[] = [];
-    let jwt = '';
-    const server: Server = createServer((req, res) => {
-      if (req.method === 'POST') {
-        let body = '';
-        req.on('data', (d) => (body += d));
-        req.on('end', () => {
-          posted.push(body);
-          res.end('{}');
-        });
-        return;
-      }
-      res.setHeader('content-type', 'application/oauth-authz-req+jwt');
-      res.end(jwt);
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const port = (server.address() as { port: number }).port;
-    jwt = await new SignJWT({ client_id: `decentralized_identifier:${did}`, response_type: 'vp_token', response_mode: 'direct_post', response_uri: `http://localhost:${port}/response`, nonce: 'n'.repeat(32), state: 's'.repeat(32), dcql_query: { credentials: [{ id: 'm', format: 'dc+sd-jwt', meta: { vct_values: [VCT.meldebescheinigung] }, claims: [{ path: ['vorname'] }, { path: ['anschrift'] }] }] }, client_metadata: { vp_formats_supported: { 'dc+sd-jwt': {} } } })
-      .setProtectedHeader({ alg: 'ES256', typ: 'oauth-authz-req+jwt', kid: `${did}#0` })
-      .setIssuedAt()
-      .setExpirationTime('5m')
-      .sign(privateKey);
+    const rogue = await startRogueVerifier([['vorname'], ['anschrift']]);
+    const { did, posted } = rogue;
     try {
-      const uri = `openid4vp://?client_id=${encodeURIComponent(`decentralized_identifier:${did}`)}&request_uri=${encodeURIComponent(`http://localhost:${port}/request`)}`;
-      const res = await post('/present', { request: uri });
+      const res = await post('/present', { request: rogue.link });
       const page = await res.text();
       expect(page).toContain('Nicht geteilt');
       expect(page).toContain('nicht im Vertrauensregister eingetragen');
@@ -143,18 +104,12 @@ describe('web wallet (HTTP)', () => {
       const { history } = await (await get('/history.json')).json();
       expect(history.at(-1)).toMatchObject({ verifier: did, outcome: 'declined', shared: [] });
     } finally {
-      server.close();
+      rogue.close();
     }
   });
   it('first use sets the wallet up with the passphrase twice and refuses a weak or mistyped one, creating nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'idideal-web-new-'));
-    const port = await freePort();
-    const base = `http://localhost:${port}`;
-    const logger = createLogger('wallet-demo', 'silent');
-    const app = createBaseApp({ logger });
-    app.use(walletRoutes({ dir, registryUrl: stack.urls.registry, allowLocalHttp: true, publicUrl: base, logger }));
-    finish(app, logger);
-    const { server } = await listen(app, '127.0.0.1', port);
+    const fresh = await startWebWallet({ registryUrl: stack.urls.registry });
+    const { dir, url: base } = fresh;
     try {
       const first = await (await fetch(base + '/')).text();
       expect(first).toContain('Wallet einrichten');
@@ -178,7 +133,7 @@ describe('web wallet (HTTP)', () => {
       expect(again).toContain('Wallet entsperren');
       expect(again).not.toContain('passphrase_repeat');
     } finally {
-      await closeServer(server);
+      await fresh.close();
     }
   });
 });
