@@ -1,39 +1,46 @@
+import { fileURLToPath } from 'node:url';
+import { readCityConfig } from '../catalog/load-file.ts';
+import type { CityConfig } from '../catalog/model.ts';
+import { claimPathsOf, claimAt } from '../catalog/model.ts';
 import { didWebFor } from '../did/did-web.ts';
 import type { ClaimPath, CredentialType, I18nText } from '../trust/model.ts';
 
 /**
- * Demo Leipzig (docs/contract.md, Demo Leipzig): the offices, relying parties and credential types every
- * service seeds. Only organisations appear here, never citizens.
+ * Demo Leipzig (docs/contract.md, Demo Leipzig) is seed data: the city configuration in
+ * `leipzig.city.yaml`, applied by each service on first start in demo mode, like any city's file
+ * through `npm run config -- apply`. The exports below are views of that file for the seeds and the
+ * tests. Only organisations appear here, never citizens.
  */
+export const LEIPZIG_CONFIG_FILE = fileURLToPath(new URL('./leipzig.city.yaml', import.meta.url));
+export const LEIPZIG: CityConfig = readCityConfig(LEIPZIG_CONFIG_FILE);
+
+const vctOf = (id: string) => LEIPZIG.credential_types.find((t) => t.id === id)!.vct;
 
 export const VCT = {
-  meldebescheinigung: 'urn:id-ideal:vct:meldebescheinigung',
-  leipzig_pass: 'urn:id-ideal:vct:leipzig-pass',
-  bibliotheksausweis: 'urn:id-ideal:vct:bibliotheksausweis',
-  geburtsurkunde: 'urn:id-ideal:vct:geburtsurkunde',
+  meldebescheinigung: vctOf('meldebescheinigung'),
+  leipzig_pass: vctOf('leipzig_pass'),
+  bibliotheksausweis: vctOf('bibliotheksausweis'),
+  geburtsurkunde: vctOf('geburtsurkunde'),
 } as const;
 
-export const CREDENTIAL_TYPES: CredentialType[] = [
-  { vct: VCT.meldebescheinigung, name: { de: 'Meldebescheinigung', en: 'Certificate of registration' }, issued_before_suspension: 'reject' },
-  { vct: VCT.leipzig_pass, name: { de: 'Leipzig-Pass', en: 'Leipzig-Pass (discount entitlement)' }, issued_before_suspension: 'reject' },
-  { vct: VCT.bibliotheksausweis, name: { de: 'Bibliotheksausweis', en: 'Library card' }, issued_before_suspension: 'accept', w3c_types: ['Bibliotheksausweis'] },
-  { vct: VCT.geburtsurkunde, name: { de: 'Geburtsurkunde', en: 'Birth certificate' }, issued_before_suspension: 'accept' },
-];
+/** The registry's view of the types. */
+export const CREDENTIAL_TYPES: CredentialType[] = LEIPZIG.credential_types.map((t) => ({
+  vct: t.vct,
+  name: t.name,
+  issued_before_suspension: t.issued_before_suspension,
+  ...(t.w3c_type ? { w3c_types: [t.w3c_type] } : {}),
+}));
 
 export interface Department {
   slug: string;
   name: I18nText;
-  /** Types this department may let its offices issue. */
+  /** Types (vct) this department may let its offices issue. */
   accredits: string[];
 }
 
 /** Root authority and departments: hosted by the registry (it holds their keys in demo mode). */
-export const ROOT_AUTHORITY = { slug: 'leipzig', name: { de: 'Stadt Leipzig', en: 'City of Leipzig' } };
-export const DEPARTMENTS: Department[] = [
-  { slug: 'dezernat-allgemeine-verwaltung', name: { de: 'Dezernat Allgemeine Verwaltung', en: 'Department of General Administration' }, accredits: [VCT.meldebescheinigung, VCT.geburtsurkunde] },
-  { slug: 'dezernat-soziales', name: { de: 'Dezernat Soziales, Gesundheit und Vielfalt', en: 'Department of Social Affairs, Health and Diversity' }, accredits: [VCT.leipzig_pass] },
-  { slug: 'dezernat-kultur', name: { de: 'Dezernat Kultur', en: 'Department of Culture' }, accredits: [VCT.bibliotheksausweis] },
-];
+export const ROOT_AUTHORITY = { slug: LEIPZIG.city.slug, name: LEIPZIG.city.name };
+export const DEPARTMENTS: Department[] = LEIPZIG.departments.map((d) => ({ slug: d.slug, name: d.name, accredits: d.accredits.map(vctOf) }));
 
 export interface Office {
   slug: string;
@@ -42,12 +49,12 @@ export interface Office {
   issues: string[];
 }
 
-export const OFFICES: Office[] = [
-  { slug: 'buergerbuero', name: { de: 'Bürgerbüro Leipzig', en: 'Leipzig Citizens’ Office' }, department: 'dezernat-allgemeine-verwaltung', issues: [VCT.meldebescheinigung] },
-  { slug: 'sozialamt', name: { de: 'Sozialamt Leipzig', en: 'Leipzig Social Welfare Office' }, department: 'dezernat-soziales', issues: [VCT.leipzig_pass] },
-  { slug: 'bibliothek', name: { de: 'Leipziger Städtische Bibliotheken', en: 'Leipzig Municipal Libraries' }, department: 'dezernat-kultur', issues: [VCT.bibliotheksausweis] },
-  { slug: 'standesamt', name: { de: 'Standesamt Leipzig', en: 'Leipzig Civil Registry Office' }, department: 'dezernat-allgemeine-verwaltung', issues: [VCT.geburtsurkunde] },
-];
+export const OFFICES: Office[] = LEIPZIG.offices.map((o) => ({
+  slug: o.slug,
+  name: o.name,
+  department: o.department,
+  issues: [...new Set(o.credential_configurations.map((c) => vctOf(c.type)))],
+}));
 
 export interface RelyingParty {
   slug: string;
@@ -55,74 +62,16 @@ export interface RelyingParty {
   may_ask: { vct: string; claims: ClaimPath[]; purpose: I18nText }[];
 }
 
-const PERSON: ClaimPath[] = [['vorname'], ['familienname'], ['geburtsdatum']];
-
-export const RELYING_PARTIES: RelyingParty[] = [
-  {
-    slug: 'bibliothek',
-    name: { de: 'Leipziger Städtische Bibliotheken – Ausleihtheke', en: 'Leipzig Municipal Libraries – lending counter' },
-    may_ask: [
-      {
-        vct: VCT.meldebescheinigung,
-        claims: [...PERSON, ['anschrift'], ['wohnsitz_leipzig'], ['alter_ueber_18']],
-        purpose: { de: 'Anmeldung für einen Bibliotheksausweis', en: 'Registration for a library card' },
-      },
-      {
-        vct: VCT.leipzig_pass,
-        claims: [['ermaessigungsberechtigt'], ['gueltig_bis']],
-        purpose: { de: 'Ermäßigte Gebühr für den Bibliotheksausweis', en: 'Reduced fee for the library card' },
-      },
-      {
-        vct: VCT.bibliotheksausweis,
-        claims: [['ausweisnummer'], ['nutzergruppe'], ['gueltig_bis'], ...PERSON],
-        purpose: { de: 'Ausleihe und Rückgabe von Medien', en: 'Lending and returning media' },
-      },
-    ],
-  },
-  {
-    slug: 'buergerbuero',
-    name: { de: 'Bürgerbüro Leipzig – Schalter', en: 'Leipzig Citizens’ Office – counter' },
-    may_ask: [
-      {
-        vct: VCT.meldebescheinigung,
-        claims: [...PERSON, ['anschrift'], ['wohnsitz_leipzig'], ['alter_ueber_18']],
-        purpose: { de: 'Melderechtliche Vorgänge', en: 'Residence registration matters' },
-      },
-      {
-        vct: VCT.geburtsurkunde,
-        claims: [...PERSON, ['geburtsname'], ['geburtsort'], ['registernummer'], ['standesamt']],
-        purpose: { de: 'Nachweis der Geburt', en: 'Proof of birth' },
-      },
-    ],
-  },
-];
+export const RELYING_PARTIES: RelyingParty[] = LEIPZIG.relying_parties.map((r) => ({ slug: r.slug, name: r.name, may_ask: r.may_ask }));
 
 export const officeDid = (issuerUrl: string, slug: string) => didWebFor(issuerUrl, 'offices', slug);
 export const relyingPartyDid = (verifierUrl: string, slug: string) => didWebFor(verifierUrl, 'verifiers', slug);
 export const authorityDid = (registryUrl: string, slug: string) => didWebFor(registryUrl, 'authorities', slug);
 
-/** German and English names of the demo claims (issuer metadata, desk and counter pages). */
-export const CLAIM_LABELS: Record<string, I18nText> = {
-  vorname: { de: 'Vorname', en: 'Given name' },
-  familienname: { de: 'Familienname', en: 'Family name' },
-  geburtsdatum: { de: 'Geburtsdatum', en: 'Date of birth' },
-  anschrift: { de: 'Anschrift', en: 'Address' },
-  'anschrift.strasse': { de: 'Straße', en: 'Street' },
-  'anschrift.hausnummer': { de: 'Hausnummer', en: 'House number' },
-  'anschrift.postleitzahl': { de: 'Postleitzahl', en: 'Postcode' },
-  'anschrift.ort': { de: 'Ort', en: 'Town' },
-  wohnsitz_leipzig: { de: 'Wohnsitz in Leipzig', en: 'Resident of Leipzig' },
-  alter_ueber_18: { de: 'Über 18 Jahre', en: 'Over 18' },
-  ermaessigungsberechtigt: { de: 'Ermäßigungsberechtigt', en: 'Entitled to discounts' },
-  gueltig_bis: { de: 'Gültig bis', en: 'Valid until' },
-  passnummer: { de: 'Passnummer', en: 'Pass number' },
-  ausweisnummer: { de: 'Ausweisnummer', en: 'Card number' },
-  nutzergruppe: { de: 'Nutzergruppe', en: 'User group' },
-  geburtsname: { de: 'Geburtsname', en: 'Birth name' },
-  geburtsort: { de: 'Geburtsort', en: 'Place of birth' },
-  registernummer: { de: 'Registernummer', en: 'Register number' },
-  standesamt: { de: 'Standesamt', en: 'Registry office' },
-};
+/** German and English names of the demo claims by dotted path (pages and tests). */
+export const CLAIM_LABELS: Record<string, I18nText> = Object.fromEntries(
+  LEIPZIG.credential_types.flatMap((t) => claimPathsOf(t).map((p) => [p.join('.'), claimAt(t, p)!.label] as const)),
+);
 
 /**
  * The W3C conformance office (opt-in: ISSUER_CONFORMANCE_OFFICE=1, demo mode only; the issuer and the
