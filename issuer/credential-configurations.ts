@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CLAIM_LABELS, VCT } from '../core/demo/leipzig.ts';
+import { CLAIM_LABELS, LEIPZIG, VCT } from '../core/demo/leipzig.ts';
+import type { CredentialTypeDef } from '../core/catalog/model.ts';
 import type { I18nText } from '../core/trust/model.ts';
 
 /**
@@ -78,6 +79,8 @@ export interface CredentialConfiguration {
   validityDays: number;
   /** Claims whose paths are listed in metadata (top level and nested members). */
   claimPaths: string[][];
+  /** The credential type's definition (core/catalog/model.ts): claims, labels, SD flags, derived claims. */
+  type: CredentialTypeDef;
 }
 
 function claimPaths(kind: CredentialKind): string[][] {
@@ -99,6 +102,7 @@ const conf = (id: string, office: string, kind: CredentialKind, format: Credenti
   name,
   validityDays,
   claimPaths: claimPaths(kind),
+  type: LEIPZIG.credential_types.find((t) => t.id === kind)!,
   ...(w3cType ? { w3cType } : {}),
 });
 
