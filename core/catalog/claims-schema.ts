@@ -21,9 +21,10 @@ function claimSchema(c: ClaimDef): z.ZodType {
   let s: z.ZodType;
   switch (c.type) {
     case 'string': {
-      let str = z.string().trim().min(1, 'must not be empty').max(c.max_length);
+      const hint = c.hint ? `must be ${c.hint.en}` : undefined;
+      let str = z.string().trim().min(1, 'must not be empty').max(c.max_length, hint);
       // Anchored here: a configured pattern describes the whole value.
-      if (c.pattern) str = str.regex(new RegExp(`^(?:${c.pattern})$`, 'u'), c.hint ? `must be ${c.hint.en}` : 'has the wrong form');
+      if (c.pattern) str = str.regex(new RegExp(`^(?:${c.pattern})$`, 'u'), hint ?? 'has the wrong form');
       s = str;
       break;
     }
