@@ -6,8 +6,14 @@ import { OFFICES, RELYING_PARTIES } from '../core/demo/leipzig.ts';
 /**
  * `npm start`: runs the four services on loopback with demo data, each as its own process (as in
  * production), prefixing their output. Stops all when one exits or on SIGINT/SIGTERM.
+ * Compiled (`node dist/scripts/start-all.js`, after `npm run build`) it starts the compiled services
+ * with node; from the sources, with tsx.
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = fileURLToPath(import.meta.url);
+const compiled = here.endsWith('.js');
+const root = join(dirname(here), '..');
+// Compiled, root is dist/ (rebuilt from scratch by `npm run build`): the services then run in the caller's folder, so that `./.data` never lies inside it.
+const cwd = compiled ? process.cwd() : root;
 const services = [
   ['registry', 'trust-registry/main.ts'],
   ['issuer', 'issuer/main.ts'],
@@ -15,7 +21,8 @@ const services = [
   ['wallet', 'wallet-demo/main.ts'],
 ] as const;
 
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const command = (entry: string): [string, string[]] =>
+  compiled ? [process.execPath, [join(root, entry.replace(/\.ts$/, '.js'))]] : [join(root, 'node_modules', '.bin', 'tsx'), [join(root, entry)]];
 const children: ChildProcess[] = [];
 let stopping = false;
 
@@ -28,7 +35,8 @@ const stop = (code: number) => {
 };
 
 for (const [name, entry] of services) {
-  const child = spawn(tsx, [join(root, entry)], { cwd: root, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [bin, args] = command(entry);
+  const child = spawn(bin, args, { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const prefix = `[${name.padEnd(8)}] `;
   const pipe = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) => {
