@@ -25,6 +25,8 @@ import { registryMigrations } from './store/migrations/0001-registry.ts';
 import { AuditTable, registryTables } from './store/schema.ts';
 import { RegistryStore } from './store/registry-store.ts';
 import { indexRoute } from '../core/http/index-page.ts';
+import { AuthorityKeys } from './authority-keys.ts';
+import { openApiDocument } from './openapi.ts';
 
 /** API keys of registry operators (core/access; created with `npm run apikey`). */
 export const RegistryApiKeyTable = apiKeyTable('registry_api_keys');
@@ -61,6 +63,8 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
     if (!hosted.has(id.did)) hosted.set(id.did, await loadDidWebIdentity(keys, id.did));
   }
   const authorities = new Map([...hosted].filter(([did]) => did !== registryDid));
+  // Departments registered at runtime get their key at once (issue 15); same map the registry signs with.
+  const authorityKeys = new AuthorityKeys(keys, authorities, registryDid);
 
   const registry = new Registry({
     store: new RegistryStore(dataSource),
@@ -94,12 +98,18 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
         { href: '/.well-known/trust-registry', de: 'Metadaten des Registers', en: 'Registry metadata' },
         { href: '/snapshots/latest', de: 'Aktueller signierter Snapshot', en: 'Latest signed snapshot' },
         { href: '/.well-known/did.json', de: 'DID-Dokument des Registers', en: 'Registry DID document' },
+        { href: '/openapi.json', de: 'Verwaltungs- und öffentliche API (OpenAPI)', en: 'Admin and public API (OpenAPI)' },
       ],
     ),
   );
-  app.use(publicRoutes(registry, config.publicUrl));
+  const openapi = openApiDocument(config.publicUrl);
+  app.get('/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(openapi);
+  });
+  app.use(publicRoutes(registry, config.publicUrl, authorityKeys));
   app.use(trqpRoutes(registry));
-  app.use(adminRoutes(registry, access));
+  app.use(adminRoutes(registry, access, authorityKeys));
   finish(app, logger);
 
   return {

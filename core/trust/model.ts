@@ -79,6 +79,11 @@ export interface CredentialType {
   issued_before_suspension: 'accept' | 'reject';
   /** W3C VC `type` values that map to this credential type (VC-JWT). */
   w3c_types?: string[];
+  /**
+   * SD-JWT VC `vct#integrity` of the type's metadata the registry serves at `/vct/<id>` (issue 15):
+   * present for types with a full definition, so a wallet can check metadata it fetched elsewhere.
+   */
+  'vct#integrity'?: string;
 }
 
 /** Everything an evaluation needs: what a signed snapshot carries. */

@@ -5,11 +5,13 @@ import { ALLOWED_ALGS } from '../../core/crypto/jws.ts';
 import { SNAPSHOT_TYP } from '../../core/trust/snapshot.ts';
 import { ACTIONS } from '../../core/trust/model.ts';
 import { toSeconds } from '../../core/util/time.ts';
+import type { AuthorityKeys } from '../authority-keys.ts';
 import type { Registry } from '../registry.ts';
 import { TRQP_RESPONSE_TYP } from './trqp.ts';
+import { typeMetadataRoutes } from './type-metadata.ts';
 
-/** Public documents: registry metadata, DID documents, the latest signed snapshot. */
-export function publicRoutes(registry: Registry, publicUrl: string): Router {
+/** Public documents: registry metadata, DID documents, the latest signed snapshot, SD-JWT VC type metadata. */
+export function publicRoutes(registry: Registry, publicUrl: string, authorityKeys?: AuthorityKeys): Router {
   const r = Router();
   // CORS only where a browser needs it (issue 9): the public documents and TRQP, never /api.
   r.use(['/.well-known', '/authorities', '/snapshots', '/trqp'], publicCors);
@@ -38,9 +40,10 @@ export function publicRoutes(registry: Registry, publicUrl: string): Router {
     res.type('application/did+json').send(JSON.stringify(registry.deps.identity.document()));
   });
 
-  r.get('/authorities/:slug/did.json', (req, res) => {
+  r.get('/authorities/:slug/did.json', async (req, res) => {
     const did = `${registry.deps.identity.did}:authorities:${req.params.slug}`;
-    const identity = registry.deps.hosted.get(did);
+    // A department created at runtime, possibly by another registry instance (authority-keys.ts).
+    const identity = registry.deps.hosted.get(did) ?? (await authorityKeys?.lookup(did));
     if (!identity) throw notFound('unknown-did', 'No DID document at this path.');
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.type('application/did+json').send(JSON.stringify(identity.document()));
@@ -53,6 +56,8 @@ export function publicRoutes(registry: Registry, publicUrl: string): Router {
     res.setHeader('X-Snapshot-Seq', String(snap.seq));
     res.type('application/jwt').send(snap.jws);
   });
+
+  r.use(typeMetadataRoutes(registry));
 
   return r;
 }

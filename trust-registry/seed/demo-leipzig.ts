@@ -1,9 +1,10 @@
 import type { ServiceUrls } from '../../core/config/env.ts';
-import { CONFORMANCE, CREDENTIAL_TYPES, DEPARTMENTS, OFFICES, RELYING_PARTIES, ROOT_AUTHORITY, authorityDid, officeDid, relyingPartyDid } from '../../core/demo/leipzig.ts';
+import { CONFORMANCE, DEPARTMENTS, LEIPZIG, OFFICES, RELYING_PARTIES, ROOT_AUTHORITY, authorityDid, officeDid, relyingPartyDid } from '../../core/demo/leipzig.ts';
 import type { Registry } from '../registry.ts';
 import { createCredentialType } from '../use-cases/create-credential-type.ts';
 import { createEntity } from '../use-cases/create-entity.ts';
 import { createGrant } from '../use-cases/create-grant.ts';
+import { putCredentialType } from '../use-cases/put-credential-type.ts';
 
 const ACTOR = 'system:seed';
 
@@ -29,10 +30,12 @@ export async function seedDemoLeipzig(registry: Registry, urls: ServiceUrls, opt
     created++;
   };
 
-  for (const t of CREDENTIAL_TYPES) {
-    if ((await registry.index()).types.has(t.vct)) continue;
-    await createCredentialType(registry, ACTOR, t);
-    created++;
+  // Full definitions (issue 15) through the same use case as PUT /api/catalog/credential-types/{id};
+  // a type that already has a definition keeps it (an administrator may have changed it since).
+  const defined = await registry.deps.store.typeDefinitions();
+  for (const t of LEIPZIG.credential_types) {
+    if (defined.has(t.id)) continue;
+    if ((await putCredentialType(registry, ACTOR, t.id, t)).changed) created++;
   }
   await ensureEntity(root, 'authority', ROOT_AUTHORITY.name);
   for (const d of DEPARTMENTS) {

@@ -3,9 +3,12 @@ import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import type { CredentialType, Entity, Grant, GrantConstraints, RegistryState, StatusEvent } from '../../core/trust/model.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
 import { appendAuditEntry, lastAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
+import { zCredentialTypeDef, type CredentialTypeDef } from '../../core/catalog/model.ts';
+import { typeMetadataIntegrity } from '../../core/catalog/type-metadata.ts';
 import {
   AuditTable,
   CredentialTypeTable,
+  TypeDefinitionTable,
   EntityTable,
   GrantStatusTable,
   GrantTable,
@@ -54,6 +57,8 @@ export class RegistryStore {
     const types = await m.find(CredentialTypeTable, { order: { vct: 'ASC' } });
     const grants = await m.find(GrantTable, { order: { created_at: 'ASC', id: 'ASC' } });
     const statuses = await m.find(GrantStatusTable, { order: { id: 'ASC' } });
+    const definitions = await this.readTypeDefinitions(m);
+    const byVct = new Map([...definitions.values()].map((d) => [d.vct, d]));
     const history = new Map<string, StatusEvent[]>();
     for (const s of statuses) {
       const list = history.get(s.grant_id) ?? [];
@@ -68,12 +73,20 @@ export class RegistryStore {
         name: { de: e.name_de, en: e.name_en },
         ...(e.jwks ? { jwks: JSON.parse(e.jwks) } : {}),
       })),
-      credential_types: types.map<CredentialType>((t) => ({
-        vct: t.vct,
-        name: { de: t.name_de, en: t.name_en },
-        issued_before_suspension: t.issued_before_suspension as CredentialType['issued_before_suspension'],
-        ...(t.w3c_types ? { w3c_types: JSON.parse(t.w3c_types) } : {}),
-      })),
+      credential_types: types.map<CredentialType>((t) => {
+        // A full definition (issue 15, PUT /api/catalog/credential-types/{id}) carries the current
+        // name, suspension rule and W3C type; the row keeps what the type was registered with.
+        const d = byVct.get(t.vct);
+        const w3c = d?.w3c_type ? [d.w3c_type] : t.w3c_types ? (JSON.parse(t.w3c_types) as string[]) : undefined;
+        return {
+          vct: t.vct,
+          name: d ? d.name : { de: t.name_de, en: t.name_en },
+          issued_before_suspension: (d ? d.issued_before_suspension : t.issued_before_suspension) as CredentialType['issued_before_suspension'],
+          ...(w3c ? { w3c_types: w3c } : {}),
+          // draft-ietf-oauth-sd-jwt-vc "Integrity of Referenced Documents": over the octets /vct/<id> serves.
+          ...(d ? { 'vct#integrity': typeMetadataIntegrity(d) } : {}),
+        };
+      }),
       grants: grants.map<Grant>((g) => ({
         id: g.id,
         authority_id: g.authority_id,
@@ -102,6 +115,41 @@ export class RegistryStore {
       w3c_types: t.w3c_types ? JSON.stringify(t.w3c_types) : null,
       created_at: at,
     });
+  }
+
+  /** The newest definition of each credential type by id (issue 15), validated again on read. */
+  typeDefinitions(m?: EntityManager): Promise<Map<string, CredentialTypeDef>> {
+    return m ? this.readTypeDefinitions(m) : withDb(this.ds, (mm) => this.readTypeDefinitions(mm));
+  }
+
+  /** Number of definition versions stored: the catalogue's revision. */
+  typeDefinitionRevision(m?: EntityManager): Promise<number> {
+    const read = async (mm: EntityManager) => (await mm.find(TypeDefinitionTable, { select: { seq: true }, order: { seq: 'DESC' }, take: 1 }))[0]?.seq ?? 0;
+    return m ? read(m) : withDb(this.ds, read);
+  }
+
+  private async readTypeDefinitions(m: EntityManager): Promise<Map<string, CredentialTypeDef>> {
+    const rows = await m.find(TypeDefinitionTable, { order: { seq: 'DESC' } });
+    const newest = new Map<string, CredentialTypeDef>();
+    for (const r of rows) {
+      if (newest.has(r.type_id)) continue;
+      // A row that no longer parses or validates (edited in the database) is not served; the version before it is.
+      let raw: unknown;
+      try {
+        raw = JSON.parse(r.definition);
+      } catch {
+        continue;
+      }
+      const parsed = zCredentialTypeDef.safeParse(raw);
+      if (parsed.success && parsed.data.id === r.type_id && parsed.data.vct === r.vct) newest.set(r.type_id, parsed.data);
+    }
+    // First definition order (oldest id first), so listings stay stable when a type changes.
+    const firstSeen = [...new Set(rows.map((r) => r.type_id).reverse())];
+    return new Map(firstSeen.filter((id) => newest.has(id)).map((id) => [id, newest.get(id)!]));
+  }
+
+  async insertTypeDefinition(m: EntityManager, d: CredentialTypeDef, at: string, actor: string): Promise<void> {
+    await m.insert(TypeDefinitionTable, { type_id: d.id, vct: d.vct, definition: JSON.stringify(d), recorded_at: at, actor });
   }
 
   async insertGrant(m: EntityManager, g: Omit<Grant, 'history'>, at: string, correction: string | null = null): Promise<void> {

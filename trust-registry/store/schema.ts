@@ -123,6 +123,30 @@ export const GrantStatusTable = new EntitySchema<GrantStatusRow>({
   },
 });
 
+/** One version of a credential type's full definition (core/catalog/model.ts), newest per type_id wins. */
+export interface TypeDefinitionRow {
+  seq?: number;
+  type_id: string;
+  vct: string;
+  /** CredentialTypeDef as JSON; validated again when read. */
+  definition: string;
+  recorded_at: string;
+  actor: string;
+}
+
+export const TypeDefinitionTable = new EntitySchema<TypeDefinitionRow>({
+  name: 'registry_type_definition',
+  tableName: 'registry_type_definitions',
+  columns: {
+    seq: { type: 'integer', primary: true, generated: 'increment' },
+    type_id: str(64),
+    vct: str(512),
+    definition: { type: 'text' },
+    recorded_at: str(40),
+    actor: str(200),
+  },
+});
+
 export const AuditTable = auditTable('registry_audit');
 
 export const SnapshotTable = new EntitySchema<SnapshotRow>({
@@ -138,4 +162,4 @@ export const SnapshotTable = new EntitySchema<SnapshotRow>({
   },
 });
 
-export const registryTables = [EntityTable, CredentialTypeTable, GrantTable, GrantStatusTable, AuditTable, SnapshotTable];
+export const registryTables = [EntityTable, CredentialTypeTable, GrantTable, GrantStatusTable, AuditTable, SnapshotTable, TypeDefinitionTable];

@@ -3,6 +3,7 @@ import { conflict } from '../../core/http/errors.ts';
 import { parseOrThrow, zDidWeb, zI18nText } from '../../core/http/validate.ts';
 import { ENTITY_KINDS, type Entity } from '../../core/trust/model.ts';
 import { toIso } from '../../core/util/time.ts';
+import type { AuthorityKeys } from '../authority-keys.ts';
 import type { Registry } from '../registry.ts';
 
 /** Public P-256 JWK only: a private member (`d`) is refused, never stored. */
@@ -24,10 +25,15 @@ export const zCreateEntity = z.strictObject({
   jwks: z.array(zPublicJwk).min(1).max(5).optional(),
 });
 
-export async function createEntity(registry: Registry, actor: string, body: unknown): Promise<Entity> {
+/**
+ * Registers an organisation. An authority under the registry's own `authorities` path (a department
+ * created at runtime, issue 15) gets its key and did:web document right after the write commits,
+ * so its accreditations can be signed and its DID resolved at once.
+ */
+export async function createEntity(registry: Registry, actor: string, body: unknown, opts: { authorityKeys?: AuthorityKeys } = {}): Promise<Entity> {
   const input = parseOrThrow(zCreateEntity, body);
   const entity: Entity = { id: input.id, kind: input.kind, name: input.name, ...(input.jwks ? { jwks: input.jwks } : {}) };
-  return registry.write(
+  const created = await registry.write(
     () => ({ actor, action: 'entity.create', target: entity.id, details: { kind: entity.kind, name: entity.name } }),
     async (m, index) => {
       if (index.entities.has(entity.id)) throw conflict('entity-exists', `Entity ${entity.id} is already registered.`);
@@ -35,4 +41,6 @@ export async function createEntity(registry: Registry, actor: string, body: unkn
       return entity;
     },
   );
+  if (created.kind === 'authority' && opts.authorityKeys?.hosts(created.id)) await opts.authorityKeys.ensure(created.id);
+  return created;
 }
