@@ -1,4 +1,5 @@
 import { ConfigError, conformanceOfficeFromEnv, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { cityCaFilesFromEnv } from '../core/x509/city-ca.ts';
 import type { IssuerSettings } from './deps.ts';
 
 export interface IssuerConfig extends CommonConfig {
@@ -6,6 +7,8 @@ export interface IssuerConfig extends CommonConfig {
   settings: IssuerSettings;
   /** ISSUER_CONFORMANCE_OFFICE=1: the W3C conformance office `konformitaet` (demo mode only; core/config/env.ts). */
   conformanceOffice: boolean;
+  /** HAIP: the city CA that certifies the offices' keys (CITY_CA_CERT_FILE, CITY_CA_KEY_FILE; a demo CA in demo mode). */
+  cityCa: { certFile?: string; keyFile?: string };
 }
 
 const int = intFromEnv;
@@ -29,6 +32,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
     ...common,
     adminToken: common.adminToken!,
     conformanceOffice: conformanceOfficeFromEnv(env, common.mode),
+    cityCa: cityCaFilesFromEnv(env),
     settings: {
       offerTtl: int('ISSUER_OFFER_TTL', env, 1800, 60, 7 * 86_400),
       accessTokenTtl: int('ISSUER_ACCESS_TOKEN_TTL', env, 300, 30, 3600),
@@ -38,6 +42,8 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
       statusListSize: statusListSize(env, common.mode),
       trustMaxAge: int('ISSUER_TRUST_MAX_AGE', env, 60, 0, 3600),
       keyRefresh: int('ISSUER_KEY_REFRESH', env, 30, 1, 3600),
+      catalogRefresh: int('CATALOG_REFRESH', env, 2, 1, 3600),
+      x5c: env.ISSUER_X5C === '1',
     },
   };
 }

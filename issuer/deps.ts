@@ -9,6 +9,7 @@ import type { I18nText } from '../core/trust/model.ts';
 import type { Clock } from '../core/util/time.ts';
 import type { CredentialConfiguration } from './credential-configurations.ts';
 import type { IssuerStore } from './store/issuer-store.ts';
+import type { OfficeCertificates } from './office-certificates.ts';
 
 /** One city office hosted by this issuer: its own DID, key, Credential Issuer Identifier and types. */
 export interface Office {
@@ -17,6 +18,7 @@ export interface Office {
   identity: DidIdentity;
   /** OID4VCI 1.0 §11.1 Credential Issuer Identifier: `<ISSUER_PUBLIC_URL>/offices/<slug>`. */
   issuerId: string;
+  /** From the catalogue (issuer/catalog/): replaced in place when the office or one of its types changes. */
   configurations: Map<string, CredentialConfiguration>;
 }
 
@@ -37,6 +39,8 @@ export interface IssuerDeps {
   clock: Clock;
   logger: Logger;
   settings: IssuerSettings;
+  /** HAIP: certificates of the offices' keys from the city CA, sent as `x5c` beside the `kid`. */
+  certificates?: OfficeCertificates;
 }
 
 export interface IssuerSettings {
@@ -52,8 +56,17 @@ export interface IssuerSettings {
   statusListSize: number;
   /** Seconds the registry snapshot is relied on before it is fetched again (ISSUER_TRUST_MAX_AGE). */
   trustMaxAge: number;
+  /**
+   * ISSUER_X5C=1: SD-JWT VCs carry the office's certificate chain as `x5c` beside the `kid` (HAIP).
+   * Off by default: Credo 0.6.3 refuses an `x5c` header unless `iss` is an https URI (its own rule;
+   * SD-JWT VC "Issuer Verification Key Discovery and Validation" names the issuer by the certificate
+   * subject), and our offices' `iss` is their did:web. docs/haip.md.
+   */
+  x5c: boolean;
   /** Seconds between checks for key changes made by other processes (ISSUER_KEY_REFRESH). */
   keyRefresh: number;
+  /** Seconds within which a catalogue change made by another process or instance takes effect here (CATALOG_REFRESH, default 2). */
+  catalogRefresh: number;
 }
 
 /** HMAC keys derived from the key-encryption secret: nothing secret about an offer is stored in clear. */

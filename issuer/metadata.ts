@@ -1,20 +1,32 @@
 import { z } from 'zod';
+import { Openid4vciVersion, type IssuerMetadataResult } from '@openid4vc/openid4vci';
+import { claimAt } from '../core/catalog/model.ts';
 import { ALLOWED_ALGS } from '../core/crypto/jws.ts';
-import { CLAIM_SCHEMAS, claimDisplay, type CredentialConfiguration } from './credential-configurations.ts';
+import type { CredentialConfiguration } from './credential-configurations.ts';
 import type { Office } from './deps.ts';
+import type { Libraries } from './oid4vci-lib.ts';
 
 const locales = (t: { de: string; en: string }) => [
   { name: t.de, locale: 'de-DE' },
   { name: t.en, locale: 'en-US' },
 ];
 
-/** OID4VCI 1.0 §12.2.4: one entry of `credential_configurations_supported`, in the 1.0 shape (`credential_metadata`). */
+/**
+ * OID4VCI 1.0 §12.2.4: one entry of `credential_configurations_supported`, in the 1.0 shape
+ * (`credential_metadata`), all of it from the credential type's definition: `display` (name,
+ * description, colours) per locale, and per claim its path, `mandatory` and German and English
+ * `display` labels ("Claims Description for Issuer Metadata"), so a wallet shows "Meldebescheinigung" and
+ * "Familienname", not URNs and member names.
+ */
 export function configurationMetadata(c: CredentialConfiguration): Record<string, unknown> {
   const prefix = c.format === 'jwt_vc_json' ? ['credentialSubject'] : [];
+  const t = c.type;
   const claims = c.claimPaths.map((path) => {
-    const display = claimDisplay(path);
-    return { path: [...prefix, ...path], ...(display ? { display: locales(display) } : {}) };
+    const def = claimAt(t, path)!;
+    // "Claims Description for Issuer Metadata": `mandatory` defaults to false, so it is sent only when true.
+    return { path: [...prefix, ...path], ...(def.mandatory ? { mandatory: true } : {}), display: locales(def.label) };
   });
+  const describe = (k: 'de' | 'en') => (t.description ? { description: t.description[k] } : {});
   const common = {
     format: c.format,
     scope: c.id,
@@ -23,7 +35,7 @@ export function configurationMetadata(c: CredentialConfiguration): Record<string
     credential_signing_alg_values_supported: [...ALLOWED_ALGS],
     proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...ALLOWED_ALGS] } },
     credential_metadata: {
-      display: locales(c.name).map((d) => ({ ...d, background_color: '#004f9f', text_color: '#ffffff' })),
+      display: (['de', 'en'] as const).map((k) => ({ name: t.name[k], locale: k === 'de' ? 'de-DE' : 'en-US', ...describe(k), background_color: t.background_color, text_color: t.text_color })),
       claims,
     },
   };
@@ -58,7 +70,28 @@ export function authorizationServerMetadata(office: Office): Record<string, unkn
   };
 }
 
-/** JSON Schema of a configuration's claims (served in /openapi.json). */
+/** JSON Schema of a configuration's claims (served in /openapi.json), from the compiled validator. */
 export function claimsJsonSchema(c: CredentialConfiguration): unknown {
-  return z.toJSONSchema(CLAIM_SCHEMAS[c.kind]);
+  return z.toJSONSchema(c.claims, { io: 'input', unrepresentable: 'any' });
+}
+
+/** The metadata a route serves for one office: the library-checked issuer metadata and what the library needs. */
+export interface OfficeMetadata {
+  issuer: Record<string, unknown>;
+  result: IssuerMetadataResult;
+}
+
+/** Built when an office or one of its types changes (issuer/catalog/catalog.ts), never per request. */
+export function buildOfficeMetadata(libs: Libraries, office: Office, batchSize: number): OfficeMetadata {
+  const credentialIssuer = libs.issuer.createCredentialIssuerMetadata(issuerMetadata(office, batchSize) as never);
+  const as = libs.authorizationServer.createAuthorizationServerMetadata(authorizationServerMetadata(office) as never);
+  return {
+    issuer: credentialIssuer as Record<string, unknown>,
+    result: {
+      originalDraftVersion: Openid4vciVersion.V1,
+      credentialIssuer,
+      authorizationServers: [as],
+      knownCredentialConfigurations: libs.issuer.getKnownCredentialConfigurationsSupported(credentialIssuer),
+    },
+  };
 }

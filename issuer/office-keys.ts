@@ -13,7 +13,9 @@ import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
  * revocations; the DID document marks a revoked key with `revoked` (Controlled Identifiers 1.0
  * §2.2.1), which every verifier here honours through resolveAssertionKey.
  *
- * A rotation reloads the identity in this process; other ISSUER_WORKERS pick it up on restart.
+ * A rotation reloads the identity in this process; other processes pick it up through
+ * refreshChangedKeys. A new office gets its key when the catalogue stores it (issuer/catalog/),
+ * and other processes load that key when their catalogue refresh finds the office.
  */
 export async function loadOfficeIdentity(deps: Pick<IssuerDeps, 'store' | 'clock'>, keys: KeyAgentParts, office: string, did: string): Promise<DidIdentity> {
   const rows = await deps.store.officeKeys(office);

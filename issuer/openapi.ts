@@ -1,18 +1,32 @@
 import { z } from 'zod';
-import { CREDENTIAL_CONFIGURATIONS } from './credential-configurations.ts';
+import { zCredentialTypeDef, zOfficeDef } from '../core/catalog/model.ts';
+import { openApiComponent } from '../core/catalog/openapi-component.ts';
+import type { Office } from './deps.ts';
 import { claimsJsonSchema } from './metadata.ts';
 import { zCreateOffer } from './use-cases/create-offer.ts';
 
 /**
  * OpenAPI 3.1 description of the issuer's admin API (docs/contract.md, Issuer). Request schemas come from
  * the same zod schemas that validate the requests, so the document cannot drift from the code.
- * The OID4VCI endpoints are described by their specification, not here.
+ * The OID4VCI endpoints are described by their specification, not here. The office slugs and the
+ * claims schemas are the live catalogue's (issuer/catalog/): the document is rebuilt when its revision moves.
  */
-export function openApiDocument(publicUrl: string): Record<string, unknown> {
+export function openApiDocument(publicUrl: string, offices: ReadonlyMap<string, Office>): Record<string, unknown> {
+  const configurations = [...offices.values()].flatMap((o) => [...o.configurations.values()]);
+  // `Claims_<configuration id>`; an id two offices use gets the office slug in front.
+  const shared = new Set(configurations.map((c) => c.id).filter((id, i, all) => all.indexOf(id) !== i));
+  const claimsRef = (c: (typeof configurations)[number]) => `Claims_${shared.has(c.id) ? `${c.office}_` : ''}${c.id}`;
   const problem = { $ref: '#/components/schemas/Problem' };
   const errors = (...codes: number[]) =>
     Object.fromEntries(codes.map((c) => [String(c), { description: { 400: 'Invalid request (names the field)', 401: 'Missing or wrong bearer token', 404: 'Unknown office, offer or credential', 409: 'Conflict', 413: 'Body over the size limit', 415: 'Body is not JSON' }[c] ?? 'Error', content: { 'application/problem+json': { schema: problem } } }]));
-  const slug = { name: 'slug', in: 'path', required: true, schema: { type: 'string', enum: [...new Set(CREDENTIAL_CONFIGURATIONS.map((c) => c.office))] } };
+  const catalogSchemas: Record<string, unknown> = {};
+  openApiComponent('CredentialTypeDef', zCredentialTypeDef, catalogSchemas);
+  openApiComponent('OfficeDef', zOfficeDef, catalogSchemas);
+  const slug = { name: 'slug', in: 'path', required: true, schema: { type: 'string', enum: [...offices.keys()] } };
+  const created = (what: string, key: string, ref: string) => ({
+    '200': { description: `${what} changed, or unchanged (changed: false; no audit entry, no new revision)`, content: { 'application/json': { schema: { type: 'object', properties: { changed: { type: 'boolean' }, revision: { type: 'integer' }, [key]: { $ref: ref } }, required: ['changed', 'revision', key] } } } },
+    '201': { description: `${what} created`, headers: { Location: { schema: { type: 'string' } } }, content: { 'application/json': { schema: { type: 'object', properties: { changed: { type: 'boolean' }, revision: { type: 'integer' }, [key]: { $ref: ref } }, required: ['changed', 'revision', key] } } } },
+  });
   const id = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } });
   const doc = {
     openapi: '3.1.0',
@@ -24,7 +38,8 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       schemas: {
         Problem: { type: 'object', properties: { type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, field: { type: 'string' } }, required: ['type', 'title', 'status'] },
         CreateOffer: z.toJSONSchema(zCreateOffer, { io: 'input' }),
-        ...Object.fromEntries(CREDENTIAL_CONFIGURATIONS.map((c) => [`Claims_${c.id}`, claimsJsonSchema(c)])),
+        ...Object.fromEntries(configurations.map((c) => [claimsRef(c), claimsJsonSchema(c)])),
+        ...catalogSchemas,
         StatusListRef: { type: ['object', 'null'], properties: { uri: { type: 'string', format: 'uri' }, idx: { type: 'integer' } } },
       },
     },
@@ -36,7 +51,7 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           requestBody: {
             required: true,
             content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateOffer' } } },
-            description: `claims must match the configuration's schema: ${CREDENTIAL_CONFIGURATIONS.map((c) => `#/components/schemas/Claims_${c.id}`).join(', ')}`,
+            description: `claims must match the configuration's schema: ${configurations.map((c) => `#/components/schemas/${claimsRef(c)}`).join(', ')}. Derived claims (e.g. an age from a date of birth) may be left out; they are computed, and one sent with another value is refused naming it.`,
           },
           responses: {
             '201': {
@@ -47,14 +62,55 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
           },
         },
       },
+      // Issue 15: the catalogue (issuer/catalog/catalog-routes.ts).
+      '/api/catalog': {
+        get: {
+          summary: 'The catalogue: credential types and offices, with its revision',
+          responses: {
+            '200': { description: 'Catalogue', content: { 'application/json': { schema: { type: 'object', properties: { revision: { type: 'integer' }, credential_types: { type: 'array', items: { $ref: '#/components/schemas/CredentialTypeDef' } }, offices: { type: 'array', items: { $ref: '#/components/schemas/OfficeDef' } } }, required: ['revision', 'credential_types', 'offices'] } } } },
+            ...errors(401),
+          },
+        },
+      },
+      '/api/catalog/credential-types/{id}': {
+        put: {
+          summary: 'Create or change a credential type (administrator, scope "*"); takes effect without restart',
+          description: 'The body `id` must equal the path. Changed claims apply to new offers; offers already created keep the claims they were created with. The vct of a type that offices issue cannot change (409 type-in-use).',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/CredentialTypeDef' } } } },
+          responses: { ...created('Credential type', 'credential_type', '#/components/schemas/CredentialTypeDef'), ...errors(400, 401, 409, 413, 415) },
+        },
+      },
+      '/api/catalog/offices/{slug}': {
+        put: {
+          summary: 'Create or change an office and its credential configurations (administrator, scope "*")',
+          description: 'The body `slug` must equal the path; each configuration names a stored credential type (400 naming the field otherwise). The trust registry must authorize the office DID `did:web:<issuer host>:offices:<slug>` to issue every type now: otherwise 409 `urn:id-ideal:problem:not-authorized-by-registry` (German and English in `detail_i18n`) and nothing is stored. A new office gets its key and DID document at once.',
+          parameters: [{ name: 'slug', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/OfficeDef' } } } },
+          responses: {
+            ...created('Office', 'office', '#/components/schemas/OfficeDef'),
+            ...errors(400, 401, 409, 413, 415),
+            '503': { description: 'The trust registry cannot be reached; nothing was stored', content: { 'application/problem+json': { schema: problem } } },
+          },
+        },
+      },
       '/api/offices/{slug}/offers/{offer_id}': {
         get: {
           summary: 'Status of an offer and the credentials issued from it',
           parameters: [slug, id('offer_id')],
           responses: {
-            '200': { description: 'Offer status', content: { 'application/json': { schema: { type: 'object', properties: { status: { enum: ['pending', 'issued', 'expired'] }, credentials: { type: 'array', items: { type: 'object', properties: { credential_id: { type: 'string' }, format: { type: 'string' }, status: { enum: ['valid', 'revoked', 'suspended'] }, status_list: { $ref: '#/components/schemas/StatusListRef' } } } } } } } } },
+            '200': { description: 'Offer status', content: { 'application/json': { schema: { type: 'object', properties: { status: { enum: ['pending', 'issued', 'expired'] }, state: { enum: ['waiting', 'awaiting_approval', 'approved', 'collected', 'locked', 'expired'], description: 'For the desk: where the offer stands now' }, credentials: { type: 'array', items: { type: 'object', properties: { credential_id: { type: 'string' }, format: { type: 'string' }, status: { enum: ['valid', 'revoked', 'suspended'] }, status_list: { $ref: '#/components/schemas/StatusListRef' } } } } } } } } },
             ...errors(401, 404),
           },
+        },
+      },
+      '/api/offices/{slug}/offers/{offer_id}/status': {
+        post: {
+          summary: 'Revoke, suspend or reinstate every credential issued for an offer (all batch copies, one transaction)',
+          description: 'Administrator of the office. Rules as for one credential: revocation is final (409 credential-revoked), jwt_vc_json cannot be suspended (409 status-not-supported); a refusal changes no copy; 409 offer-not-issued before issuance. One audit entry per copy that changes; `changed` counts them.',
+          parameters: [slug, id('offer_id')],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: { status: { enum: ['revoked', 'suspended', 'valid'] } }, required: ['status'], additionalProperties: false } } } },
+          responses: { '200': { description: 'Status of all copies' }, ...errors(400, 401, 404, 409, 415) },
         },
       },
       '/api/offices/{slug}/offers/{offer_id}/qr.svg': {

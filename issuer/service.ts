@@ -1,10 +1,9 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { setGlobalConfig } from '@openid4vc/openid4vci';
-import { Openid4vciVersion, type IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { Sealer } from '../core/crypto/seal.ts';
 import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
-import { CONFORMANCE, OFFICES } from '../core/demo/leipzig.ts';
+import { CONFORMANCE, LEIPZIG } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
 import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
@@ -17,15 +16,23 @@ import { serve } from '../core/service/run.ts';
 import { SnapshotClient } from '../core/trust/snapshot.ts';
 import { systemClock, type Clock } from '../core/util/time.ts';
 import type { IssuerConfig } from './config.ts';
-import { configurationsOf } from './credential-configurations.ts';
+import { CatalogStore } from './catalog/catalog-store.ts';
+import { IssuerCatalog } from './catalog/catalog.ts';
+import type { CatalogContext } from './catalog/catalog-changes.ts';
+import { catalogRoutes } from './catalog/catalog-routes.ts';
+import { seedDemoCatalog } from './catalog/seed.ts';
 import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
-import { authorizationServerMetadata, issuerMetadata } from './metadata.ts';
+import { buildOfficeMetadata, type OfficeMetadata } from './metadata.ts';
 import { createLibraries } from './oid4vci-lib.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { vcApiRoutes } from './routes/vc-api.ts';
 import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
+import { deskRoutes } from './routes/desk.ts';
+import { OfficeCertificates, officeCertificateRoutes } from './office-certificates.ts';
+import { OfficeCertificateTable } from './store/certificate-table.ts';
+import { openCityCa } from '../core/x509/city-ca.ts';
 import { statusListRoutes } from './routes/status-lists.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
 import { IssuerStore } from './store/issuer-store.ts';
@@ -50,18 +57,14 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   // @openid4vc refuses http URLs unless told; docs/contract.md allows http only for localhost, in demo mode.
   if (config.mode === 'demo' && config.publicUrl.startsWith('http://')) setGlobalConfig({ allowInsecureUrls: true });
 
-  // ISSUER_CONFORMANCE_OFFICE=1 (issuer/config.ts): the W3C conformance office joins the offices (VC-API only, no OID4VCI configuration).
-  const officeList = config.conformanceOffice ? [...OFFICES, CONFORMANCE.office] : OFFICES;
-  const hosted = await openHostedIdentities(config, 'offices', officeList.map((o) => o.slug), { entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
+  // The offices come from the catalogue (issuer/catalog/), loaded below. Only the W3C conformance office
+  // (ISSUER_CONFORMANCE_OFFICE=1, issuer/config.ts) is code-defined: a test fixture for the W3C suites,
+  // VC-API only, no OID4VCI configuration, never catalogue data.
+  const fixed = config.conformanceOffice ? [CONFORMANCE.office] : [];
+  const hosted = await openHostedIdentities(config, 'offices', fixed.map((o) => o.slug), { entities: [...issuerTables, IssuerApiKeyTable, OfficeCertificateTable], migrations: issuerMigrations });
   const offices = new Map<string, Office>();
-  for (const o of officeList) {
-    offices.set(o.slug, {
-      slug: o.slug,
-      name: o.name,
-      identity: hosted.identities.get(o.slug)!,
-      issuerId: `${config.publicUrl}/offices/${o.slug}`,
-      configurations: new Map(configurationsOf(o.slug).map((c) => [c.id, c])),
-    });
+  for (const o of fixed) {
+    offices.set(o.slug, { slug: o.slug, name: o.name, identity: hosted.identities.get(o.slug)!, issuerId: `${config.publicUrl}/offices/${o.slug}`, configurations: new Map() });
   }
   const resolver = createDidResolver({ local: (did) => [...offices.values()].find((o) => o.identity.did === did)?.identity.document() });
   const store = new IssuerStore(hosted.dataSource);
@@ -70,6 +73,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     o.identity = await loadOfficeIdentity({ store, clock }, hosted.keys, o.slug, o.identity.did);
     hosted.identities.set(o.slug, o.identity);
   }
+  // HAIP: the city CA (the operator's from CITY_CA_CERT_FILE/CITY_CA_KEY_FILE; in demo mode one created on first start).
+  const cityCa = await openCityCa({ mode: config.mode, dataDir: config.dataDir, keyEncryptionSecret: config.keyEncryptionSecret, now: clock(), ...config.cityCa });
   const deps: IssuerDeps = {
     publicUrl: config.publicUrl,
     walletUrl: config.urls.wallet,
@@ -83,26 +88,22 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     clock,
     logger,
     settings: config.settings,
+    certificates: new OfficeCertificates(hosted.dataSource, cityCa, clock),
   };
   const libs = createLibraries(offices);
   // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
   const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'issuer', audit: IssuerAuditTable, checkpoints: IssuerAuditCheckpointTable, clock, logger });
 
-  // Library-checked metadata per office (the shape it accepts as OID4VCI 1.0).
-  const metadata = new Map<string, { issuer: Record<string, unknown>; result: IssuerMetadataResult }>();
-  for (const o of offices.values()) {
-    const credentialIssuer = libs.issuer.createCredentialIssuerMetadata(issuerMetadata(o, config.settings.batchSize) as never);
-    const as = libs.authorizationServer.createAuthorizationServerMetadata(authorizationServerMetadata(o) as never);
-    metadata.set(o.slug, {
-      issuer: credentialIssuer as Record<string, unknown>,
-      result: {
-        originalDraftVersion: Openid4vciVersion.V1,
-        credentialIssuer,
-        authorizationServers: [as],
-        knownCredentialConfigurations: libs.issuer.getKnownCredentialConfigurationsSupported(credentialIssuer),
-      },
-    });
-  }
+  // Library-checked metadata per office (the shape it accepts as OID4VCI 1.0), rebuilt by the catalogue when an office changes.
+  const metadata = new Map<string, OfficeMetadata>();
+  for (const o of offices.values()) metadata.set(o.slug, buildOfficeMetadata(libs, o, config.settings.batchSize));
+  // The catalogue (issue 15): offices, credential types and configurations as data. Demo mode seeds Demo
+  // Leipzig into an empty catalogue on first start; changes made by other processes arrive within CATALOG_REFRESH seconds.
+  const catalogStore = new CatalogStore(hosted.dataSource);
+  const catalog = new IssuerCatalog({ deps, hosted, libs, metadata, store: catalogStore });
+  const catalogCtx: CatalogContext = { deps, hosted, libs, metadata, store: catalogStore, catalog };
+  if (config.mode === 'demo') await seedDemoCatalog(catalogCtx, LEIPZIG);
+  await catalog.reload();
 
   // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
   const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/;
@@ -122,14 +123,20 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     ),
   );
   app.use(didDocumentRoutes('offices', hosted));
+  app.use(officeCertificateRoutes(() => deps.offices, deps.certificates!));
   app.use(oid4vciRoutes(deps, libs, metadata));
+  // The clerk's desk page (issue 15), its own CSP.
+  app.use(deskRoutes(deps));
   app.use(statusListRoutes(deps));
-  const openapi = openApiDocument(config.publicUrl);
+  // Built once per catalogue revision: the claims schemas and office slugs it lists are the live catalogue's.
+  let openapi = { revision: -1, doc: {} as Record<string, unknown> };
   app.get('/openapi.json', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=300');
-    res.json(openapi);
+    if (openapi.revision !== catalog.revision) openapi = { revision: catalog.revision, doc: openApiDocument(config.publicUrl, deps.offices) };
+    res.setHeader('Cache-Control', 'public, max-age=60');
+    res.json(openapi.doc);
   });
   app.use(auditAnchorRoutes(anchor));
+  app.use(catalogRoutes(catalogCtx, access));
   app.use(adminRoutes(deps, access, hosted, anchor));
   // W3C VC-API for office back-ends (issue 7): the admin API's authentication, a clerk of the office.
   app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: scopeParam('office') })]));
@@ -146,6 +153,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   await refreshChangedKeys(deps, hosted, seenKeys);
   const keyRefresh = setInterval(() => void refreshChangedKeys(deps, hosted, seenKeys).catch((e) => logger.error({ err: { name: (e as Error).name } }, 'key refresh failed')), config.settings.keyRefresh * 1000);
   keyRefresh.unref();
+  const catalogRefresh = setInterval(() => void catalog.refresh().catch((e) => logger.error({ err: { name: (e as Error).name } }, 'catalogue refresh failed')), config.settings.catalogRefresh * 1000);
+  catalogRefresh.unref();
   await anchor.start();
   return {
     app,
@@ -153,6 +162,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     close: async () => {
       clearInterval(purge);
       clearInterval(keyRefresh);
+      clearInterval(catalogRefresh);
       await anchor.close();
       await hosted.dataSource.destroy();
     },

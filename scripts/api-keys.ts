@@ -6,8 +6,10 @@ import { ApiKeyStore, apiKeyTable, type ApiKey } from '../core/access/api-key-st
 import { formatToken, hashSecret, KEY_SERVICES, newKeyId, newSecret, ROLES, scopeError, type KeyService, type Role } from '../core/access/api-keys.ts';
 import { auditTable } from '../core/audit/audit-table.ts';
 import type { CommonConfig } from '../core/config/env.ts';
-import { OFFICES, RELYING_PARTIES } from '../core/demo/leipzig.ts';
+import { RELYING_PARTIES } from '../core/demo/leipzig.ts';
 import { openDataSource } from '../core/store/data-source.ts';
+import type { DataSource, EntitySchema } from 'typeorm';
+import { CatalogOfficeTable } from '../issuer/catalog/catalog-table.ts';
 import { toIso } from '../core/util/time.ts';
 import { loadIssuerConfig } from '../issuer/config.ts';
 import { issuerMigrations } from '../issuer/store/migrations/0001-issuer.ts';
@@ -30,16 +32,17 @@ const USAGE = `usage: npm run apikey -- <command> [options]
   revoke <key-id> [--reason <text>]
   --json                           machine-readable output`;
 
-const SERVICE: Record<KeyService, { load: (env: NodeJS.ProcessEnv) => CommonConfig; migrations: (new () => never)[]; slugs: string[] }> = {
-  issuer: { load: loadIssuerConfig, migrations: issuerMigrations as never, slugs: OFFICES.map((o) => o.slug) },
-  verifier: { load: loadVerifierConfig, migrations: verifierMigrations as never, slugs: RELYING_PARTIES.map((r) => r.slug) },
-  registry: { load: loadRegistryConfig, migrations: registryMigrations as never, slugs: [] },
+/** Per service: configuration, migrations, and the slugs a scope may name (the issuer's offices from its catalogue table). */
+const SERVICE: Record<KeyService, { load: (env: NodeJS.ProcessEnv) => CommonConfig; migrations: (new () => never)[]; tables: EntitySchema[]; slugs: (ds: DataSource) => Promise<string[]> }> = {
+  issuer: { load: loadIssuerConfig, migrations: issuerMigrations as never, tables: [CatalogOfficeTable as EntitySchema], slugs: async (ds) => (await ds.getRepository(CatalogOfficeTable).find()).map((r) => r.slug) },
+  verifier: { load: loadVerifierConfig, migrations: verifierMigrations as never, tables: [], slugs: async () => RELYING_PARTIES.map((r) => r.slug) },
+  registry: { load: loadRegistryConfig, migrations: registryMigrations as never, tables: [], slugs: async () => [] },
 };
 
 class UsageError extends Error {}
 
 /** Opens the service's database as the service does (same name, same migrations) with only the tables needed here. */
-async function openKeys(service: KeyService, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<{ store: ApiKeyStore; close: () => Promise<void> }> {
+async function openKeys(service: KeyService, env: NodeJS.ProcessEnv, out: (line: string) => void): Promise<{ store: ApiKeyStore; slugs: () => Promise<string[]>; close: () => Promise<void> }> {
   const config = SERVICE[service].load(env);
   for (const line of config.notices) out(line);
   const keys = apiKeyTable(`${service}_api_keys`);
@@ -48,11 +51,11 @@ async function openKeys(service: KeyService, env: NodeJS.ProcessEnv, out: (line:
     name: config.databaseUrl ? `${config.databaseSchemaPrefix}${service}` : service,
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
-    entities: [keys, audit],
+    entities: [keys, audit, ...SERVICE[service].tables],
     migrations: SERVICE[service].migrations,
     veramo: true,
   });
-  return { store: new ApiKeyStore(ds, { keys, audit }), close: () => ds.destroy() };
+  return { store: new ApiKeyStore(ds, { keys, audit }), slugs: () => SERVICE[service].slugs(ds), close: () => ds.destroy() };
 }
 
 const serviceOf = (id: string): KeyService => {
@@ -105,13 +108,14 @@ export async function apiKeyCli(
       if (!ROLES.includes(role)) throw new UsageError('--role must be clerk or administrator');
       const scopes = [...new Set((values.scope ?? (service === 'registry' ? ['*'] : [])).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean))];
       if (scopes.length === 0) throw new UsageError('--scope is required (e.g. office:bibliothek, verifier:bibliothek, or "*")');
-      for (const s of scopes) {
-        const problem = scopeError(service, s, SERVICE[service].slugs);
-        if (problem) throw new UsageError(`--scope ${s}: ${problem}`);
-      }
       const label = values.label?.trim().slice(0, 200) || null;
       const opened = await openKeys(service, env, err);
       close = opened.close;
+      const slugs = await opened.slugs();
+      for (const s of scopes) {
+        const problem = scopeError(service, s, slugs);
+        if (problem) throw new UsageError(`--scope ${s}: ${problem}`);
+      }
       const keyId = newKeyId(service);
       const secret = newSecret();
       await opened.store.create({ id: keyId, role, scopes, label, secretHash: hashSecret(secret) }, at, operator());

@@ -46,3 +46,17 @@ export function didDocumentRoutes(collection: string, hosted: HostedIdentities):
   });
   return r;
 }
+
+/**
+ * Hosts one more identity at runtime (an office or relying party added through the catalogue): its
+ * key is created in the key store on first use and loaded afterwards, so other processes that call
+ * this for the same slug load the same key. Call it before the catalogue row that names the slug is
+ * committed, so no other process can see the slug before its key exists.
+ */
+export async function hostIdentity(hosted: HostedIdentities, slug: string): Promise<DidIdentity> {
+  const existing = hosted.identities.get(slug);
+  if (existing) return existing;
+  const identity = await loadDidWebIdentity(hosted.keys, hosted.didFor(slug));
+  hosted.identities.set(slug, identity);
+  return identity;
+}

@@ -6,7 +6,8 @@ import { conflict, notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import { publicListUri, suspendable } from '../status-lists.ts';
-import type { CredentialRow } from '../store/schema.ts';
+import type { CredentialRow, CredentialStatus } from '../store/schema.ts';
+import { deskState, setOfferCredentialsStatus } from '../store/offer-status.ts';
 
 /** A credential's status reference: the URI of its own list (list 1, 2, …) and its index there. */
 const statusRef = (o: Office, c: CredentialRow) => ({ uri: publicListUri(o, c), idx: c.status_idx });
@@ -18,6 +19,20 @@ import { createOffer, offerUri } from '../use-cases/create-offer.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 const zStatus = z.strictObject({ status: z.enum(['revoked', 'suspended', 'valid']) });
+
+/**
+ * The rules of a status change, the same for one credential and for all copies of an offer: a
+ * problem, or undefined when the change is allowed.
+ */
+function statusRefusal(c: Pick<CredentialRow, 'status' | 'format'>, status: CredentialStatus) {
+  // Token Status List: INVALID is final (revocation cannot be undone).
+  if (c.status === 'revoked' && status !== 'revoked') return conflict('credential-revoked', 'Der Nachweis ist widerrufen; ein Widerruf ist endgültig. / The credential is revoked; revocation is final.');
+  // A VC-JWT (VCDM 1.1) carries one status entry, for revocation (issuer/status-lists.ts vcJwtStatusEntry): it cannot be suspended.
+  if (status === 'suspended' && !suspendable(c.format)) {
+    return conflict('status-not-supported', 'Ein Nachweis im Format jwt_vc_json (VC-JWT) kann nicht gesperrt werden, nur widerrufen; nichts wurde geändert. / A jwt_vc_json (VC-JWT) credential cannot be suspended, only revoked; nothing was changed.');
+  }
+  return undefined;
+}
 
 /** Office scope of a route (`office:<slug>`): clerks offer and read, administrators change status and keys. */
 const clerk = authorize({ role: 'clerk', scope: scopeParam('office') });
@@ -53,6 +68,8 @@ export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: Hoste
     res.json({
       offer_id: row.id,
       status,
+      // What the clerk's desk shows (issuer/store/offer-status.ts); an addition to `status`.
+      state: deskState(row, deps.clock()),
       ...(row.state === 'locked' ? { locked: true } : {}),
       credential_configuration_id: row.configuration_id,
       approval: row.approval,
@@ -94,15 +111,39 @@ export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: Hoste
     const { status } = parseOrThrow(zStatus, req.body);
     const c = await deps.store.getCredential(o.slug, id);
     if (!c) throw notFound('unknown-credential', `No credential ${id} at ${o.slug}.`);
-    // Token Status List: INVALID is final (revocation cannot be undone).
-    if (c.status === 'revoked' && status !== 'revoked') throw conflict('credential-revoked', 'The credential is revoked; revocation is final.');
-    // A VC-JWT (VCDM 1.1) carries one status entry, for revocation (issuer/status-lists.ts vcJwtStatusEntry): it cannot be suspended.
-    if (status === 'suspended' && !suspendable(c.format)) {
-      throw conflict('status-not-supported', 'Ein Nachweis im Format jwt_vc_json (VC-JWT) kann nicht gesperrt werden, nur widerrufen; nichts wurde geändert. / A jwt_vc_json (VC-JWT) credential cannot be suspended, only revoked; nothing was changed.');
-    }
+    const refused = statusRefusal(c, status);
+    if (refused) throw refused;
     await deps.store.setCredentialStatus(o.slug, id, status, { at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'credential.status', target: id, details: { office: o.slug, from: c.status, to: status } });
     deps.logger.info({ office: o.slug, credential: id, status }, 'credential status changed');
     res.json({ credential_id: id, status, status_list: statusRef(o, c) });
+  });
+
+  // All copies of what one offer issued (batch issuance, OID4VCI 1.0 §8.2 `proofs`): one status
+  // for all, in one transaction, one audit entry per copy; any refusal leaves every copy unchanged.
+  r.post('/api/offices/:slug/offers/:id/status', administrator, requireJson, async (req, res) => {
+    const o = office(req.params.slug);
+    const id = parseOrThrow(zId, req.params.id, { what: 'path' });
+    const { status } = parseOrThrow(zStatus, req.body);
+    const row = await deps.store.getOffer(o.slug, id);
+    if (!row) throw notFound('unknown-offer', `No offer ${id} at ${o.slug}.`);
+    const at = new Date(deps.clock()).toISOString();
+    const actor = String(res.locals.actor);
+    const done = await setOfferCredentialsStatus(
+      deps.store,
+      o.slug,
+      id,
+      status,
+      (copies) => copies.map((c) => statusRefusal(c, status)).find((p) => p !== undefined),
+      (c) => ({ at, actor, action: 'credential.status', target: c.id, details: { office: o.slug, offer: id, from: c.status, to: status } }),
+    );
+    if (!done) throw conflict('offer-not-issued', 'Für dieses Angebot wurde noch nichts ausgestellt. / Nothing has been issued for this offer yet.');
+    deps.logger.info({ office: o.slug, offer: id, status, copies: done.credentials.length, changed: done.changed.length }, 'offer credentials status changed');
+    res.json({
+      offer_id: id,
+      status,
+      changed: done.changed.length,
+      credentials: done.credentials.map((c) => ({ credential_id: c.id, format: c.format, status: c.status, status_list: statusRef(o, c) })),
+    });
   });
 
   // Key rotation and revocation as compromised (effective time may lie in the past).

@@ -3,7 +3,6 @@ import { preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/o
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { publicCors } from '../../core/http/app.ts';
 import { notFound } from '../../core/http/errors.ts';
-import { clerkAssets, sendClerkPage } from '../../core/http/pages.ts';
 import { setErrorStyle } from '../../core/http/error-exit.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import { authorizationServerMetadata } from '../metadata.ts';
@@ -14,7 +13,6 @@ import { issueCredential } from '../use-cases/issue-credential.ts';
 import { collectDeferred } from '../use-cases/collect-deferred.ts';
 import { offerUri } from '../use-cases/create-offer.ts';
 import { randomBytes } from 'node:crypto';
-import { DESK_CSS, DESK_JS, deskPage } from '../pages/desk.ts';
 
 /** The request as the libraries see it; the URL is built from our public URL, never from Host. */
 function requestLike(publicUrl: string, req: Request): RequestLike {
@@ -56,13 +54,6 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.type('application/jwk-set+json').send(JSON.stringify(officeJwks(office(req.params.slug))));
   });
-
-  // The clerk's desk page (German default, ?lang=en), with its own CSP.
-  r.get('/offices/:slug/desk', (req, res) => {
-    const lang = req.query.lang === 'en' ? 'en' : 'de';
-    sendClerkPage(res, deskPage(office(req.params.slug), lang, deps.walletUrl));
-  });
-  clerkAssets(r, 'desk', DESK_JS, DESK_CSS);
 
   // §4.1.3: the Credential Offer object, by reference. Served only while the offer is open.
   r.get('/offices/:slug/credential-offers/:id', publicCors, async (req, res) => {

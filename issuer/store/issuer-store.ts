@@ -1,5 +1,6 @@
 import { type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
+import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
 import { appendAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
 import { StatusListStore } from './status-list-store.ts';
@@ -17,6 +18,14 @@ const appendAudit = async (m: EntityManager, e: AuditInput) => {
   if (m.connection.options.type === 'postgres') await m.query('LOCK TABLE issuer_audit IN SHARE ROW EXCLUSIVE MODE');
   return appendAuditEntry(m, IssuerAuditTable, e);
 };
+
+// Hot-path statements (issue 16): fixed texts with bound parameters, prepared once (core/store/prepared.ts).
+const INSERT_OFFER = insertAll(OfferTable as never);
+const SELECT_OFFER = selectAll(OfferTable as never);
+const INSERT_CREDENTIAL = insertAll(CredentialTable as never);
+/** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
+const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
+  r ? ({ ...r, expires_at: Number(r.expires_at), tx_code_failures: Number(r.tx_code_failures) } as unknown as OfferRow) : null;
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
 export const MAX_TX_CODE_FAILURES = 5;
@@ -43,19 +52,19 @@ export class IssuerStore {
 
   /** Stores a new offer; with `audit`, its audit entry in the same transaction (no offer without its entry after a crash). */
   insertOffer(row: OfferRow, audit?: AuditInput): Promise<void> {
-    if (!audit) return this.db(async (m) => void (await m.insert(OfferTable, row)));
+    if (!audit) return this.db(async (m) => void (await sqlRun(m, INSERT_OFFER.sql, INSERT_OFFER.values(row as never))));
     return this.transaction(async (m) => {
-      await m.insert(OfferTable, row);
+      await sqlRun(m, INSERT_OFFER.sql, INSERT_OFFER.values(row as never));
       await appendAudit(m, audit);
     });
   }
 
   getOffer(office: string, id: string): Promise<OfferRow | null> {
-    return this.db((m) => m.findOneBy(OfferTable, { office, id }));
+    return this.db(async (m) => offerRow(await sqlOne(m, `${SELECT_OFFER} WHERE office = ? AND id = ?`, [office, id])));
   }
 
   findOfferByCode(codeHash: string): Promise<OfferRow | null> {
-    return this.db((m) => m.findOneBy(OfferTable, { pre_auth_code_hash: codeHash }));
+    return this.db(async (m) => offerRow(await sqlOne(m, `${SELECT_OFFER} WHERE pre_auth_code_hash = ?`, [codeHash])));
   }
 
   /** Counts a wrong tx_code; locks the offer at the limit. Returns the failures so far. */
@@ -74,10 +83,7 @@ export class IssuerStore {
 
   /** Redeems the pre-authorized code once: true for exactly one caller. */
   redeemCode(id: string, tokenJti: string): Promise<boolean> {
-    return this.db(async (m) => {
-      const r = await m.createQueryBuilder().update(OfferTable).set({ state: 'token_issued', token_jti: tokenJti }).where('id = :id AND state = :s', { id, s: 'pending' }).execute();
-      return r.affected === 1;
-    });
+    return this.db(async (m) => (await sqlRun(m, "UPDATE issuer_offers SET state = 'token_issued', token_jti = ? WHERE id = ? AND state = 'pending'", [tokenJti, id])) === 1);
   }
 
   approve(office: string, id: string, at: string): Promise<boolean> {
@@ -93,15 +99,12 @@ export class IssuerStore {
   }
 
   insertNonce(value: string, office: string, expiresAt: number): Promise<void> {
-    return this.db(async (m) => void (await m.insert(NonceTable, { value, office, expires_at: expiresAt })));
+    return this.db(async (m) => void (await sqlRun(m, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', [value, office, expiresAt])));
   }
 
   /** Consumes a c_nonce: true for exactly one caller, and only before it expires. */
   consumeNonce(value: string, office: string, now: number): Promise<boolean> {
-    return this.db(async (m) => {
-      const r = await m.createQueryBuilder().delete().from(NonceTable).where('value = :value AND office = :office AND expires_at > :now', { value, office, now }).execute();
-      return r.affected === 1;
-    });
+    return this.db(async (m) => (await sqlRun(m, 'DELETE FROM issuer_nonces WHERE value = ? AND office = ? AND expires_at > ?', [value, office, now])) === 1);
   }
 
   purgeExpiredNonces(now: number): Promise<void> {
@@ -133,16 +136,11 @@ export class IssuerStore {
    */
   completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
     return this.transaction(async (m) => {
-      const r = await m
-        .createQueryBuilder()
-        .update(OfferTable)
-        .set({ state: 'issued', claims_sealed: null, holder_jwks: null })
-        .where('id = :id AND state IN (:...s)', { id: offerId, s: ['token_issued', 'deferred'] })
-        .execute();
-      if (r.affected !== 1) return false;
+      const closed = await sqlRun(m, "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')", [offerId]);
+      if (closed !== 1) return false;
       for (const c of credentials) {
         await this.statusLists.markIssued(m, { statusList: c.status_list, idx: c.status_idx }, c.id, c.issued_at);
-        await m.insert(CredentialTable, c);
+        await sqlRun(m, INSERT_CREDENTIAL.sql, INSERT_CREDENTIAL.values(c as never));
       }
       return true;
     });

@@ -1,6 +1,7 @@
 import { EntitySchema } from 'typeorm';
 import { auditTable } from '../../core/audit/audit-table.ts';
 import { checkpointTable } from '../../core/audit/checkpoint-table.ts';
+import { catalogTables } from '../catalog/catalog-table.ts';
 
 export type OfferState = 'pending' | 'token_issued' | 'deferred' | 'issued' | 'locked';
 
@@ -135,4 +136,5 @@ export const StatusListTable = new EntitySchema<StatusListRow>({
   columns: { status_list: { ...str(100), primary: true }, office: str(64), family: str(8), number: { type: 'integer' }, size: { type: 'integer' }, created_at: str(40) },
 });
 
-export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable, IssuerAuditCheckpointTable, OfficeKeyTable, StatusListTable];
+/** With the catalogue (issuer/catalog/catalog-table.ts, migration 0009). */
+export const issuerTables = [OfferTable, NonceTable, CredentialTable, IssuerAuditTable, IssuerAuditCheckpointTable, OfficeKeyTable, StatusListTable, ...catalogTables];

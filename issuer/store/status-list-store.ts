@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
+import { selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { StatusListTable, type StatusListFamily, type StatusListRow } from './schema.ts';
 
 /** A slot: one index in one status list. */
@@ -18,6 +19,10 @@ export const statusListName = (office: string, family: StatusListFamily, number:
  * the transaction that records its credential marks it (IssuerStore.completeIssuance); a reservation
  * whose issuance fails is deleted again.
  */
+const SELECT_LIST = selectAll(StatusListTable as never);
+/** A stored list row with numbers as numbers (PostgreSQL may return them as text). */
+const listRow = (r: Record<string, unknown> | undefined): StatusListRow | null => (r ? ({ ...r, number: Number(r.number), size: Number(r.size) } as unknown as StatusListRow) : null);
+
 export class StatusListStore {
   constructor(private readonly ds: DataSource) {}
 
@@ -36,12 +41,12 @@ export class StatusListStore {
   }
 
   getList(statusList: string): Promise<StatusListRow | null> {
-    return this.db((m) => m.findOneBy(StatusListTable, { status_list: statusList }));
+    return this.db(async (m) => listRow(await sqlOne(m, `${SELECT_LIST} WHERE status_list = ?`, [statusList])));
   }
 
   /** The newest list of an office and family, or null before its first issuance. */
   newestList(office: string, family: StatusListFamily): Promise<StatusListRow | null> {
-    return this.db((m) => m.findOne(StatusListTable, { where: { office, family }, order: { number: 'DESC' } }));
+    return this.db(async (m) => listRow(await sqlOne(m, `${SELECT_LIST} WHERE office = ? AND family = ? ORDER BY number DESC LIMIT 1`, [office, family])));
   }
 
   /**
@@ -59,7 +64,7 @@ export class StatusListStore {
   /**
    * Claims those of the candidate slots that are free, as reservations; returns the claimed ones.
    * On PostgreSQL one INSERT … ON CONFLICT DO NOTHING; on SQLite one writer at a time (BEGIN
-   * IMMEDIATE, across processes too), so changes() is this insert's.
+   * IMMEDIATE, across processes too), and each INSERT OR IGNORE reports whether it inserted.
    */
   async claim(statusList: string, candidates: number[], at: string): Promise<number[]> {
     if (candidates.length === 0) return [];
@@ -70,12 +75,14 @@ export class StatusListStore {
       );
       return rows.map((r) => Number(r.status_idx));
     }
+    const insert = 'INSERT OR IGNORE INTO issuer_status_slots (status_list, status_idx, claimed_at) VALUES (?, ?, ?)';
+    // One candidate (one credential per request, the usual case): one statement, atomic by itself, and
+    // its change count says whether it inserted; no transaction around it (issue 16: three statements less).
+    if (candidates.length === 1) return this.db(async (m) => ((await sqlRun(m, insert, [statusList, candidates[0], at])) === 1 ? [candidates[0]!] : []));
     return inTransaction(this.ds, async (m) => {
       const claimed: number[] = [];
       for (const idx of candidates) {
-        await m.query('INSERT OR IGNORE INTO issuer_status_slots (status_list, status_idx, claimed_at) VALUES (?, ?, ?)', [statusList, idx, at]);
-        const [{ n }] = (await m.query('SELECT changes() AS n')) as [{ n: number }];
-        if (Number(n) === 1) claimed.push(idx);
+        if ((await sqlRun(m, insert, [statusList, idx, at])) === 1) claimed.push(idx);
       }
       return claimed;
     });
@@ -121,10 +128,9 @@ export class StatusListStore {
    * unchanged; the unique (list, index) of issuer_credentials then fails the caller's transaction.
    */
   async markIssued(m: EntityManager, slot: StatusSlotRef, credentialId: string, at: string): Promise<void> {
-    await m.query(
-      this.sql(
-        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at, credential_id) VALUES (?, ?, ?, ?) ON CONFLICT (status_list, status_idx) DO UPDATE SET credential_id = excluded.credential_id WHERE issuer_status_slots.credential_id IS NULL',
-      ),
+    await sqlRun(
+      m,
+      'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at, credential_id) VALUES (?, ?, ?, ?) ON CONFLICT (status_list, status_idx) DO UPDATE SET credential_id = excluded.credential_id WHERE issuer_status_slots.credential_id IS NULL',
       [slot.statusList, slot.idx, at, credentialId],
     );
   }

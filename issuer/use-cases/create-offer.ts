@@ -1,9 +1,9 @@
 import { randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { badRequest, notFound } from '../../core/http/errors.ts';
+import { deriveClaims } from '../../core/catalog/claims-schema.ts';
+import { notFound } from '../../core/http/errors.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import { toIso } from '../../core/util/time.ts';
-import { CLAIM_SCHEMAS } from '../credential-configurations.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import type { OfferRow } from '../store/schema.ts';
 
@@ -27,19 +27,21 @@ export interface CreatedOffer {
 export const offerUri = (office: Office, offerId: string) => `${office.issuerId}/credential-offers/${offerId}`;
 
 /**
- * A clerk's offer: validates the claims against the type's schema (400 naming the field), seals
- * them, and returns the offer by reference (OID4VCI 1.0 §4.1.3) with a six-digit tx_code (§4.1.1)
+ * A clerk's offer: validates the claims against the type's compiled schema from the catalogue (400
+ * naming the field), computes its derived claims (a sent value that disagrees is a 400 naming it),
+ * seals them — the offer keeps these claims even if the type changes later — and returns the offer by reference (OID4VCI 1.0 §4.1.3) with a six-digit tx_code (§4.1.1)
  * that the clerk hands over separately.
  */
 export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'codes' | 'clock' | 'settings'>, office: Office, body: unknown, actor: string): Promise<CreatedOffer> {
   const input = parseOrThrow(zCreateOffer, body);
   const configuration = office.configurations.get(input.credential_configuration_id);
   if (!configuration) throw notFound('unknown-credential-configuration', `Office ${office.slug} does not offer ${input.credential_configuration_id}.`);
-  const claims = parseOrThrow(CLAIM_SCHEMAS[configuration.kind], input.claims, { what: 'request body', fieldPrefix: 'claims' });
-  if (configuration.kind === 'meldebescheinigung') checkAdult(claims as { geburtsdatum: string; alter_ueber_18: boolean }, deps.clock());
+  const claims = parseOrThrow(configuration.claims, input.claims, { what: 'request body', fieldPrefix: 'claims' }) as Record<string, unknown>;
+  const now = deps.clock();
+  // e.g. `alter_ueber_18` from `geburtsdatum` on the day of the offer (core/catalog/claims-schema.ts).
+  deriveClaims(configuration.type, claims, now);
 
   const id = randomUUID();
-  const now = deps.clock();
   const expiresAt = now + (input.expires_in ?? deps.settings.offerTtl) * 1000;
   const txCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const code = deps.codes.preAuthorizedCode(id);
@@ -68,16 +70,6 @@ export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'c
     tx_code: txCode,
     expires_at: toIso(expiresAt),
   };
-}
-
-/** `alter_ueber_18` must agree with `geburtsdatum` on the day of the offer. */
-function checkAdult(c: { geburtsdatum: string; alter_ueber_18: boolean }, now: number): void {
-  const birth = new Date(`${c.geburtsdatum}T00:00:00Z`);
-  const today = new Date(now);
-  if (birth.getTime() > now) throw badRequest('claims: geburtsdatum: must not be in the future', { field: 'claims.geburtsdatum' });
-  const eighteenth = Date.UTC(birth.getUTCFullYear() + 18, birth.getUTCMonth(), birth.getUTCDate());
-  const adult = today.getTime() >= eighteenth;
-  if (adult !== c.alter_ueber_18) throw badRequest(`claims: alter_ueber_18: must be ${adult} for this geburtsdatum`, { field: 'claims.alter_ueber_18' });
 }
 
 /** Constant-time comparison of hex digests. */

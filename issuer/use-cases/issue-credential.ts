@@ -4,6 +4,8 @@ import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { ProtocolError } from '../../core/http/errors.ts';
 import { peekHeader } from '../../core/crypto/jws.ts';
+import { disclosablePaths } from '../../core/catalog/claims-schema.ts';
+import { claimPathsOf } from '../../core/catalog/model.ts';
 import { issueSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { didJwk } from '../../core/formats/vc-jwt/vc-jwt-issuer.ts';
 import { evaluateAuthorization } from '../../core/trust/evaluate.ts';
@@ -182,25 +184,59 @@ function expiry(c: CredentialConfiguration, claims: Record<string, unknown>, now
   return Math.max(exp, now + 60_000);
 }
 
-async function sign(deps: Pick<IssuerDeps, 'vcJwt'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, holderKey: JWK, now: number, exp: number, slot: ReservedSlot): Promise<string> {
+async function sign(deps: Pick<IssuerDeps, 'vcJwt' | 'certificates' | 'settings'>, office: Office, c: CredentialConfiguration, claims: Record<string, unknown>, holderKey: JWK, now: number, exp: number, slot: ReservedSlot): Promise<string> {
   const holderDid = provenDidJwk(holderKey);
   const jwk = holderDid ? (({ kid: _, ...bare }) => bare)(holderKey) : holderKey;
   if (c.format === 'dc+sd-jwt') {
+    // HAIP: the office's certificate chain from the city CA as `x5c`, beside the did:web `kid`.
+    const x5c = deps.settings.x5c ? await deps.certificates?.x5cFor(office) : undefined;
     return issueSdJwtVc({
       signer: office.identity.signer,
       iss: office.identity.did,
       vct: c.vct,
+      // SD-JWT VC §3.2.2.2: integrity of the Type Metadata document the vct names (core/catalog/type-metadata.ts).
+      vctIntegrity: c.integrity,
       claims,
+      disclosable: disclosableIn(c, claims),
       cnf: { jwk },
       iat: toSeconds(now),
       exp: toSeconds(exp),
       // draft-ietf-oauth-status-list §6.2: the status claim names the list (its uri) and the index in it.
       status: { status_list: { idx: slot.idx, uri: listUri(office, slot.number) } },
+      ...(x5c ? { x5c } : {}),
     });
   }
   // jwt_vc_json: bound to the holder's did:jwk as credentialSubject.id (the DID the wallet sent, else
   // the did:jwk of its jwk), with one W3C Bitstring Status List entry (VCDM 1.1 §4.9: one object).
   return deps.vcJwt.issue({ issuer: office.identity, types: [c.w3cType!], holder: holderDid ?? didJwk(jwk), claims, issuedAt: now, expiresAt: exp, credentialStatus: vcJwtStatusEntry(office, slot.number, slot.idx) });
+}
+
+/**
+ * What to make selectively disclosable (SD-JWT VC §9.6 `sd`, RFC 9901 §4.2.6): the type's
+ * disclosable paths (every claim not `sd: never`) that the credential carries. A claim the offer
+ * carries that the type no longer defines (the type changed after the offer was sealed) is made
+ * disclosable too: privacy is the default, never plaintext by accident.
+ */
+function disclosableIn(c: CredentialConfiguration, claims: Record<string, unknown>): string[][] {
+  const present = (path: string[]) => {
+    let v: unknown = claims;
+    for (const k of path) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, k)) return false;
+      v = (v as Record<string, unknown>)[k];
+    }
+    return true;
+  };
+  const known = new Set(claimPathsOf(c.type).map((p) => p.join('.')));
+  const unknown: string[][] = [];
+  const walk = (obj: Record<string, unknown>, prefix: string[]) => {
+    for (const [k, v] of Object.entries(obj)) {
+      const path = [...prefix, k];
+      if (!known.has(path.join('.'))) unknown.push(path);
+      else if (typeof v === 'object' && v !== null && !Array.isArray(v)) walk(v as Record<string, unknown>, path);
+    }
+  };
+  walk(claims, []);
+  return [...disclosablePaths(c.type).filter(present), ...unknown];
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
+import { deriveClaims } from '../../core/catalog/claims-schema.ts';
+import { claimAt, claimPathsOf, type CredentialTypeDef } from '../../core/catalog/model.ts';
 import { CONFORMANCE } from '../../core/demo/leipzig.ts';
 import { ProblemError } from '../../core/http/errors.ts';
 import type { ValidatedCredential } from '../../core/formats/vcdm/validate-credential.ts';
 import type { TrustIndex } from '../../core/trust/evaluate.ts';
-import { CLAIM_SCHEMAS } from '../credential-configurations.ts';
 import type { Office } from '../deps.ts';
 
 /**
@@ -39,7 +40,43 @@ export function w3cConfigurationFor(office: Office, vct: string): VcApiConfigura
   if (isConformanceOffice(office) && vct === CONFORMANCE.vct) return { id: 'konformitaetsnachweis_vc_api', vct, w3cType: CONFORMANCE.w3cType, validityDays: CONFORMANCE.validityDays, claims: undefined };
   const c = [...office.configurations.values()].find((x) => x.vct === vct && x.format === 'jwt_vc_json' && x.w3cType);
   if (!c) throw refused('unknown-credential-type', 'type', `${office.slug} has no W3C credential configuration for this type`);
-  return { id: c.id, vct: c.vct, w3cType: c.w3cType!, validityDays: c.validityDays, claims: CLAIM_SCHEMAS[c.kind] };
+  return { id: c.id, vct: c.vct, w3cType: c.w3cType!, validityDays: c.validityDays, claims: withDerivedClaims(c.claims, c.type) };
+}
+
+const valueAt = (obj: unknown, path: string[]): unknown => path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), obj);
+
+/** Per compiled claims schema (one per type version), the VC-API variant; built once, not per request. */
+const vcApiSchemas = new WeakMap<z.ZodObject, z.ZodType>();
+
+/**
+ * VC-API issuance signs the claims as sent, so a derived claim (core/catalog/model.ts `derived`)
+ * must be sent, with the value its rule gives today: the office back-end cannot assert an age the
+ * date of birth does not give.
+ */
+function withDerivedClaims(schema: z.ZodObject, type: CredentialTypeDef): z.ZodType {
+  let refined = vcApiSchemas.get(schema);
+  if (!refined) {
+    refined = schema.superRefine((claims, ctx) => {
+      const derived = structuredClone(claims) as Record<string, unknown>;
+      try {
+        deriveClaims(type, derived, Date.now());
+      } catch (e) {
+        const field = e instanceof ProblemError && typeof e.extra.field === 'string' ? e.extra.field.replace(/^claims\./, '') : undefined;
+        ctx.addIssue({ code: 'custom', message: e instanceof ProblemError ? (e.detail ?? e.title).replace(/^claims: [^:]+: /, '') : 'cannot be derived', ...(field ? { path: field.split('.') } : {}) });
+        return;
+      }
+      // A derived claim left out was added to the copy: name it and the value it must have.
+      for (const path of claimPathsOf(type)) {
+        const def = claimAt(type, path);
+        if (def?.type !== 'boolean' || !def.derived) continue;
+        const sent = valueAt(claims, path);
+        const want = valueAt(derived, path);
+        if (sent === undefined && want !== undefined) ctx.addIssue({ code: 'custom', message: `is derived from ${def.derived.from} and must be sent as ${String(want)}`, path });
+      }
+    });
+    vcApiSchemas.set(schema, refined);
+  }
+  return refined;
 }
 
 /**

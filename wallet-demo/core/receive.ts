@@ -167,7 +167,7 @@ export async function checkCredential(ctx: WalletContext, format: 'dc+sd-jwt' | 
     claims = v.claims;
     exp = v.exp;
     iat = v.iat ?? 0;
-    for (const k of ['iss', 'vct', 'cnf', 'iat', 'exp', 'nbf', 'status', '_sd_alg']) delete claims[k];
+    for (const k of ['iss', 'vct', 'vct#integrity', 'cnf', 'iat', 'exp', 'nbf', 'status', '_sd_alg']) delete claims[k];
   } else {
     // The wallet asked this office itself (the offer the citizen scanned), so its DID is resolved;
     // the registry's word is taken below as for SD-JWT VCs.

@@ -16,6 +16,16 @@ export interface IssueSdJwtVcArgs {
   /** The issuer's DID. */
   iss: string;
   vct: string;
+  /**
+   * SD-JWT VC §3.2.2.2 `vct#integrity`: W3C SRI integrity metadata (`sha256-…`) of the Type Metadata
+   * document `vct` resolves to (core/catalog/type-metadata.ts typeMetadataIntegrity). Never disclosable.
+   */
+  vctIntegrity?: string;
+  /**
+   * RFC 7515 §4.1.6 `x5c`: the issuer's certificate chain, base64 (not base64url) DER, leaf first;
+   * set beside `kid` in the header (HAIP issuer certificates). The leaf must certify `signer`'s key.
+   */
+  x5c?: readonly string[];
   /** Credential subject claims (JSON). Must not contain the names in ISSUER_SET_CLAIMS at the top level, nor `_sd` / `...` anywhere. */
   claims: Record<string, unknown>;
   /**
@@ -58,15 +68,20 @@ export async function issueSdJwtVc(args: IssueSdJwtVcArgs): Promise<string> {
     saltGenerator: () => salt(),
   });
   // The library does the packing: disclosures, digests, sorted `_sd`, `_sd_alg`, decoys, typ `dc+sd-jwt`.
-  return sdjwt.issue(payload as Parameters<typeof sdjwt.issue>[0], frame as never, { header: { kid: args.signer.kid, typ: SD_JWT_VC_TYP } });
+  const x5c = args.x5c === undefined ? {} : { x5c: [...args.x5c] };
+  return sdjwt.issue(payload as Parameters<typeof sdjwt.issue>[0], frame as never, { header: { kid: args.signer.kid, typ: SD_JWT_VC_TYP, ...x5c } });
 }
 
 function buildPayload(args: IssueSdJwtVcArgs): Record<string, unknown> {
-  const { signer, iss, vct, claims, cnf, iat, exp, nbf, status, decoys } = args;
+  const { signer, iss, vct, vctIntegrity, x5c, claims, cnf, iat, exp, nbf, status, decoys } = args;
   if (signer.alg !== 'ES256') throw new SdJwtVcUsageError('only ES256 signers are supported');
   if (typeof iss !== 'string' || iss === '') throw new SdJwtVcUsageError('iss must be a non-empty string');
   // SD-JWT VC §2.2.2.1: vct is a case-sensitive string (a Collision-Resistant Name).
   if (typeof vct !== 'string' || vct === '') throw new SdJwtVcUsageError('vct must be a non-empty string');
+  // W3C SRI §3.5 integrity metadata: `<alg>-<base64 digest>`; SD-JWT VC §3.2.2.2 names sha256 at least.
+  if (vctIntegrity !== undefined && (typeof vctIntegrity !== 'string' || !/^sha(256|384|512)-[A-Za-z0-9+/]+={0,2}$/.test(vctIntegrity))) throw new SdJwtVcUsageError('vct#integrity must be W3C SRI integrity metadata such as sha256-<base64>');
+  // RFC 7515 §4.1.6: a non-empty array of base64 (not base64url) DER certificates.
+  if (x5c !== undefined && (!Array.isArray(x5c) || x5c.length === 0 || !x5c.every((c) => typeof c === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(c)))) throw new SdJwtVcUsageError('x5c must be a non-empty array of base64 DER certificates');
   if (!Number.isSafeInteger(iat)) throw new SdJwtVcUsageError('iat must be an integer number of seconds');
   for (const [name, value] of [['exp', exp], ['nbf', nbf]] as const) {
     if (value !== undefined && !Number.isSafeInteger(value)) throw new SdJwtVcUsageError(`${name} must be an integer number of seconds`);
@@ -86,6 +101,7 @@ function buildPayload(args: IssueSdJwtVcArgs): Record<string, unknown> {
     ...(nbf !== undefined ? { nbf } : {}),
     ...(exp !== undefined ? { exp } : {}),
     vct,
+    ...(vctIntegrity !== undefined ? { 'vct#integrity': vctIntegrity } : {}),
     cnf: { jwk: publicPart(cnf.jwk) },
     ...(status !== undefined ? { status: { status_list: { idx: status.status_list.idx, uri: status.status_list.uri } } } : {}),
     ...claims,
