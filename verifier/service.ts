@@ -1,7 +1,10 @@
 import type { Server } from 'node:http';
 import type { Express } from 'express';
+import { ConfigError } from '../core/config/config-error.ts';
+import { openCityCa } from '../core/x509/city-ca.ts';
+import { RelyingPartyCertificates } from './x509-clients.ts';
 import { Sealer } from '../core/crypto/seal.ts';
-import { RELYING_PARTIES } from '../core/demo/leipzig.ts';
+import { LEIPZIG } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
 import { createHolderResolver } from '../core/did/holder-resolver.ts';
 import { createDidResolver } from '../core/did/resolver.ts';
@@ -28,6 +31,11 @@ import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
 import { openAuditAnchor } from '../core/audit/open-anchor.ts';
 import { VerifierStore } from './store/verifier-store.ts';
 import { indexRoute } from '../core/http/index-page.ts';
+import { VerifierCatalog } from './catalog/catalog.ts';
+import { catalogRoutes } from './catalog/catalog-routes.ts';
+import { seedCatalog } from './catalog/seed.ts';
+import { CatalogStore } from './catalog/store.ts';
+import { openApiDocument } from './openapi.ts';
 
 /** API keys per relying party (core/access; created with `npm run apikey`) and the audit trail of admin actions. */
 export const VerifierApiKeyTable = apiKeyTable('verifier_api_keys');
@@ -40,18 +48,22 @@ export interface VerifierService {
 }
 
 export async function createVerifierService(config: VerifierConfig, logger: Logger, clock: Clock = systemClock): Promise<VerifierService> {
-  const hosted = await openHostedIdentities(config, 'verifiers', RELYING_PARTIES.map((r) => r.slug), { entities: [...verifierTables, VerifierApiKeyTable, VerifierAuditTable], migrations: verifierMigrations });
+  // Relying parties come from the catalogue (issue 15); their identities are loaded as it loads.
+  const hosted = await openHostedIdentities(config, 'verifiers', [], { entities: [...verifierTables, VerifierApiKeyTable, VerifierAuditTable], migrations: verifierMigrations });
   const rps = new Map<string, RelyingParty>();
-  for (const r of RELYING_PARTIES) {
-    const identity = hosted.identities.get(r.slug)!;
-    rps.set(r.slug, { slug: r.slug, name: r.name, identity, clientId: `decentralized_identifier:${identity.did}` });
-  }
+  const audit = new AuditLog(hosted.dataSource, VerifierAuditTable);
   // Issuers' did:web documents are cached like status lists: a revoked key reaches this verifier within VERIFIER_DID_CACHE_MAX_AGE.
   const resolver = createDidResolver({ local: (did) => [...rps.values()].find((r) => r.identity.did === did)?.identity.document(), cacheMaxAgeMs: config.settings.didCacheMaxAge * 1000, clock });
+  // HAIP: counters named in VERIFIER_X509_HASH_CLIENTS identify themselves by a certificate from the city CA.
+  const wantsX509 = config.x509Clients.all || config.x509Clients.slugs.size > 0;
+  const cityCa = wantsX509 ? await openCityCa({ mode: config.mode, dataDir: config.dataDir, keyEncryptionSecret: config.keyEncryptionSecret, now: clock(), ...config.cityCa }) : undefined;
+  if (wantsX509 && !cityCa) throw new ConfigError('VERIFIER_X509_HASH_CLIENTS needs CITY_CA_CERT_FILE and CITY_CA_KEY_FILE');
+  const rpCertificates = cityCa ? new RelyingPartyCertificates(cityCa, config.publicUrl, clock, config.x509Clients) : undefined;
   const deps: VerifierDeps = {
     publicUrl: config.publicUrl,
     walletUrl: config.urls.wallet,
     rps,
+    catalog: new VerifierCatalog(new CatalogStore(hosted.dataSource, audit), hosted, rps, logger, rpCertificates),
     store: new VerifierStore(hosted.dataSource),
     sealer: new Sealer(config.keyEncryptionSecret, 'verifier-verdicts'),
     resolver,
@@ -62,12 +74,18 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     clock,
     logger,
     settings: config.settings,
+    trustedCas: config.trustedCas,
   };
+  await deps.catalog.refresh();
+  if (config.seedDemo) {
+    const n = await seedCatalog(deps, LEIPZIG);
+    if (n > 0) logger.info({ stored: n }, 'seeded the catalogue from Demo Leipzig');
+  }
+  deps.catalog.start(config.settings.catalogRefresh);
   // The response endpoint is an OAuth-family endpoint: its errors are {error, error_description}.
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
   const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
   const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
-  const audit = new AuditLog(hosted.dataSource, VerifierAuditTable);
   // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
   const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'verifier', audit: VerifierAuditTable, checkpoints: VerifierAuditCheckpointTable, clock, logger });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
@@ -80,7 +98,13 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   );
   app.use(didDocumentRoutes('verifiers', hosted));
   app.use(oid4vpRoutes(deps));
+  const openapi = openApiDocument(config.publicUrl);
+  app.get('/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    res.json(openapi);
+  });
   app.use(auditAnchorRoutes(anchor));
+  app.use(catalogRoutes(deps, access));
   app.use(adminRoutes(deps, access, audit, anchor));
   // W3C VC-API verification (issue 7): the admin API's authentication; not tied to one relying party.
   app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: 'any' })]));
@@ -94,6 +118,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     deps,
     close: async () => {
       clearInterval(purge);
+      deps.catalog.stop();
       await anchor.close();
       await hosted.dataSource.destroy();
     },

@@ -5,6 +5,7 @@
 export const REASONS = {
   invalid_presentation: 'Die Vorlage ist kein gültiges Format. / The presentation is malformed.',
   invalid_signature: 'Die Signatur des Nachweises ist ungültig. / The credential signature is invalid.',
+  issuer_certificate_invalid: 'Das Zertifikat der ausstellenden Stelle ist nicht von einer vertrauenswürdigen Stadt-CA, abgelaufen oder passt nicht zur Stelle. / The issuer certificate is not from a trusted city CA, has expired or does not name the issuer.',
   invalid_disclosure: 'Offengelegte Angaben passen nicht zum Nachweis. / A disclosure does not belong to the credential.',
   holder_binding_failed: 'Der Nachweis wurde nicht vom Inhaber vorgelegt. / Holder binding failed.',
   nonce_mismatch: 'Die Vorlage gehört zu einer anderen Anfrage. / The presentation belongs to another request.',

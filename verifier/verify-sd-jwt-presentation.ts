@@ -1,9 +1,12 @@
 import type { Resolver } from 'did-resolver';
 import { resolveAssertionKey } from '../core/did/resolver.ts';
+import { thumbprint } from '../core/crypto/jwk.ts';
 import { verifySdJwtVc, type SdJwtVcFailureCode } from '../core/formats/sd-jwt-vc/index.ts';
 import type { StatusListClient } from '../core/status-list/status-list-client.ts';
 import { STATUS } from '../core/status-list/token-status-list.ts';
 import { evaluateCredentialIssuer, type TrustIndex } from '../core/trust/evaluate.ts';
+import { certifiedIssuerKey, type CertifiedKeyFailureCode } from '../core/x509/issuer-key.ts';
+import type { x509 } from '../core/x509/pem.ts';
 import { issuerTrust } from './issuer-trust.ts';
 import { reason, REASONS, type ReasonCode, type VerdictError } from './verdict.ts';
 
@@ -38,13 +41,21 @@ export interface CheckedSdJwt {
 
 /**
  * One SD-JWT VC presentation (OID4VP 1.0 Appendix B.3.6): issuer signature with the key named by
- * the did:web `kid`, disclosures, Key Binding JWT with this request's nonce and `aud` = client_id,
+ * the did:web `kid` or, when the header carries `x5c` and this verifier trusts city CAs, with the
+ * key of its end-entity certificate (SD-JWT VC §2.5; HAIP issuer certificates), disclosures, Key Binding JWT with this request's nonce and `aud` = client_id,
  * validity window, then the registry's word on the issuer (at issuance and now), then the status list.
  * The issuer is checked against the registry twice: on its claimed `iss`/`vct` before its DID is
  * resolved, and on the verified claims after.
  */
 export async function checkSdJwtPresentation(
-  deps: { resolver: Resolver; trust: () => Promise<TrustIndex>; status: StatusListClient; offlineGrace?: Record<string, number> },
+  deps: {
+    resolver: Resolver;
+    trust: () => Promise<TrustIndex>;
+    status: StatusListClient;
+    offlineGrace?: Record<string, number>;
+    /** The city CAs trusted for `x5c` (VERIFIER_TRUSTED_CA_FILES, the demo CA); none: `x5c` is ignored and the did:web `kid` decides. */
+    trustedCas?: () => readonly x509.X509Certificate[];
+  },
   args: { presentation: string; nonce: string; clientId: string; now: number; queryId: string },
 ): Promise<CheckedSdJwt | { ok: false; error: VerdictError }> {
   const fail = (code: ReasonCode, detail?: string) => ({ ok: false as const, error: reason(code, args.queryId, detail) });
@@ -62,17 +73,41 @@ export async function checkSdJwtPresentation(
   // iat may be selectively disclosed (SD-JWT VC §2.2.2.3); without a plain one the gate asks about now.
   const gate = issuerTrust(index, { issuer: claimed.iss, vct: claimed.vct, issuedAt: (claimed.iat ?? args.now / 1000) * 1000, now: args.now });
   if (!gate.ok) return fail(gate.code in REASONS ? (gate.code as ReasonCode) : 'untrusted_issuer');
+  const anchors = deps.trustedCas?.() ?? [];
+  let certificateRefusal: CertifiedKeyFailureCode | 'certificate_key_not_in_did' | undefined;
   const v = await verifySdJwtVc({
     sdJwt: args.presentation,
     now: args.now,
     expectedNonce: args.nonce,
     expectedAud: args.clientId,
     issuerKey: async (header, payload) => {
-      if (typeof header.kid !== 'string' || typeof payload.iss !== 'string') throw new Error('no kid or iss');
+      if (typeof payload.iss !== 'string') throw new Error('no iss');
+      // SD-JWT VC §2.5 "Inline X.509 Certificates": with trusted CAs configured, an `x5c` header decides
+      // alone: a chain that fails is refused, never rescued by the `kid` beside it. The registry check
+      // on `iss` (before and after) stays the same; the certificate must name that `iss`.
+      if (header.x5c !== undefined && anchors.length > 0) {
+        const certified = certifiedIssuerKey(header.x5c, payload.iss, anchors, args.now);
+        if (!certified.ok) {
+          certificateRefusal = certified.code;
+          throw new Error(certified.code);
+        }
+        // No CRL or OCSP here (docs/haip.md): the certified key must also be a non-revoked assertion key
+        // of `iss` in its DID document (fetched only because the registry named `iss` above), so revoking
+        // a compromised office key there stops its x5c credentials as well as its kid ones.
+        const kid = typeof header.kid === 'string' && header.kid.startsWith(`${payload.iss}#`) ? header.kid : `${payload.iss}#${await thumbprint(certified.publicJwk)}`;
+        const didKey = await resolveAssertionKey(deps.resolver, kid, payload.iss, args.now);
+        if (didKey.x !== certified.publicJwk.x || didKey.y !== certified.publicJwk.y || didKey.crv !== certified.publicJwk.crv) {
+          certificateRefusal = 'certificate_key_not_in_did';
+          throw new Error(certificateRefusal);
+        }
+        return certified.publicKey;
+      }
+      if (typeof header.kid !== 'string') throw new Error('no kid');
       // The key must be an assertion method of the credential's own issuer DID.
       return resolveAssertionKey(deps.resolver, header.kid, payload.iss);
     },
   });
+  if (!v.ok && v.code === 'issuer_key_unresolved' && certificateRefusal) return fail('issuer_certificate_invalid', certificateRefusal);
   if (!v.ok) return fail(FORMAT_REASON[v.code] ?? 'invalid_presentation', v.code);
 
   const trust = evaluateCredentialIssuer(index, { issuer: v.iss, vct: v.vct, issuedAt: (v.iat ?? 0) * 1000, now: args.now });

@@ -6,6 +6,7 @@ import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import { receiveResponse } from '../use-cases/receive-response.ts';
 import { requestObject } from '../use-cases/request-object.ts';
 import { COUNTER_CSS, COUNTER_JS, counterPage } from '../pages/counter.ts';
+import { counterView } from '../catalog/page-view.ts';
 
 /** The wallet-facing endpoints of each relying party: request_uri (RFC 9101 §5.2) and response_uri (OID4VP 1.0 §8.2). */
 export function oid4vpRoutes(deps: VerifierDeps): Router {
@@ -19,7 +20,9 @@ export function oid4vpRoutes(deps: VerifierDeps): Router {
   // The clerk's counter page (German default, ?lang=en). Its own CSP: scripts and styles from this origin only.
   r.get('/verifiers/:slug/counter', (req, res) => {
     const lang = req.query.lang === 'en' ? 'en' : 'de';
-    sendClerkPage(res, counterPage(rp(req.params.slug), lang, deps.walletUrl));
+    const p = rp(req.params.slug);
+    // Templates and type display definitions from the catalogue (verifier/catalog/page-view.ts).
+    sendClerkPage(res, counterPage(p, lang, deps.walletUrl, counterView(deps, p.slug)));
   });
   clerkAssets(r, 'counter', COUNTER_JS, COUNTER_CSS);
 

@@ -1,5 +1,6 @@
 import { EntitySchema } from 'typeorm';
 import { checkpointTable } from '../../core/audit/checkpoint-table.ts';
+import { catalogTables } from '../catalog/tables.ts';
 
 export type RequestStatus = 'pending' | 'processing' | 'verified' | 'rejected';
 
@@ -48,4 +49,5 @@ export const RequestTable = new EntitySchema<RequestRow>({
 /** Signed checkpoints of the audit chain (core/audit/checkpoint.ts, migration 0003). */
 export const VerifierAuditCheckpointTable = checkpointTable('verifier_audit_checkpoints');
 
-export const verifierTables = [RequestTable, VerifierAuditCheckpointTable];
+/** With the catalogue's tables (verifier/catalog/tables.ts, migration 0005). */
+export const verifierTables = [RequestTable, VerifierAuditCheckpointTable, ...catalogTables];

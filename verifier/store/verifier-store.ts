@@ -1,21 +1,29 @@
 import type { DataSource } from 'typeorm';
 import { withDb } from '../../core/store/data-source.ts';
+import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { RequestTable, type RequestRow } from './schema.ts';
+
+// Hot-path statements (issue 16): fixed texts with bound parameters, prepared once (core/store/prepared.ts).
+const INSERT_REQUEST = insertAll(RequestTable as never);
+const SELECT_REQUEST = selectAll(RequestTable as never);
+/** A stored request as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
+const requestRow = (r: Record<string, unknown> | undefined): RequestRow | null =>
+  r ? ({ ...r, expires_at: Number(r.expires_at), result_expires_at: r.result_expires_at === null || r.result_expires_at === undefined ? null : Number(r.result_expires_at) } as unknown as RequestRow) : null;
 
 /** The verifier's storage port. A response is taken exactly once by a conditional update. */
 export class VerifierStore {
   constructor(readonly ds: DataSource) {}
 
   insertRequest(row: RequestRow): Promise<void> {
-    return withDb(this.ds, async (m) => void (await m.insert(RequestTable, row)));
+    return withDb(this.ds, async (m) => void (await sqlRun(m, INSERT_REQUEST.sql, INSERT_REQUEST.values(row as never))));
   }
 
   getRequest(rp: string, id: string): Promise<RequestRow | null> {
-    return withDb(this.ds, (m) => m.findOneBy(RequestTable, { rp, id }));
+    return withDb(this.ds, async (m) => requestRow(await sqlOne(m, `${SELECT_REQUEST} WHERE rp = ? AND id = ?`, [rp, id])));
   }
 
   findByState(state: string): Promise<RequestRow | null> {
-    return withDb(this.ds, (m) => m.findOneBy(RequestTable, { state }));
+    return withDb(this.ds, async (m) => requestRow(await sqlOne(m, `${SELECT_REQUEST} WHERE state = ?`, [state])));
   }
 
   /**
@@ -23,23 +31,16 @@ export class VerifierStore {
    * and unexpired (a conditional update, so also across instances). Only a verifying response gets here.
    */
   finishVerified(id: string, now: number, resultSealed: string, resultExpiresAt: number): Promise<boolean> {
-    return withDb(this.ds, async (m) => {
-      const r = await m
-        .createQueryBuilder()
-        .update(RequestTable)
-        .set({ status: 'verified', result_sealed: resultSealed, result_expires_at: resultExpiresAt, enc_key_sealed: null, last_attempt: null })
-        .where('id = :id AND status = :s AND expires_at > :now', { id, s: 'pending', now })
-        .execute();
-      return r.affected === 1;
-    });
+    return withDb(
+      this.ds,
+      async (m) =>
+        (await sqlRun(m, "UPDATE verifier_requests SET status = 'verified', result_sealed = ?, result_expires_at = ?, enc_key_sealed = NULL, last_attempt = NULL WHERE id = ? AND status = 'pending' AND expires_at > ?", [resultSealed, resultExpiresAt, id, now])) === 1,
+    );
   }
 
   /** Notes an answer that did not verify (fixed codes only); the request stays pending and answerable. */
   noteAttempt(id: string, now: number, attempt: string): Promise<boolean> {
-    return withDb(this.ds, async (m) => {
-      const r = await m.createQueryBuilder().update(RequestTable).set({ last_attempt: attempt }).where('id = :id AND status = :s AND expires_at > :now', { id, s: 'pending', now }).execute();
-      return r.affected === 1;
-    });
+    return withDb(this.ds, async (m) => (await sqlRun(m, "UPDATE verifier_requests SET last_attempt = ? WHERE id = ? AND status = 'pending' AND expires_at > ?", [attempt, id, now])) === 1);
   }
 
   /** Retention: verdicts are deleted once their time is up; unanswered requests a day after expiry. */

@@ -3,11 +3,10 @@ import { DcqlQuery } from 'dcql';
 import { exportJWK, generateKeyPair } from 'jose';
 import { z } from 'zod';
 import { badRequest, notFound, ProblemError } from '../../core/http/errors.ts';
-import { evaluateRelyingParty } from '../../core/trust/evaluate.ts';
 import { parseOrThrow } from '../../core/http/validate.ts';
 import { toIso } from '../../core/util/time.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
-import { TEMPLATES } from '../templates.ts';
+import { refusalOf } from '../catalog/registry-check.ts';
 
 export const zCreateRequest = z
   .strictObject({
@@ -29,25 +28,10 @@ async function requireRegistration(deps: Pick<VerifierDeps, 'trust' | 'clock'>, 
   } catch {
     throw new ProblemError({ status: 503, code: 'trust-registry-unavailable', title: 'Service unavailable', detail: 'The trust registry cannot be reached; no request is created without its word.' });
   }
-  for (const cq of query.credentials) {
-    let vcts: string[];
-    let paths: (string | number | null)[][];
-    if (cq.format === 'dc+sd-jwt') {
-      vcts = cq.meta?.vct_values ?? [];
-      paths = (cq.claims ?? []).map((c) => c.path as (string | number | null)[]);
-    } else if (cq.format === 'jwt_vc_json') {
-      const types = (cq.meta?.type_values ?? []).flat();
-      vcts = index.state.credential_types.filter((t) => t.w3c_types?.some((w) => types.includes(w))).map((t) => t.vct);
-      paths = (cq.claims ?? []).map((c) => (c.path as (string | number | null)[]).slice(c.path[0] === 'credentialSubject' ? 1 : 0));
-    } else throw badRequest(`dcql_query: format ${cq.format} is not supported`, { field: 'dcql_query' });
-    if (vcts.length === 0) throw badRequest(`dcql_query: credential query ${cq.id} names no registered credential type`, { field: 'dcql_query' });
-    for (const vct of vcts) {
-      const v = evaluateRelyingParty(index, { verifier: rp.identity.did, vct, paths, time: deps.clock() });
-      if (!v.authorized) {
-        const detail = v.excess.length ? `${vct}: not registered for ${v.excess.map((p) => p.join('.')).join(', ')}` : `${vct}: ${v.message}`;
-        throw new ProblemError({ status: 403, code: 'exceeds-registration', title: 'Forbidden', detail: `This counter may not ask for that (${detail}).` });
-      }
-    }
+  const r = refusalOf(index, rp.identity.did, query, deps.clock(), 'dcql_query');
+  if (r) {
+    const detail = r.kind === 'claims' ? `${r.vct}: not registered for ${r.excess.map((p) => p.join('.')).join(', ')}` : `${r.vct}: ${r.message}`;
+    throw new ProblemError({ status: 403, code: 'exceeds-registration', title: 'Forbidden', detail: `This counter may not ask for that (${detail}).` });
   }
 }
 
@@ -62,17 +46,21 @@ export const responseUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingPa
 export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl' | 'trust'>, rp: RelyingParty, body: unknown) {
   const input = parseOrThrow(zCreateRequest, body);
   let query: unknown;
-  if (input.template !== undefined) {
-    const t = TEMPLATES[input.template];
-    if (!t) throw notFound('unknown-template', `No template ${input.template}; known: ${Object.keys(TEMPLATES).join(', ')}.`);
-    query = t.dcql_query;
-  } else query = input.dcql_query;
   let parsed: DcqlQuery;
-  try {
-    parsed = DcqlQuery.parse(query as never);
-    DcqlQuery.validate(parsed);
-  } catch (e) {
-    throw badRequest(`dcql_query: ${(e as Error).message.split('\n')[0]!.slice(0, 300)}`, { field: 'dcql_query' });
+  if (input.template !== undefined) {
+    // The relying party's own templates (catalogue), their DCQL parsed and validated when stored.
+    const t = rp.templates.get(input.template);
+    if (!t) throw notFound('unknown-template', `No template ${input.template} at ${rp.slug}; known: ${[...rp.templates.keys()].join(', ') || 'none'}.`);
+    query = t.dcql_query;
+    parsed = t.parsed;
+  } else {
+    query = input.dcql_query;
+    try {
+      parsed = DcqlQuery.parse(query as never);
+      DcqlQuery.validate(parsed);
+    } catch (e) {
+      throw badRequest(`dcql_query: ${(e as Error).message.split('\n')[0]!.slice(0, 300)}`, { field: 'dcql_query' });
+    }
   }
   await requireRegistration(deps, rp, parsed);
 

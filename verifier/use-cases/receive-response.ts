@@ -170,7 +170,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
     }
     for (const presentation of presentations) {
       const r = await checkSdJwtPresentation(
-        { resolver: deps.resolver, trust: () => deps.trust.index(), status: deps.status, offlineGrace: deps.settings.statusOfflineGrace },
+        { resolver: deps.resolver, trust: () => deps.trust.index(), status: deps.status, offlineGrace: deps.settings.statusOfflineGrace, ...(deps.trustedCas ? { trustedCas: () => deps.trustedCas!.list() } : {}) },
         { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId },
       );
       if (!r.ok) {

@@ -15,7 +15,9 @@ export const REQUEST_OBJECT_TYP = 'oauth-authz-req+jwt';
  *
  * The signed Request Object served at `request_uri` (OID4VP 1.0 §5, RFC 9101): signed with the
  * relying party's did:web key (`kid` = its DID URL), `client_id` with the `decentralized_identifier:`
- * prefix (§5.9.3), `aud` "https://self-issued.me/v2" (§5.8), the DCQL query, nonce and state, and
+ * prefix (§5.9.3) or, for a relying party with a city-CA certificate, `x509_hash:` and the chain in
+ * the `x5c` header (§5.9.3: the hash is over the DER of the first `x5c` certificate; HAIP),
+ * `aud` "https://self-issued.me/v2" (§5.8), the DCQL query, nonce and state, and
  * client metadata with the formats we accept and, for `direct_post.jwt`, the response encryption key.
  */
 export async function requestObject(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'publicUrl'>, rp: RelyingParty, id: string): Promise<string> {
@@ -51,6 +53,9 @@ export async function requestObject(deps: Pick<VerifierDeps, 'store' | 'sealer' 
       dcql_query: JSON.parse(row.dcql_query),
       client_metadata: clientMetadata,
     },
-    { typ: REQUEST_OBJECT_TYP },
+    // OID4VP 1.0 §5.9.3 x509_hash: "the request MUST be signed with the private key corresponding to the
+    // public key in the leaf X.509 certificate of the certificate chain added to the request object in
+    // the x5c JOSE header". The certificate certifies the same key as the did:web `kid` beside it.
+    { typ: REQUEST_OBJECT_TYP, ...(rp.x5c && rp.clientId.startsWith('x509_hash:') ? { header: { x5c: rp.x5c } } : {}) },
   );
 }

@@ -2,6 +2,7 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'ty
 import { Verifier0002Access1764100002002 } from './0002-access.ts';
 import { Verifier0003AuditCheckpoints1764100002003 } from './0003-audit-checkpoints.ts';
 import { Verifier0004LastAttempt1764100002004 } from './0004-last-attempt.ts';
+import { Verifier0005Catalog1764100002005 } from './0005-catalog.ts';
 
 const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 
@@ -40,4 +41,4 @@ export class Verifier0001Init1764100002001 implements MigrationInterface {
   }
 }
 
-export const verifierMigrations = [Verifier0001Init1764100002001, Verifier0002Access1764100002002, Verifier0003AuditCheckpoints1764100002003, Verifier0004LastAttempt1764100002004];
+export const verifierMigrations = [Verifier0001Init1764100002001, Verifier0002Access1764100002002, Verifier0003AuditCheckpoints1764100002003, Verifier0004LastAttempt1764100002004, Verifier0005Catalog1764100002005];
