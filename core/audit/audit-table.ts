@@ -1,5 +1,6 @@
 import { EntitySchema, type EntityManager } from 'typeorm';
 import { GENESIS, sealEntry, type AuditEntry } from './audit-chain.ts';
+import { sqlOne, sqlRun, tableOf } from '../store/prepared.ts';
 
 /** One row of a hash-chained audit trail (details as JSON text, the same on SQLite and PostgreSQL). */
 export interface AuditRow {
@@ -42,11 +43,16 @@ export async function lastAuditEntry(m: EntityManager, table: EntitySchema<Audit
   return row ? toEntry(row) : undefined;
 }
 
-/** Appends the next entry of the chain; call inside the write's transaction (the unique seq guards races). */
+/**
+ * Appends the next entry of the chain; call inside the write's transaction (the unique seq guards races).
+ * Reads only the head (seq, hash) and writes with one prepared INSERT (issue 16: it runs on every
+ * offer, request and admin action; the ORM's find and insert showed in the profile).
+ */
 export async function appendAuditEntry(m: EntityManager, table: EntitySchema<AuditRow>, input: AuditInput): Promise<AuditEntry> {
-  const last = await lastAuditEntry(m, table);
-  const entry = sealEntry({ seq: (last?.seq ?? 0) + 1, ...input, prev_hash: last?.hash ?? GENESIS });
-  await m.insert(table, { ...entry, details: JSON.stringify(entry.details) });
+  const { table: name } = tableOf(table as EntitySchema<unknown>);
+  const head = await sqlOne<{ seq: number | string; hash: string }>(m, `SELECT seq, hash FROM ${name} ORDER BY seq DESC LIMIT 1`);
+  const entry = sealEntry({ seq: head ? Number(head.seq) + 1 : 1, ...input, prev_hash: head?.hash ?? GENESIS });
+  await sqlRun(m, `INSERT INTO ${name} (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [entry.seq, entry.at, entry.actor, entry.action, entry.target, JSON.stringify(entry.details), entry.prev_hash, entry.hash]);
   return entry;
 }
 

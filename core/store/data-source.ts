@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Entities as VeramoEntities, migrations as veramoMigrations } from '@veramo/data-store';
 import { DataSource, type EntityManager, type EntitySchema, type MixedList, type MigrationInterface } from 'typeorm';
 import { Mutex } from '../util/mutex.ts';
+import { sqliteConnection } from './prepared.ts';
 
 /**
  * One TypeORM data source per service: embedded SQLite under DATA_DIR by default, PostgreSQL when
@@ -113,18 +114,30 @@ export function withDb<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>):
 export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
   if (ds.options.type === 'postgres') return ds.transaction(fn);
   return lockOf(ds).run(async () => {
-    const qr = ds.createQueryRunner();
-    await qr.query('BEGIN IMMEDIATE');
+    // BEGIN/COMMIT as prepared statements on the one connection (issue 16: the query runner's
+    // per-statement overhead showed in the profile); TypeORM's manager shares that connection, so
+    // its queries in `fn` run inside this transaction.
+    const begin = transactionStatements(ds);
+    begin.begin.run();
     try {
-      const result = await fn(qr.manager);
-      await qr.query('COMMIT');
+      const result = await fn(ds.manager);
+      begin.commit.run();
       return result;
     } catch (e) {
-      await qr.query('ROLLBACK').catch(() => undefined);
+      try {
+        begin.rollback.run();
+      } catch {
+        /* no transaction open any more (SQLite rolled it back itself) */
+      }
       throw e;
-    } finally {
-      await qr.release();
     }
   });
 }
 
+const txStatements = new WeakMap<object, { begin: { run(): unknown }; commit: { run(): unknown }; rollback: { run(): unknown } }>();
+function transactionStatements(ds: DataSource) {
+  const db = sqliteConnection(ds) as unknown as { prepare(sql: string): { run(): unknown } };
+  let t = txStatements.get(db);
+  if (!t) txStatements.set(db, (t = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK') }));
+  return t;
+}

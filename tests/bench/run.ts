@@ -5,18 +5,23 @@ import type { BenchResult } from './stats.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { summarizeProfiles } from './profile-summary.ts';
+import { summarizeProfiles, topFunctions } from './profile-summary.ts';
 
 /**
  * `npm run bench`: prints figures, asserts nothing (targets belong to the issues, not to tests).
  * BENCH_SECONDS (default 10) and BENCH_CONCURRENCY (default 32) tune the run. BENCH_DATABASE_URL
  * (or TEST_DATABASE_URL) adds runs with two instances on that PostgreSQL, beside the SQLite ones.
+ * BENCH_ONLY=issuance|verification|floor runs one part. With `--profile`, BENCH_PROFILE_FUNCTIONS=n
+ * also prints the n costliest functions by self time.
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const databaseUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || undefined;
 // `npm run bench -- --profile`: every service process writes a V8 CPU profile; the top self-time entries are printed per run.
 const profiling = process.argv.includes('--profile');
+const topN = Number(process.env.BENCH_PROFILE_FUNCTIONS ?? 0);
+const only = process.env.BENCH_ONLY;
+const part = (name: string) => !only || only === name;
 const profileDir = () => (profiling ? mkdtempSync(join(tmpdir(), 'idideal-profile-')) : undefined);
 const profiles = new Map<BenchResult, string>();
 const profiled = async (run: (dir: string | undefined) => Promise<BenchResult>): Promise<BenchResult> => {
@@ -28,7 +33,7 @@ const profiled = async (run: (dir: string | undefined) => Promise<BenchResult>):
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 console.log(`ID-Ideal benchmark: ${seconds} s per run, concurrency ${concurrency}, node ${process.version}`);
-const issuance = [
+const issuance = !part('issuance') ? [] : [
   { label: '1 process (SQLite', r: await profiled((dir) => benchIssuance({ seconds, concurrency, ...(dir ? { profileDir: dir } : {}) })) },
   { label: '2 workers, ISSUER_WORKERS=2 (SQLite', r: await profiled((dir) => benchIssuance({ seconds, concurrency, workers: 2, ...(dir ? { profileDir: dir } : {}) })) },
   ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await benchIssuance({ seconds, concurrency, databaseUrl, instances: 2 }) }] : []),
@@ -37,7 +42,7 @@ for (const { label, r } of issuance) {
   console.log(`\n${r.name}, ${label}, HTTP on loopback; create offer, fetch offer, token, nonce, credential)`);
   print(r, 'flows/s', 'flows', 'targets (issue 16): >= 600 flows/s with workers, >= 350 in one process; <= 2.5 ms server CPU per flow');
 }
-const verification = [
+const verification = !part('verification') ? [] : [
   { label: '1 process (SQLite', r: await profiled((dir) => benchVerification({ seconds, concurrency, ...(dir ? { profileDir: dir } : {}) })) },
   { label: '2 workers, VERIFIER_WORKERS=2 (SQLite', r: await profiled((dir) => benchVerification({ seconds, concurrency, workers: 2, ...(dir ? { profileDir: dir } : {}) })) },
   ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await benchVerification({ seconds, concurrency, databaseUrl, instances: 2 }) }] : []),
@@ -47,19 +52,26 @@ for (const { label, r } of verification) {
   print(r, 'verifications/s', 'verified', 'targets (issue 16): >= 1,000/s with workers, >= 600 in one process; <= 1.5 ms server CPU per verification');
 }
 if (!databaseUrl) console.log('\nPostgreSQL runs skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to postgres://… to run two instances on one database.');
-const floors = [await benchFloor({ seconds, concurrency, servers: 1 }), await benchFloor({ seconds, concurrency, servers: 2 })];
-console.log(`\nfloor of the stack: Express (same body parsers) answering 4 trivial requests per flow, no database, crypto or validation`);
-console.log(`  flows/s           ${fmt(floors[0]!.perSecond)} (1 process), ${fmt(floors[1]!.perSecond)} (2 processes)   no real flow on this machine can be faster`);
-console.log('\nThe load generator runs on the same two cores and signs one proof (issuance) or one KB-JWT (verification) per flow.');
+if (part('floor')) {
+  const floors = [await benchFloor({ seconds, concurrency, servers: 1 }), await benchFloor({ seconds, concurrency, servers: 2 })];
+  console.log(`\nfloor of the stack: Express (same body parsers) answering 4 trivial requests per flow, no database, crypto or validation`);
+  console.log(`  flows/s           ${fmt(floors[0]!.perSecond)} (1 process), ${fmt(floors[1]!.perSecond)} (2 processes)   no real flow on this machine can be faster`);
+}
+console.log('\nThe load generator runs on the same two cores; per flow it generates a holder key and signs one proof (issuance), or signs one KB-JWT (verification).');
 
 function print(r: BenchResult, unit: string, noun: string, target: string): void {
   console.log(`  ${unit.padEnd(17)} ${fmt(r.perSecond)}   (${r.count} ${noun}, ${r.errors} errors)`);
   if (r.firstError) console.log(`  first error       ${r.firstError}`);
-  console.log(`  latency p50/p99   ${fmt(r.p50)} ms / ${fmt(r.p99)} ms`);
+  console.log(`  latency p50/p99   ${fmt(r.p50)} ms / ${fmt(r.p99)} ms   (closed loop, ${concurrency} in flight)`);
+  console.log(`  at half the rate  p50/p99 ${fmt(r.half.p50)} ms / ${fmt(r.half.p99)} ms   (open loop, ${fmt(r.half.rate)}/s scheduled, ${r.half.count} done, ${r.half.errors} errors)`);
+  if (r.half.firstError) console.log(`  first error       ${r.half.firstError}`);
   console.log(`  jose ceiling      ${fmt(r.ceiling)} ES256 sign+verify per s (one thread, same run)`);
   console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window)`);
   console.log(`  ratio             ${fmt(r.ratio, 3)}`);
   console.log(`  ${target}`);
   const dir = profiles.get(r);
-  if (dir) console.log(`  CPU profile (${dir}), busy self time by package or file, whole process life (start-up included):\n${summarizeProfiles(dir).join('\n')}`);
+  if (dir) {
+    console.log(`  CPU profile (${dir}), window ${r.window.startUs}-${r.window.endUs} µs, busy self time by package or file, measured window only:\n${summarizeProfiles(dir, 15, r.window).join('\n')}`);
+    if (topN > 0) console.log(`  costliest functions by self time, measured window:\n${topFunctions(dir, topN, r.window).join('\n')}`);
+  }
 }

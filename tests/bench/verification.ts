@@ -2,7 +2,7 @@ import { KeyObject } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { presentSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { freePort } from '../helpers/net.ts';
-import { newHolderKey, testWallet } from '../helpers/oid4vci-wallet.ts';
+import { freshHolderKey, issueOne } from './issuance.ts';
 import { benchServices, loadFetch as fetch, runLoad, waitHealthy, type BenchResult } from './stats.ts';
 
 const ISSUER_TOKEN = 'bench-issuer-admin-token-0123456789';
@@ -12,7 +12,7 @@ const VERIFIER_TOKEN = 'bench-verifier-admin-token-0123456789';
 /**
  * Presentations verified per second over HTTP on loopback against the real verifier process:
  * create the request (counter API), fetch the request object (wallet), present with a fresh KB-JWT
- * (client side), post the response; the verifier checks signature, disclosures, key binding,
+ * (client side, holders' credentials taken in turn from a pool), post the response; the verifier checks signature, disclosures, key binding,
  * registry (cached snapshot) and status list (cached). Loopback only, bounded in time.
  *
  * With `databaseUrl` every service runs on PostgreSQL (schemas of this run, dropped afterwards);
@@ -48,18 +48,22 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
       start('verifier/main.ts', { VERIFIER_PORT: String(port) });
       await waitHealthy(`http://127.0.0.1:${port}`);
     }
-    // One Meldebescheinigung for the holder, over OID4VCI.
-    const key = await newHolderKey();
-    const offer = await (await fetch(`http://localhost:${ip}/api/offices/buergerbuero/offers`, { method: 'POST', headers: { authorization: `Bearer ${ISSUER_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ credential_configuration_id: 'meldebescheinigung_sd_jwt', claims: { vorname: 'Erika', familienname: 'Mustermann', geburtsdatum: '1990-04-01', anschrift: { strasse: 'Markt', hausnummer: '1', postleitzahl: '04109', ort: 'Leipzig' }, wohnsitz_leipzig: true, alter_ueber_18: true } }) })).json();
-    const { client, signer } = testWallet([key]);
-    const co = await client.resolveCredentialOffer(offer.credential_offer);
-    const md = await client.resolveIssuerMetadata(co.credential_issuer);
-    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: co, issuerMetadata: md, txCode: offer.tx_code });
-    const { c_nonce } = await client.requestNonce({ issuerMetadata: md });
-    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata: md, credentialConfigurationId: 'meldebescheinigung_sd_jwt', signer: signer(key), nonce: c_nonce });
-    const cr = await client.retrieveCredentials({ issuerMetadata: md, accessToken: accessTokenResponse.access_token, credentialConfigurationId: 'meldebescheinigung_sd_jwt', proofs: { jwt: [jwt] } });
-    const credential = (cr.credentialResponse.credentials as { credential: string }[])[0]!.credential;
-    const holderKey = KeyObject.from(key.privateKey as never);
+    // Credentials for the holders, over OID4VCI, before the measured window: a pool of BENCH_HOLDER_POOL
+    // (default 256) credentials, each bound to a holder key of its own, taken in turn. Not one key per
+    // flow (that would need one issuance per verification inside the window); the verifier keeps no
+    // state keyed by the holder key (its caches: trust snapshot, status lists, issuers' DID documents).
+    const poolSize = Math.max(1, Number(process.env.BENCH_HOLDER_POOL ?? 256));
+    const holders: { credential: string; holderKey: KeyObject }[] = [];
+    let started = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (started++ < poolSize) {
+          const holder = await freshHolderKey();
+          const credential = await issueOne({ at: () => `http://127.0.0.1:${ip}`, publicBase: `http://localhost:${ip}`, office: 'buergerbuero', adminToken: ISSUER_TOKEN, holder });
+          holders.push({ credential, holderKey: holder.privateKey });
+        }
+      }),
+    );
     const bases = vports.map((p) => `http://127.0.0.1:${p}`);
     let flows = 0;
 
@@ -71,6 +75,7 @@ export async function benchVerification(opts: { seconds: number; concurrency: nu
       const created = await (await fetch(`${at()}/api/verifiers/buergerbuero/requests`, { method: 'POST', headers: { authorization: `Bearer ${VERIFIER_TOKEN}`, 'content-type': 'application/json' }, body: '{"template":"meldebescheinigung"}' })).json();
       const u = new URL(created.authorization_request);
       const ro = decodeJwt(await (await fetch(u.searchParams.get('request_uri')!.replace(`http://localhost:${vp}`, at()))).text()) as Record<string, any>;
+      const { credential, holderKey } = holders[n % holders.length]!;
       const vpToken = await presentSdJwtVc({ sdJwt: credential, disclose: ro.dcql_query.credentials[0].claims.map((c: { path: string[] }) => c.path), holderKey, aud: ro.client_id, nonce: ro.nonce, iat: Math.floor(Date.now() / 1000) });
       const res = await fetch(ro.response_uri.replace(`http://localhost:${vp}`, at()), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ vp_token: JSON.stringify({ meldebescheinigung: [vpToken] }), state: ro.state }) });
       if (res.status !== 200) throw new Error(`response answered ${res.status}: ${await res.text()}`);

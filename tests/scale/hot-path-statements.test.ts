@@ -1,0 +1,114 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DataSource } from 'typeorm';
+import { checkChain } from '../../core/audit/audit-chain.ts';
+import { openDataSource } from '../../core/store/data-source.ts';
+import { IssuerApiKeyTable } from '../../issuer/service.ts';
+import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
+import { IssuerStore } from '../../issuer/store/issuer-store.ts';
+import { issuerTables, type OfferRow } from '../../issuer/store/schema.ts';
+import { VerifierStore } from '../../verifier/store/verifier-store.ts';
+import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
+import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
+
+/**
+ * Issue 16: the statements of one issuance and one verification are prepared once per process and
+ * then only run. The ORM wrote every number into the SQL text (expiry times, audit sequence numbers,
+ * status indices), so each flow prepared its statements anew and pushed the others out of its cache.
+ * Counted on the better-sqlite3 connection itself; SQLite only (PostgreSQL has no such cache here).
+ */
+interface Db {
+  prepare(sql: string): unknown;
+}
+
+function countPrepares(ds: DataSource): { texts: string[] } {
+  const db = (ds.driver as unknown as { databaseConnection: Db }).databaseConnection;
+  const seen = { texts: [] as string[] };
+  const original = db.prepare.bind(db);
+  db.prepare = (sql: string) => {
+    seen.texts.push(sql);
+    return original(sql);
+  };
+  return seen;
+}
+
+describe('hot-path statements are prepared once (SQLite)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'idideal-hot-path-'));
+  const open: DataSource[] = [];
+  afterAll(async () => {
+    for (const ds of open) if (ds.isInitialized) await ds.destroy();
+  });
+
+  const offer = (): OfferRow => ({
+    id: randomUUID(),
+    office: 'buergerbuero',
+    configuration_id: 'meldebescheinigung_sd_jwt',
+    claims_sealed: 'sealed',
+    pre_auth_code_hash: randomBytes(32).toString('hex'),
+    tx_code_hash: randomBytes(32).toString('hex'),
+    tx_code_failures: 0,
+    approval: 'auto',
+    approved_at: null,
+    state: 'pending',
+    token_jti: null,
+    created_at: new Date().toISOString(),
+    // A different number every flow, as in production.
+    expires_at: Date.now() + 600_000 + Math.floor(Math.random() * 1000),
+  });
+
+  it('an issuance prepares no statement after the first one, and keeps the audit chain intact', async () => {
+    const ds = await openDataSource({ name: 'issuer', dataDir, veramo: true, entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
+    open.push(ds);
+    const store = new IssuerStore(ds);
+    const list = await store.statusLists.openList('buergerbuero', 'tsl', 1, 1024, new Date().toISOString());
+    let idx = 0;
+    const flow = async () => {
+      const o = offer();
+      await store.insertOffer(o, { at: new Date().toISOString(), actor: 'admin', action: 'offer.create', target: o.id, details: { office: 'buergerbuero' } });
+      expect((await store.getOffer('buergerbuero', o.id))?.expires_at).toBe(o.expires_at);
+      expect((await store.findOfferByCode(o.pre_auth_code_hash))?.id).toBe(o.id);
+      expect(await store.redeemCode(o.id, randomUUID())).toBe(true);
+      const nonce = randomBytes(16).toString('base64url');
+      await store.insertNonce(nonce, 'buergerbuero', Date.now() + 300_000 + Math.floor(Math.random() * 1000));
+      expect(await store.consumeNonce(nonce, 'buergerbuero', Date.now())).toBe(true);
+      expect(await store.consumeNonce(nonce, 'buergerbuero', Date.now())).toBe(false);
+      expect(await store.statusLists.newestList('buergerbuero', 'tsl')).toMatchObject({ status_list: list.status_list, number: 1, size: 1024 });
+      const slot = ++idx * 7;
+      expect(await store.statusLists.claim(list.status_list, [slot], new Date().toISOString())).toEqual([slot]);
+      const at = new Date().toISOString();
+      expect(await store.completeIssuance(o.id, [{ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list.status_list, status_idx: slot, status: 'valid', issued_at: at, expires_at: at }])).toBe(true);
+      expect(await store.completeIssuance(o.id, [])).toBe(false);
+    };
+    await flow();
+    const prepared = countPrepares(ds);
+    for (let i = 0; i < 5; i++) await flow();
+    expect(prepared.texts).toEqual([]);
+    const entries = await store.auditEntries();
+    expect(entries).toHaveLength(6);
+    expect(checkChain(entries)).toEqual([]);
+  });
+
+  it('a verification prepares no statement after the first one', async () => {
+    const ds = await openDataSource({ name: 'verifier', dataDir, veramo: true, entities: verifierTables, migrations: verifierMigrations });
+    open.push(ds);
+    const store = new VerifierStore(ds);
+    const flow = async () => {
+      const now = Date.now();
+      const row: RequestRow = { id: randomUUID(), rp: 'buergerbuero', nonce: randomUUID(), state: randomUUID(), dcql_query: '{}', response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', result_sealed: null, created_at: new Date(now).toISOString(), expires_at: now + 300_000 + Math.floor(Math.random() * 1000), result_expires_at: null, last_attempt: null };
+      await store.insertRequest(row);
+      expect(await store.getRequest('buergerbuero', row.id)).toMatchObject({ id: row.id, expires_at: row.expires_at, result_expires_at: null });
+      expect((await store.findByState(row.state))?.id).toBe(row.id);
+      expect(await store.noteAttempt(row.id, now, 'x')).toBe(true);
+      expect(await store.finishVerified(row.id, now, 'sealed', now + 600_000 + Math.floor(Math.random() * 1000))).toBe(true);
+      expect(await store.finishVerified(row.id, now, 'sealed', now + 600_000)).toBe(false);
+      expect(await store.getRequest('buergerbuero', row.id)).toMatchObject({ status: 'verified', last_attempt: null, result_sealed: 'sealed' });
+    };
+    await flow();
+    const prepared = countPrepares(ds);
+    for (let i = 0; i < 5; i++) await flow();
+    expect(prepared.texts).toEqual([]);
+  });
+});
