@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { SdJwtVcRecord, W3cCredentialRecord } from '@credo-ts/core';
@@ -21,7 +23,8 @@ describe('interop: Credo 0.6 holder against our issuer and verifier', () => {
   let holder: CredoHolder;
   beforeAll(async () => {
     stack = await startStack({ env: { STATUS_LIST_MAX_AGE: '0', VERIFIER_TRUST_MAX_AGE: '0', ISSUER_TRUST_MAX_AGE: '0' } });
-    holder = await createCredoHolder();
+    // The city CA the issuer's demo mode created (HAIP x5c): the wallet trusts it like an EU wallet trusts its issuer list.
+    holder = await createCredoHolder({ trustedCertificates: [readFileSync(join(stack.dataDir, 'city-ca', 'city-ca.pem'), 'utf8')] });
   });
   afterAll(async () => {
     await holder?.agent.shutdown();

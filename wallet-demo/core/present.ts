@@ -7,6 +7,7 @@ import { toIso } from '../../core/util/time.ts';
 import { vpClient, walletFetch } from './protocol-clients.ts';
 import type { HistoryEntry, StoredCredential } from './store.ts';
 import { fetchableUrl, publicJwk, WalletError, type WalletContext } from './wallet.ts';
+import { certifiedRelyingParty } from './x509-client.ts';
 
 type ClaimPath = (string | number | null)[];
 
@@ -47,7 +48,7 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
   const input = authorizationRequest.trim();
   if (!/^(openid4vp:\/\/|https?:\/\/)\S+$/.test(input)) throw new WalletError('malformed_request', 'Das ist keine Vorlage-Anfrage (openid4vp://…). / This is not a presentation request.');
   if (!input.startsWith('openid4vp://') && !fetchableUrl(input, ctx.allowLocalHttp)) throw insecureUrl();
-  const client = vpClient(ctx.resolver);
+  const client = vpClient(ctx.resolver, {}, ctx.trustedCas ? { anchors: ctx.trustedCas, now: ctx.clock } : undefined);
   let parsed;
   try {
     parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: input });
@@ -64,12 +65,15 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
     // No detail from the other side (status code, body text) reaches the page: a link must not turn the wallet into a probe.
     throw new WalletError('invalid_request', 'Die Anfrage ließ sich nicht abrufen, ist ungültig oder nicht korrekt signiert. / The request could not be fetched, is invalid or is not correctly signed.');
   }
-  if (resolved.client.prefix !== 'decentralized_identifier' || !resolved.jar) throw new WalletError('unsigned_request', 'Die Anfrage ist nicht von einer registrierten Stelle signiert. / The request is not signed by a registered organisation.');
+  // OID4VP 1.0 §5.9.3: signed requests only, by a DID (decentralized_identifier) or a city-CA certificate (x509_hash, HAIP).
+  const prefix = resolved.client.prefix;
+  if ((prefix !== 'decentralized_identifier' && prefix !== 'x509_hash') || !resolved.jar) throw new WalletError('unsigned_request', 'Die Anfrage ist nicht von einer registrierten Stelle signiert. / The request is not signed by a registered organisation.');
   // The response goes only to an https Response URI (OID4VP 1.0 §8.2, §14.7).
   const responseUri = (resolved.authorizationRequestPayload as { response_uri?: unknown }).response_uri;
   if (responseUri !== undefined && !fetchableUrl(String(responseUri), ctx.allowLocalHttp)) throw insecureUrl();
   if (!resolved.dcql) throw new WalletError('invalid_request', 'Die Anfrage enthält keine DCQL-Abfrage. / The request has no DCQL query.');
-  const verifier = resolved.client.identifier;
+  // x509_hash: chain, hash, response host checked again and the DID the registry knows read from the certificate.
+  const verifier = prefix === 'x509_hash' ? certifiedRelyingParty(ctx, resolved.client as { identifier: string; x5c?: unknown }, responseUri) : resolved.client.identifier;
   let query: DcqlQuery;
   try {
     query = DcqlQuery.parse(resolved.dcql.query as never);

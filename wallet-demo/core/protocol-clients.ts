@@ -7,6 +7,8 @@ import type { Resolver } from 'did-resolver';
 import { resolveAssertionKey } from '../../core/did/resolver.ts';
 import { boundedFetchFunction } from '../../core/net/bounded-fetch.ts';
 import { PROTOCOL_MESSAGE_MAX_BYTES, WALLET_FETCH_TIMEOUT_MS } from '../../core/net/limits.ts';
+import type { x509 } from '../../core/x509/pem.ts';
+import { validateChain } from '../../core/x509/validate-chain.ts';
 import type { HolderKeyRecord } from './store.ts';
 
 const hash = (d: Uint8Array, alg: string) => new Uint8Array(createHash(alg === 'sha-384' ? 'sha384' : alg === 'sha-512' ? 'sha512' : 'sha256').update(d).digest());
@@ -58,16 +60,45 @@ class BoundedOpenid4vpClient extends Openid4vpClient {
   }
 }
 
-/** OID4VP 1.0 client: checks the Request Object's signature with the key of the client's DID; encrypts direct_post.jwt responses. */
-export function vpClient(resolver: Resolver, limits: WalletFetchLimits = {}): Openid4vpClient {
+/** The city CAs the wallet trusts for `x509_hash` requests, and the clock their validity is checked at. */
+export interface WalletX509 {
+  anchors: () => readonly x509.X509Certificate[];
+  now: () => number;
+}
+
+/**
+ * OID4VP 1.0 client: checks the Request Object's signature with the key of the client's DID, or for
+ * `x509_hash` (§5.9.3) with the key of the `x5c` leaf after its chain validated to a trusted city CA
+ * (the library then compares the leaf's hash with the client identifier); encrypts direct_post.jwt responses.
+ */
+export function vpClient(resolver: Resolver, limits: WalletFetchLimits = {}, x509Trust?: WalletX509): Openid4vpClient {
   return new BoundedOpenid4vpClient({
     callbacks: {
       hash,
       fetch: walletFetch(limits),
+      // Asked by the library for x509_san_dns / x509_san_uri only; x509_hash needs just the hash. SANs of the
+      // leaf as validated (no names from a chain that does not validate).
+      getX509CertificateMetadata: (certificate: string) => {
+        const chain = x509Trust ? validateChain([certificate], x509Trust.anchors(), x509Trust.now()) : undefined;
+        return chain?.ok ? { sanDnsNames: chain.sanDns, sanUriNames: chain.sanUris } : { sanDnsNames: [], sanUriNames: [] };
+      },
       verifyJwt: async (signer, { compact, header, payload }) => {
-        if (signer.method !== 'did' || header.alg !== 'ES256') return { verified: false };
+        if (header.alg !== 'ES256') return { verified: false };
         // A Request Object naming client_metadata_uri is refused (see CLIENT_METADATA_URI).
         if (CLIENT_METADATA_URI in payload) return { verified: false };
+        if (signer.method === 'x5c') {
+          // OID4VP 1.0 §5.9.3: "The Wallet MUST validate the signature and the trust chain of the X.509 leaf certificate."
+          if (!x509Trust) return { verified: false };
+          const chain = validateChain(signer.x5c, x509Trust.anchors(), x509Trust.now());
+          if (!chain.ok) return { verified: false };
+          try {
+            await compactVerify(compact, chain.publicKey, { algorithms: ['ES256'] });
+            return { verified: true, signerJwk: chain.publicJwk as never };
+          } catch {
+            return { verified: false };
+          }
+        }
+        if (signer.method !== 'did') return { verified: false };
         try {
           const key = await resolveAssertionKey(resolver, signer.didUrl, signer.didUrl.split('#')[0]);
           await compactVerify(compact, await importJWK(key, 'ES256'), { algorithms: ['ES256'] });

@@ -7,6 +7,7 @@ import { didWebFor } from '../../core/did/did-web.ts';
 import { SnapshotClient } from '../../core/trust/snapshot.ts';
 import type { Clock } from '../../core/util/time.ts';
 import { systemClock } from '../../core/util/time.ts';
+import type { x509 } from '../../core/x509/pem.ts';
 import { WalletStore, type HolderKeyRecord } from './store.ts';
 
 /** A clear error for the citizen (German / English), never a stack trace. */
@@ -27,6 +28,11 @@ export interface WalletContext {
   clock: Clock;
   /** Demo mode: plain http is acceptable for loopback hosts (see fetchableUrl). */
   allowLocalHttp: boolean;
+  /**
+   * City CAs trusted for `x509_hash` requests (OID4VP 1.0 §5.9.3; core/x509/trust-anchors.ts, e.g.
+   * WALLET_TRUSTED_CA_FILES and the demo city CA). Absent: such requests are refused.
+   */
+  trustedCas?: () => readonly x509.X509Certificate[];
 }
 
 export interface WalletOptions {
@@ -36,6 +42,7 @@ export interface WalletOptions {
   /** Plain http is allowed only for localhost (docs/contract.md); the protocol libraries need to be told. */
   allowLocalHttp: boolean;
   clock?: Clock;
+  trustedCas?: () => readonly x509.X509Certificate[];
 }
 
 /** Opens the wallet; the key derivation runs off the event loop (see WalletStore.open). */
@@ -49,6 +56,7 @@ export async function openWallet(opts: WalletOptions): Promise<WalletContext> {
     trust: new SnapshotClient({ registryUrl: opts.registryUrl, registryDid: didWebFor(opts.registryUrl), resolver, clock }),
     clock,
     allowLocalHttp: opts.allowLocalHttp,
+    ...(opts.trustedCas ? { trustedCas: opts.trustedCas } : {}),
   };
 }
 

@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import {
+  X509Module,
   Agent,
   ConsoleLogger,
   DidDocument,
@@ -110,7 +111,11 @@ const dependencies: AgentDependencies = {
 
 export type CredoHolder = Awaited<ReturnType<typeof createCredoHolder>>;
 
-export async function createCredoHolder() {
+/**
+ * `trustedCertificates`: the city CA(s) the wallet trusts for `x5c` issuer chains (HAIP). A wallet that
+ * finds an `x5c` header checks the chain against these, as an EU wallet checks issuers against its trust list.
+ */
+export async function createCredoHolder(opts: { trustedCertificates?: string[] } = {}) {
   const agent = new Agent({
     config: { allowInsecureHttpUrls: true, logger: new ConsoleLogger(process.env.CREDO_LOG ? LogLevel.debug : LogLevel.off) },
     dependencies,
@@ -118,6 +123,7 @@ export async function createCredoHolder() {
       wallet: new TestWalletModule(),
       dids: new DidsModule({ resolvers: [new LoopbackWebDidResolver(), new JwkDidResolver(), new KeyDidResolver()], registrars: [new JwkDidRegistrar()] }),
       openid4vc: new OpenId4VcModule(),
+      x509: new X509Module({ trustedCertificates: opts.trustedCertificates ?? [] }),
     },
   });
   await agent.initialize();
