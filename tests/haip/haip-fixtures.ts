@@ -1,4 +1,4 @@
-import { generateKeyPairSync, webcrypto, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, webcrypto, type KeyObject } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ export async function demoCa(now = Date.now()): Promise<CityCa> {
 export async function lookAlikeCa(of: CityCa, now = Date.now()): Promise<CityCa> {
   const { certificate, keys } = await createDemoCa('ID-Ideal Demo-Stadt-CA', now);
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const ca = await importCa(pemOf([certificate]), `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64')}\n-----END PRIVATE KEY-----\n`, now);
+  const ca = await importCa(pemOf([certificate]), pkcs8Pem(pkcs8), now);
   if (ca.certificate.subject !== of.certificate.subject) throw new Error('look-alike must share the subject DN');
   return ca;
 }
@@ -38,7 +38,7 @@ export async function operatorIntermediate(now = Date.now()): Promise<{ intermed
     extensions: [new x509.BasicConstraintsExtension(true, 0, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true), await x509.SubjectKeyIdentifierExtension.create(keys.publicKey), await x509.AuthorityKeyIdentifierExtension.create(root.keys.publicKey)],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64')}\n-----END PRIVATE KEY-----\n`;
+  const keyPem = pkcs8Pem(pkcs8);
   const intermediate = await importCa(pemOf([cert, root.certificate]), keyPem, now);
   return { intermediate, root: root.certificate, keyPem };
 }
@@ -47,4 +47,9 @@ export async function operatorIntermediate(now = Date.now()): Promise<{ intermed
 export function p256Signer(kid: string): Signer & { privateKey: KeyObject } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   return { kid, alg: 'ES256', publicJwk: publicKey.export({ format: 'jwk' }) as JWK, privateKey };
+}
+
+/** A key generated in the test, as PEM (node:crypto writes the armour; no key material lives in this file). */
+function pkcs8Pem(der: Buffer): string {
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
 }
