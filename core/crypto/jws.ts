@@ -1,6 +1,8 @@
 import type { KeyObject } from 'node:crypto';
-import { CompactSign, compactVerify, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyOptions, SignJWT } from 'jose';
+import { compactVerify, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { publicKeyObject } from './jwk.ts';
+import { fastClaimOptions, jwtClaimsOf, signCompactEs256, verifyCompactEs256 } from './es256-compact.ts';
+import { checkRegisteredClaims } from './jwt-claims.ts';
 
 /**
  * The one place that signs and verifies JOSE objects. Only asymmetric algorithms from the
@@ -24,16 +26,19 @@ export interface SignOptions {
   header?: Record<string, unknown>;
 }
 
-export function signJwt(signer: Signer, payload: JWTPayload, opts: SignOptions): Promise<string> {
-  return new SignJWT(payload)
-    .setProtectedHeader({ ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ })
-    .sign(signer.privateKey);
+/**
+ * Signing is node:crypto's synchronous ES256 (core/crypto/es256-compact.ts: 4x less CPU than jose's
+ * WebCrypto path); the bytes are those jose would write: base64url of the JSON of the header as
+ * given and of the payload.
+ */
+export async function signJwt(signer: Signer, payload: JWTPayload, opts: SignOptions): Promise<string> {
+  // As jose's SignJWT: a numeric date that is not finite would serialise as null.
+  for (const claim of ['iat', 'nbf', 'exp'] as const) if (typeof payload[claim] === 'number' && !Number.isFinite(payload[claim])) throw new TypeError(`"${claim}" claim must be a finite number`);
+  return signCompactEs256(signer.privateKey, { ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ }, payload as Record<string, unknown>);
 }
 
-export function signJws(signer: Signer, payload: Uint8Array, opts: SignOptions): Promise<string> {
-  return new CompactSign(payload)
-    .setProtectedHeader({ ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ })
-    .sign(signer.privateKey);
+export async function signJws(signer: Signer, payload: Uint8Array, opts: SignOptions): Promise<string> {
+  return signCompactEs256(signer.privateKey, { ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ }, payload);
 }
 
 /** Stable failure reasons for JOSE verification, translated from jose error codes. */
@@ -87,6 +92,21 @@ export async function verifyJwt(jwt: string, key: JWK | KeyObject, opts: VerifyJ
   const header = peekHeader(jwt);
   if (header.typ !== opts.typ) throw new JoseVerifyError('bad_typ', `typ must be ${opts.typ}`);
   const keyObject = 'kty' in key ? publicKeyObject(key as JWK) : (key as KeyObject);
+  // Fast path (node:crypto) for a well-formed ES256 JWT and the usual claim options; the same checks and failure reasons as jose.
+  const { typ: _typ, ...rest } = opts;
+  const claimOpts = fastClaimOptions(rest);
+  const fast = claimOpts ? verifyCompactEs256(jwt, keyObject) : undefined;
+  if (fast) {
+    if (!fast.valid) throw new JoseVerifyError('bad_signature', 'signature does not verify');
+    const claims = jwtClaimsOf(fast.payload);
+    if (!claims) throw new JoseVerifyError('malformed', 'malformed JWS');
+    try {
+      checkRegisteredClaims(claims, claimOpts!);
+    } catch (err) {
+      throw translateJoseError(err);
+    }
+    return { payload: claims as JWTPayload, header: fast.header };
+  }
   try {
     const { payload, protectedHeader } = await jwtVerify(jwt, keyObject, { ...opts, algorithms: [...ALLOWED_ALGS] });
     return { payload, header: protectedHeader as Record<string, unknown> };
@@ -99,6 +119,11 @@ export async function verifyJws(jws: string, key: JWK | KeyObject, typ: string):
   const header = peekHeader(jws);
   if (header.typ !== typ) throw new JoseVerifyError('bad_typ', `typ must be ${typ}`);
   const keyObject = 'kty' in key ? publicKeyObject(key as JWK) : (key as KeyObject);
+  const fast = verifyCompactEs256(jws, keyObject);
+  if (fast) {
+    if (!fast.valid) throw new JoseVerifyError('bad_signature', 'signature does not verify');
+    return { payload: fast.payload, header: fast.header };
+  }
   try {
     const { payload, protectedHeader } = await compactVerify(jws, keyObject, { algorithms: [...ALLOWED_ALGS] });
     return { payload, header: protectedHeader as Record<string, unknown> };
