@@ -19,8 +19,10 @@ import type { CredentialRow, CredentialStatus, StatusListFamily } from './store/
  * | 1 | `<issuer id>/status-lists/1` | `…/status-lists/w3c/{purpose}` | `…/status-lists/w3c/v2/{purpose}` |
  * | n ≥ 2 | `<issuer id>/status-lists/{n}` | `…/status-lists/w3c/{purpose}/{n}` | `…/status-lists/w3c/v2/{purpose}/{n}` |
  *
- * `{purpose}` is `revocation` or `suspension`. Lists are regenerated from the credential table on
- * every request, so a status change shows at once.
+ * `{purpose}` is `revocation` or `suspension`. A list is built from the credential table and signed
+ * when asked for, then kept in memory (signedList below) while its version (raised in the transaction
+ * of every status change, in every process and instance) is unchanged, for at most a minute; so a
+ * status change shows at once.
  */
 export type { StatusListFamily };
 export type W3cPurpose = 'revocation' | 'suspension';
@@ -79,43 +81,79 @@ type ListDeps = Pick<IssuerDeps, 'store' | 'settings' | 'clock'>;
  * less than its highest index + 1 (list 1 of a database from before migration 0007 has no row; it is
  * served with the configured size, or more if its indices need it). Null: no such list.
  */
-async function listContents(deps: ListDeps, office: Office, family: StatusListFamily, number: number): Promise<{ entries: Pick<CredentialRow, 'status_idx' | 'status'>[]; size: number } | null> {
+async function listContents(deps: ListDeps, office: Office, family: StatusListFamily, number: number): Promise<{ entries: Pick<CredentialRow, 'status_idx' | 'status'>[]; size: number; opened: boolean } | null> {
   const name = listName(office, family, number);
   const row = await deps.store.statusLists.getList(name);
   if (!row && number !== 1) return null;
   const entries = await deps.store.statusEntries(name);
   const size = entries.reduce((max, e) => Math.max(max, e.status_idx + 1), row?.size ?? deps.settings.statusListSize);
-  return { entries, size };
+  return { entries, size, opened: row !== null };
+}
+
+/** How long a signed list is served from memory at most, even unchanged (its `iat` stays this fresh). */
+const SIGNED_LIST_MAX_AGE_MS = 60_000;
+type Signed = { version: number; kid: string; at: number; body: string | null };
+/** Per store (so two issuers in one process never share an entry), per list URL. */
+const signedLists = new WeakMap<object, Map<string, Signed>>();
+
+/**
+ * Issue 16: every GET of a status list read all its credential rows, encoded and signed them. Now the
+ * signed list is reused while (a) the list's version is the one it was built at (one primary-key
+ * read per GET; the version is raised in the same transaction as the status change, and read before
+ * the rows, so a list built during a change is tagged with the older version and rebuilt on the next
+ * GET), (b) the office signs with the same key, (c) it is less than a minute old. Lists without a row
+ * (list 1 of a database from before migration 0007, whose size follows its highest index) are never
+ * kept.
+ */
+async function signedList(deps: ListDeps, office: Office, family: StatusListFamily, number: number, url: string, build: () => Promise<{ body: string | null; opened: boolean }>): Promise<string | null> {
+  let cache = signedLists.get(deps.store);
+  if (!cache) signedLists.set(deps.store, (cache = new Map()));
+  const version = await deps.store.statusLists.version(listName(office, family, number));
+  const now = deps.clock();
+  const kid = office.identity.signer.kid;
+  const hit = cache.get(url);
+  if (hit && hit.version === version && hit.kid === kid && now - hit.at >= 0 && now - hit.at < SIGNED_LIST_MAX_AGE_MS) return hit.body;
+  const { body, opened } = await build();
+  if (opened && body !== null) cache.set(url, { version, kid, at: now, body });
+  return body;
 }
 
 const VALUE: Record<CredentialStatus, number> = { valid: STATUS.VALID, revoked: STATUS.INVALID, suspended: STATUS.SUSPENDED };
 
 /** The Status List Token of list `number` (draft-ietf-oauth-status-list §5.1): `sub` = its URI, `iat`, `exp`, `ttl`, `status_list`. Null: no such list. */
-export async function statusListToken(deps: ListDeps, office: Office, number: number, ttl: number): Promise<string | null> {
-  const list = await listContents(deps, office, 'tsl', number);
-  if (!list) return null;
-  const statusList = encodeStatusList(list.entries.map((e) => [e.status_idx, VALUE[e.status]] as [number, number]), 2, list.size);
-  const iat = toSeconds(deps.clock());
-  return signJwt(office.identity.signer, { sub: listUri(office, number), iat, exp: iat + 24 * 3600, ttl, status_list: statusList }, { typ: STATUS_LIST_TYP });
+export function statusListToken(deps: ListDeps, office: Office, number: number, ttl: number): Promise<string | null> {
+  return signedList(deps, office, 'tsl', number, `${listUri(office, number)}?ttl=${ttl}`, async () => {
+    const list = await listContents(deps, office, 'tsl', number);
+    if (!list) return { body: null, opened: false };
+    const statusList = encodeStatusList(list.entries.map((e) => [e.status_idx, VALUE[e.status]] as [number, number]), 2, list.size);
+    const iat = toSeconds(deps.clock());
+    return { body: await signJwt(office.identity.signer, { sub: listUri(office, number), iat, exp: iat + 24 * 3600, ttl, status_list: statusList }, { typ: STATUS_LIST_TYP }), opened: list.opened };
+  });
 }
 
 /** The bits of one purpose of a bitstring list (§2.2: at least 131,072 entries, whole bytes). */
-async function encodedBits(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number): Promise<string | null> {
+async function encodedBits(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number): Promise<{ bits: string; opened: boolean } | null> {
   const list = await listContents(deps, office, 'bsl', number);
   if (!list) return null;
   const want = purpose === 'revocation' ? 'revoked' : 'suspended';
   const size = Math.max(BITSTRING_MIN_BITS, Math.ceil(list.size / 8) * 8);
-  return encodeBitstring(list.entries.filter((e) => e.status === want).map((e) => e.status_idx), size);
+  return { bits: encodeBitstring(list.entries.filter((e) => e.status === want).map((e) => e.status_idx), size), opened: list.opened };
 }
 
 /**
  * A Bitstring Status List credential (W3C REC 2025 §2.2) as VC-JWT, signed by the office: bit set =
  * revoked (revocation list) or suspended (suspension list). Null: no such list.
  */
-export async function bitstringStatusListCredential(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number, ttl: number): Promise<string | null> {
-  const encodedList = await encodedBits(deps, office, purpose, number);
-  if (encodedList === null) return null;
+export function bitstringStatusListCredential(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number, ttl: number): Promise<string | null> {
   const uri = w3cListUri(office, purpose, number);
+  return signedList(deps, office, 'bsl', number, `${uri}?ttl=${ttl}`, async () => {
+    const bits = await encodedBits(deps, office, purpose, number);
+    if (bits === null) return { body: null, opened: false };
+    return { body: await signBitstringV1(deps, office, uri, purpose, bits.bits, ttl), opened: bits.opened };
+  });
+}
+
+function signBitstringV1(deps: ListDeps, office: Office, uri: string, purpose: W3cPurpose, encodedList: string, ttl: number): Promise<string> {
   const iat = toSeconds(deps.clock());
   return signJwt(
     office.identity.signer,
@@ -139,8 +177,12 @@ export async function bitstringStatusListCredential(deps: ListDeps, office: Offi
 }
 
 /** The same list as a VCDM 2.0 BitstringStatusListCredential secured with VC-JOSE-COSE (Bitstring Status List v1.0 §2.2). Null: no such list. */
-export async function bitstringStatusListCredentialV2(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number, ttlSeconds: number): Promise<string | null> {
-  const encodedList = await encodedBits(deps, office, purpose, number);
-  if (encodedList === null) return null;
-  return signStatusListCredentialV2(office.identity.signer, { issuer: office.identity.did, uri: w3cV2ListUri(office, purpose, number), purpose, encodedList, now: deps.clock(), validForMs: 24 * 3600_000, ttlMs: ttlSeconds * 1000 });
+export function bitstringStatusListCredentialV2(deps: ListDeps, office: Office, purpose: W3cPurpose, number: number, ttlSeconds: number): Promise<string | null> {
+  const uri = w3cV2ListUri(office, purpose, number);
+  return signedList(deps, office, 'bsl', number, `${uri}?ttl=${ttlSeconds}`, async () => {
+    const bits = await encodedBits(deps, office, purpose, number);
+    if (bits === null) return { body: null, opened: false };
+    const body = await signStatusListCredentialV2(office.identity.signer, { issuer: office.identity.did, uri, purpose, encodedList: bits.bits, now: deps.clock(), validForMs: 24 * 3600_000, ttlMs: ttlSeconds * 1000 });
+    return { body, opened: bits.opened };
+  });
 }

@@ -1,5 +1,5 @@
-import type { KeyObject } from 'node:crypto';
-import { compactVerify, decodeProtectedHeader, errors, jwtVerify, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { KeyObject } from 'node:crypto';
+import { CompactSign, compactVerify, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { publicKeyObject } from './jwk.ts';
 import { fastClaimOptions, jwtClaimsOf, signCompactEs256, verifyCompactEs256 } from './es256-compact.ts';
 import { checkRegisteredClaims } from './jwt-claims.ts';
@@ -33,13 +33,20 @@ export interface SignOptions {
  */
 export async function signJwt(signer: Signer, payload: JWTPayload, opts: SignOptions): Promise<string> {
   // As jose's SignJWT: a numeric date that is not finite would serialise as null.
+  const header = { ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ };
+  if (!isP256PrivateKeyObject(signer.privateKey)) return new SignJWT(payload).setProtectedHeader(header).sign(signer.privateKey);
   for (const claim of ['iat', 'nbf', 'exp'] as const) if (typeof payload[claim] === 'number' && !Number.isFinite(payload[claim])) throw new TypeError(`"${claim}" claim must be a finite number`);
-  return signCompactEs256(signer.privateKey, { ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ }, payload as Record<string, unknown>);
+  return signCompactEs256(signer.privateKey, header, payload as Record<string, unknown>);
 }
 
 export async function signJws(signer: Signer, payload: Uint8Array, opts: SignOptions): Promise<string> {
-  return signCompactEs256(signer.privateKey, { ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ }, payload);
+  const header = { ...opts.header, alg: signer.alg, kid: signer.kid, typ: opts.typ };
+  if (!isP256PrivateKeyObject(signer.privateKey)) return new CompactSign(payload).setProtectedHeader(header).sign(signer.privateKey);
+  return signCompactEs256(signer.privateKey, header, payload);
 }
+
+/** Keys the node:crypto path signs with; anything else (a WebCrypto CryptoKey from a caller) goes through jose as before. */
+const isP256PrivateKeyObject = (k: unknown): k is KeyObject => k instanceof KeyObject && k.type === 'private' && k.asymmetricKeyType === 'ec' && k.asymmetricKeyDetails?.namedCurve === 'prime256v1';
 
 /** Stable failure reasons for JOSE verification, translated from jose error codes. */
 export type JoseFailure = 'malformed' | 'bad_alg' | 'bad_typ' | 'bad_signature' | 'expired' | 'not_yet_valid' | 'claim_invalid';

@@ -159,6 +159,7 @@ export class IssuerStore {
     return this.transaction(async (m) => {
       const r = await m.createQueryBuilder().update(CredentialTable).set({ status }).where('id = :id AND office = :office', { id, office }).execute();
       if (r.affected !== 1) return false;
+      await this.statusLists.bumpVersions(m, office, [id]);
       await appendAudit(m, audit);
       return true;
     });

@@ -79,6 +79,7 @@ export function setOfferCredentialsStatus(
       if (status !== 'revoked') q.andWhere('status <> :revoked', { revoked: 'revoked' });
       const r = await q.execute();
       if (r.affected !== changing.length) throw conflict('credential-revoked', 'Eine Kopie wurde gleichzeitig widerrufen; nichts wurde geändert. / A copy was revoked at the same time; nothing was changed.');
+      await store.statusLists.bumpVersions(m, office, changing.map((c) => c.id));
       for (const c of changing) await appendAudit(m, audit(c));
     }
     return { credentials: copies.map((c) => ({ ...c, status })), changed: changing.map((c) => c.id) };

@@ -40,6 +40,26 @@ export class StatusListStore {
     return withDb(this.ds, fn);
   }
 
+  /** The list's version: raised by every status change of one of its credentials (0 before the first). */
+  version(statusList: string): Promise<number> {
+    return this.db(async (m) => Number((await sqlOne<{ version: number }>(m, 'SELECT version FROM issuer_status_list_versions WHERE status_list = ?', [statusList]))?.version ?? 0));
+  }
+
+  /**
+   * Raises the version of the lists of these credentials, inside the caller's transaction (the one
+   * that changes their status), so no reader can see the new status under the old version for long.
+   */
+  async bumpVersions(m: EntityManager, office: string, credentialIds: string[]): Promise<void> {
+    for (const id of credentialIds) {
+      // `WHERE true`: SQLite's parser needs a WHERE before ON CONFLICT in INSERT … SELECT (SQLite "upsert" §2.2).
+      await sqlRun(
+        m,
+        'INSERT INTO issuer_status_list_versions (status_list, version) SELECT status_list, 1 FROM issuer_credentials WHERE id = ? AND office = ? AND true ON CONFLICT (status_list) DO UPDATE SET version = issuer_status_list_versions.version + 1',
+        [id, office],
+      );
+    }
+  }
+
   getList(statusList: string): Promise<StatusListRow | null> {
     return this.db(async (m) => listRow(await sqlOne(m, `${SELECT_LIST} WHERE status_list = ?`, [statusList])));
   }
