@@ -11,6 +11,7 @@ import { startVerifier } from '../../verifier/service.ts';
 import { loadRegistryConfig } from '../../trust-registry/config.ts';
 import { startRegistry } from '../../trust-registry/service.ts';
 import { decodeJwt } from 'jose';
+import { decompressStatusList, STATUS, statusAt } from '../../core/status-list/token-status-list.ts';
 import { MELDE } from '../helpers/fixtures.ts';
 import { present, receiveCredential, resolveRequest } from '../helpers/holder.ts';
 import { freePort } from '../helpers/net.ts';
@@ -141,6 +142,23 @@ describe.skipIf(!url)('two issuer and two verifier instances on one PostgreSQL',
     // The offers' audit entries, written by both instances at once, form one valid chain.
     const check = await (await fetch(`${issuers[1]}/api/audit/check`, { headers: { authorization: `Bearer ${TOKENS.issuer}` } })).json();
     expect(check.valid).toBe(true);
+  });
+
+  it('serves a status change made on one instance at once from the other, which keeps the signed list in memory', async () => {
+    const c = await issueOnce([issuers[0]], publicUrl(), TOKENS.issuer);
+    const list = async (base: string) => {
+      const res = await fetch(c.status.uri.replace(publicUrl(), base));
+      expect(res.status).toBe(200);
+      const token = await res.text();
+      return { token, status: statusAt(decompressStatusList((decodeJwt(token) as { status_list: { lst: string } }).status_list.lst), 2, c.status.idx) };
+    };
+    const before = await list(issuers[1]);
+    expect(before.status).toBe(STATUS.VALID);
+    expect((await list(issuers[1])).token).toBe(before.token);
+    const { body } = await adminOffer(issuers[0], TOKENS.issuer, c.offerId);
+    const res = await fetch(`${issuers[0]}/api/offices/buergerbuero/credentials/${body.credentials[0].credential_id}/status`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.issuer}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'suspended' }) });
+    expect(res.status).toBe(200);
+    expect((await list(issuers[1])).status).toBe(STATUS.SUSPENDED);
   });
 
   it('accepts one OpenID4VP response posted concurrently to both verifier instances exactly once, without a 5xx', async () => {
