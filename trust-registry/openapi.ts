@@ -136,6 +136,15 @@ export function openApiDocument(publicUrl: string): Json {
         },
       },
       '/trqp/authorization': { post: { ...pub, summary: 'TRQP v2 authorization query', requestBody: body(ref.TrqpAuthorizationRequest), responses: { '200': json({ type: 'object' }, 'Answer (or a signed answer with Accept: application/jwt)'), ...errors(400, 415) } } },
+      '/verifier-attestations': {
+        get: {
+          ...pub,
+          summary: 'Registration attestation of a relying party for OID4VP 1.0 verifier_info (JWT, typ verifier-registration+jwt, signed by the registry)',
+          description: 'Payload: iss (registry DID), sub (the relying party DID), iat, exp (at most 24 h), authority_id, name, status `active`, credentials [{vct, w3c_types?, claims?, purpose?}]. Rate limited like the public reads.',
+          parameters: [{ name: 'entity_id', in: 'query', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'Attestation', content: { 'application/jwt': {} } }, ...errors(400, 404, 409) },
+        },
+      },
       '/trqp/recognition': { post: { ...pub, summary: 'TRQP v2 recognition query', requestBody: body(ref.TrqpRecognitionRequest), responses: { '200': json({ type: 'object' }, 'Answer'), ...errors(400, 415) } } },
     },
   };

@@ -20,6 +20,7 @@ import { Registry } from './registry.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { publicRoutes } from './routes/public.ts';
 import { trqpRoutes } from './routes/trqp.ts';
+import { verifierRegistrationRoutes } from './routes/verifier-registration.ts';
 import { seedDemoLeipzig } from './seed/demo-leipzig.ts';
 import { registryMigrations } from './store/migrations/0001-registry.ts';
 import { AuditTable, registryTables } from './store/schema.ts';
@@ -109,6 +110,8 @@ export async function createRegistryService(config: RegistryConfig, logger: Logg
   });
   app.use(publicRoutes(registry, config.publicUrl, authorityKeys));
   app.use(trqpRoutes(registry));
+  // OID4VP 1.0 §5.1 verifier_info: a relying party's registration, signed by the registry (issue 17).
+  app.use(verifierRegistrationRoutes(registry, { perMinute: config.rateLimits.public }));
   app.use(adminRoutes(registry, access, authorityKeys));
   finish(app, logger);
 

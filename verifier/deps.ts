@@ -13,6 +13,7 @@ import type { TrustAnchors } from '../core/x509/trust-anchors.ts';
 import type { VerifierCatalog } from './catalog/catalog.ts';
 import type { VerifierSettings } from './config.ts';
 import type { VerifierStore } from './store/verifier-store.ts';
+import type { VerifierInfoClient } from './verifier-info.ts';
 
 /** A counter's query template: the DCQL query as stored, and as `dcql` parsed and validated it once when it was stored. */
 export interface Template {
@@ -65,4 +66,6 @@ export interface VerifierDeps {
   settings: VerifierSettings;
   /** City CAs trusted for issuer certificates (`x5c`, HAIP): VERIFIER_TRUSTED_CA_FILES and, in demo mode, the demo city CA. */
   trustedCas?: TrustAnchors;
+  /** Registration attestations from the registry, sent as OID4VP 1.0 §5.1 `verifier_info` (verifier/verifier-info.ts). */
+  verifierInfo?: VerifierInfoClient;
 }

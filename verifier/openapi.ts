@@ -77,6 +77,26 @@ export function openApiDocument(publicUrl: string): Record<string, unknown> {
       '/api/verifiers/{slug}/requests/{request_id}/qr.svg': {
         get: { summary: 'The authorization request as a QR code (SVG)', parameters: [slug, requestId], responses: { '200': { description: 'QR code', content: { 'image/svg+xml': {} } }, ...errors(401, 404) } },
       },
+      '/api/verifiers/{slug}/dc-api/requests': {
+        post: {
+          summary: 'Create a request answered over the W3C Digital Credentials API (OID4VP 1.0 Appendix A, protocol openid4vp-v1-signed, response_mode dc_api.jwt); the counter page passes `data` to navigator.credentials.get',
+          parameters: [slug],
+          requestBody: { required: true, content: json({ $ref: '#/components/schemas/CreateRequest' }) },
+          responses: {
+            '201': { description: 'Request created', content: json({ type: 'object', properties: { request_id: { type: 'string', format: 'uuid' }, expires_at: { type: 'string', format: 'date-time' }, protocol: { const: 'openid4vp-v1-signed' }, data: { type: 'object', properties: { request: { type: 'string', description: 'signed Request Object (JWS) with expected_origins' } } } } }) },
+            '403': { description: 'Asks for more than the trust registry lets this relying party ask, or the key lacks the scope', content: { 'application/problem+json': { schema: problem } } },
+            ...errors(400, 401, 404, 413, 415, 503),
+          },
+        },
+      },
+      '/api/verifiers/{slug}/requests/{request_id}/dc-api-response': {
+        post: {
+          summary: 'Hand in what navigator.credentials.get returned ({protocol, data}); the encrypted response is checked with audience origin:<verifier origin> and this request\'s nonce',
+          parameters: [slug, requestId],
+          requestBody: { required: true, content: json({ type: 'object', properties: { protocol: { type: 'string' }, data: { type: 'object' } }, required: ['protocol', 'data'] }) },
+          responses: { '200': { description: 'Outcome: verified, or rejected with reasons (final: false, the request stays open)', content: json({ type: 'object', properties: { request_id: { type: 'string' }, status: { enum: ['verified', 'rejected'] }, final: { type: 'boolean' }, errors: { type: 'array' } } }) }, ...errors(400, 401, 404, 413, 415) },
+        },
+      },
       '/api/catalog': {
         get: {
           summary: 'The catalogue: its revision, credential type display definitions and relying parties with their templates',

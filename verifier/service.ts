@@ -3,6 +3,7 @@ import type { Express } from 'express';
 import { ConfigError } from '../core/config/config-error.ts';
 import { openCityCa } from '../core/x509/city-ca.ts';
 import { RelyingPartyCertificates } from './x509-clients.ts';
+import { VerifierInfoClient } from './verifier-info.ts';
 import { Sealer } from '../core/crypto/seal.ts';
 import { LEIPZIG } from '../core/demo/leipzig.ts';
 import { didWebFor } from '../core/did/did-web.ts';
@@ -25,6 +26,7 @@ import type { RelyingParty, VerifierDeps } from './deps.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { vcApiRoutes } from './routes/vc-api.ts';
 import { oid4vpRoutes } from './routes/oid4vp.ts';
+import { dcApiRoutes } from './routes/dc-api.ts';
 import { verifierMigrations } from './store/migrations/0001-verifier.ts';
 import { VerifierAuditCheckpointTable, verifierTables } from './store/schema.ts';
 import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
@@ -75,6 +77,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     logger,
     settings: config.settings,
     trustedCas: config.trustedCas,
+    verifierInfo: new VerifierInfoClient({ registryUrl: config.urls.registry, logger, clock }),
   };
   await deps.catalog.refresh();
   if (config.seedDemo) {
@@ -82,6 +85,8 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     if (n > 0) logger.info({ stored: n }, 'seeded the catalogue from Demo Leipzig');
   }
   deps.catalog.start(config.settings.catalogRefresh);
+  // Registration attestations fetched ahead of the first Request Object (verifier/verifier-info.ts).
+  for (const rp of rps.values()) deps.verifierInfo?.prefetch(rp.identity.did);
   // The response endpoint is an OAuth-family endpoint: its errors are {error, error_description}.
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
   const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
@@ -98,6 +103,8 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   );
   app.use(didDocumentRoutes('verifiers', hosted));
   app.use(oid4vpRoutes(deps));
+  // The counter page's W3C Digital Credentials API calls (OID4VP 1.0 Appendix A), behind the counter API's access.
+  app.use(dcApiRoutes(deps, access, audit));
   const openapi = openApiDocument(config.publicUrl);
   app.get('/openapi.json', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');

@@ -27,6 +27,8 @@ export function publicRoutes(registry: Registry, publicUrl: string, authorityKey
       authorization_endpoint: `${publicUrl}/trqp/authorization`,
       recognition_endpoint: `${publicUrl}/trqp/recognition`,
       snapshot_url: `${publicUrl}/snapshots/latest`,
+      // Registration attestations of relying parties, sent by verifiers as OID4VP 1.0 §5.1 `verifier_info` (docs/contract.md).
+      verifier_attestation_endpoint: `${publicUrl}/verifier-attestations`,
       snapshot_typ: SNAPSHOT_TYP,
       signed_response_typ: TRQP_RESPONSE_TYP,
       signing_alg_values_supported: [...ALLOWED_ALGS],

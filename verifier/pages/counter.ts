@@ -13,6 +13,13 @@ import type { ReasonCode } from '../verdict.ts';
  * the clerk enters (kept in this tab's sessionStorage only). Problems of the API are shown by their
  * problem `type` (RFC 9457 §3.1.1) in our words; no `detail`, no wallet text, no raw JSON reaches the
  * clerk. All dynamic text is set with textContent in counter.js; nothing is parsed as HTML.
+ *
+ * Where the browser has the W3C Digital Credentials API (`navigator.credentials` and
+ * `DigitalCredential`), the page also offers "with a wallet on this device": it asks the counter API
+ * for a signed `openid4vp-v1-signed` request (OID4VP 1.0 Appendix A, verifier/use-cases/dc-api.ts),
+ * passes it to `navigator.credentials.get` and hands the answer back to the counter API; the verdict
+ * appears as for the QR code. If that fails (no wallet, cancelled), the page says so and the QR code
+ * stays. Without the API the page is the QR / link page only.
  */
 
 type Lang = 'de' | 'en';
@@ -33,6 +40,7 @@ const T = {
     qrAlt: 'QR-Code der Anfrage',
     open: 'In der Wallet öffnen',
     openWeb: 'In der Web-Wallet öffnen (gleiches Gerät)',
+    dcApi: 'Mit einer Wallet auf diesem Gerät',
     close: 'Ergebnis schließen',
     switchTo: 'English',
     switchHref: '?lang=en',
@@ -46,6 +54,7 @@ const T = {
     qrAlt: 'QR code of the request',
     open: 'Open in wallet',
     openWeb: 'Open in the web wallet (same device)',
+    dcApi: 'With a wallet on this device',
     close: 'Close result',
     switchTo: 'Deutsch',
     switchHref: '?lang=de',
@@ -69,6 +78,9 @@ const SCRIPT_TEXT = {
     warning: 'Hinweis: Nicht alles ließ sich aktuell prüfen (zum Beispiel der Sperrstatus); es wurde ein kurz zuvor geprüfter Stand verwendet.',
     network: 'Keine Verbindung zum Prüfdienst – bitte Netzwerk prüfen und erneut versuchen.',
     generic: 'Das hat nicht geklappt (Fehler {status}). Bitte erneut versuchen; wenn es wieder nicht klappt, die IT verständigen.',
+    dcWaiting: 'Die Wallet auf diesem Gerät ist gefragt …',
+    dcCancelled: 'Abgebrochen, oder auf diesem Gerät ist keine passende Wallet. Der QR-Code gilt weiter.',
+    dcUnavailable: 'Die Wallet auf diesem Gerät ließ sich nicht aufrufen. Der QR-Code gilt weiter.',
     yes: 'ja',
     no: 'nein',
     empty: '–',
@@ -89,6 +101,9 @@ const SCRIPT_TEXT = {
     warning: 'Note: not everything could be checked live (for example the revocation status); a state checked shortly before was used.',
     network: 'No connection to the checking service – please check the network and try again.',
     generic: 'That did not work (error {status}). Please try again; if it fails again, call IT support.',
+    dcWaiting: 'Asking the wallet on this device …',
+    dcCancelled: 'Cancelled, or there is no suitable wallet on this device. The QR code still works.',
+    dcUnavailable: 'The wallet on this device could not be called. The QR code still works.',
     yes: 'yes',
     no: 'no',
     empty: '–',
@@ -137,6 +152,7 @@ const PROBLEM_TEXT: Record<string, I18nText & { token?: true }> = {
   'unknown-template': { de: 'Diese Prüfung gibt es nicht mehr – bitte die Seite neu laden.', en: 'This check no longer exists – please reload the page.' },
   'unknown-verifier': { de: 'Diese Theke ist nicht (mehr) eingerichtet – bitte die IT verständigen.', en: 'This counter is not (or no longer) set up – please call IT support.' },
   'unknown-request': { de: 'Die Anfrage ist nicht mehr vorhanden (abgelaufen oder Ergebnis gelöscht) – bitte neu starten.', en: 'The request no longer exists (expired or its result deleted) – please start a new one.' },
+  'invalid-dc-api-response': { de: 'Die Antwort der Wallet auf diesem Gerät gehört nicht zu dieser Prüfung. Der QR-Code gilt weiter.', en: 'The answer of the wallet on this device does not belong to this check. The QR code still works.' },
 };
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -209,6 +225,8 @@ export function counterPage(rp: { slug: string; name: I18nText }, lang: Lang, wa
   <p>${esc(t.scan)}</p>
   <img id="qr" alt="${esc(t.qrAlt)}" width="280" height="280">
   <p><a id="link" href="#">${esc(t.open)}</a> · <a id="weblink" href="#">${esc(t.openWeb)}</a></p>
+  <p id="dcapi-row" hidden><button id="dcapi" type="button">${esc(t.dcApi)}</button></p>
+  <p id="dcapi-msg" role="status"></p>
   <p id="state" role="status"></p>
   <p id="hint" role="status" hidden></p>
 </section>
@@ -253,6 +271,7 @@ input[aria-invalid=true]{border:3px solid #a11}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}
 dd{margin:0}dd dl{margin:0}
 #close{background:#fff;color:#004f9f;border:2px solid #004f9f}
+#dcapi-msg:empty{display:none}
 `;
 
 export const COUNTER_JS = `
@@ -270,6 +289,11 @@ export const COUNTER_JS = `
   var hintEl = document.getElementById('hint');
   var verdict = document.getElementById('verdict');
   var body = document.getElementById('verdict-body');
+  var dcRow = document.getElementById('dcapi-row');
+  var dcMsg = document.getElementById('dcapi-msg');
+  // The W3C Digital Credentials API (OID4VP 1.0 Appendix A): offered only where the browser has it.
+  var dcAvailable = typeof navigator.credentials === 'object' && navigator.credentials !== null && typeof navigator.credentials.get === 'function' && typeof DigitalCredential !== 'undefined';
+  var dcReq = null;
   tokenInput.value = sessionStorage.getItem('counter-token') || '';
   var timer = null;
   var current = null;
@@ -349,6 +373,7 @@ export const COUNTER_JS = `
   function verdictShow(kind, title) {
     clearInterval(timer);
     current = null;
+    dcReset();
     hint(null);
     body.replaceChildren();
     verdict.className = kind;
@@ -413,6 +438,7 @@ export const COUNTER_JS = `
   function fail(e) {
     clearInterval(timer);
     current = null;
+    dcReset();
     var f = e instanceof Failure ? e : new Failure(T.network, false);
     text(errorEl, f.message);
     show(requestEl, false);
@@ -456,6 +482,64 @@ export const COUNTER_JS = `
     }).catch(function () {}).then(function () { polling = false; });
   }
 
+  // ---- With a wallet on this device: the Digital Credentials API ---------------------------------
+  function dcReset() { dcReq = null; show(dcRow, false); text(dcMsg, ''); }
+  // A second request of the same template for the DC API, made beside the QR code's, so that the
+  // click calls navigator.credentials.get at once (the browser wants it within the click).
+  function dcPrepare(forId, template) {
+    dcReset();
+    if (!dcAvailable) return;
+    api('/dc-api/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template: template }) })
+      .then(ok)
+      .then(function (r) { return r.json(); })
+      .then(function (x) {
+        if (current !== forId || !x || typeof x.request_id !== 'string' || !isObject(x.data)) return;
+        dcReq = x;
+        show(dcRow, true);
+      })
+      .catch(function () {});  // the QR code stays; no button
+  }
+  function dcPoll(id) {
+    clearInterval(timer);
+    current = id;
+    timer = setInterval(function () { poll(id); }, 1000);
+    poll(id);
+  }
+  var dcButton = document.getElementById('dcapi');
+  dcButton.addEventListener('click', function () {
+    var req = dcReq;
+    var qrId = current;
+    if (!req || !qrId || dcButton.disabled) return;
+    // One call at a time: the browser allows one pending navigator.credentials.get.
+    dcButton.disabled = true;
+    text(dcMsg, T.dcWaiting);
+    var asked;
+    try {
+      asked = navigator.credentials.get({ mediation: 'required', digital: { requests: [{ protocol: req.protocol, data: req.data }] } });
+    } catch (e) {
+      asked = Promise.reject(e);
+    }
+    Promise.resolve(asked).then(function (cred) {
+      if (!cred || cred.protocol !== req.protocol || !isObject(cred.data)) throw new Failure(T.dcUnavailable, false);
+      return api('/requests/' + req.request_id + '/dc-api-response', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ protocol: cred.protocol, data: cred.data }) })
+        .then(ok)
+        .then(function (r) { return r.json(); });
+    }).then(function (o) {
+      dcButton.disabled = false;
+      if (current !== qrId) return;
+      text(dcMsg, '');
+      if (o && o.status === 'verified') { dcPoll(req.request_id); return; }
+      // Not confirmed: a hint as for the QR path; the QR code and the button stay.
+      hint({ kind: 'presentation', errors: (o && o.errors) || [] });
+    }, function (e) {
+      dcButton.disabled = false;
+      if (current !== qrId) return;
+      if (e instanceof Failure && e.token) { fail(e); return; }
+      var name = e && typeof e.name === 'string' ? e.name : '';
+      text(dcMsg, e instanceof Failure ? e.message : name === 'NotAllowedError' || name === 'AbortError' ? T.dcCancelled : T.dcUnavailable);
+    });
+  });
+
   document.getElementById('close').addEventListener('click', function () {
     body.replaceChildren();
     show(verdict, false);
@@ -467,11 +551,13 @@ export const COUNTER_JS = `
     current = null;
     clearProblem();
     hint(null);
+    dcReset();
     body.replaceChildren();
     show(verdict, false);
     show(requestEl, false);
     var c;
-    api('/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template: document.getElementById('template').value }) })
+    var template = document.getElementById('template').value;
+    api('/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ template: template }) })
       .then(ok)
       .then(function (r) { return r.json(); })
       .then(function (created) {
@@ -495,6 +581,7 @@ export const COUNTER_JS = `
         current = c.request_id;
         var id = c.request_id;
         timer = setInterval(function () { poll(id); }, 1000);
+        dcPrepare(id, template);
       })
       .catch(fail);
   });

@@ -10,7 +10,8 @@ export interface RequestRow {
   nonce: string;
   state: string;
   dcql_query: string;
-  response_mode: 'direct_post' | 'direct_post.jwt';
+  /** `dc_api.jwt`: answered over the W3C Digital Credentials API (verifier/use-cases/dc-api.ts). */
+  response_mode: 'direct_post' | 'direct_post.jwt' | 'dc_api.jwt';
   /** Private JWK for response decryption (direct_post.jwt), sealed; dropped once answered. */
   enc_key_sealed: string | null;
   status: RequestStatus;

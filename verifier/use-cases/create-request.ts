@@ -43,7 +43,12 @@ export const responseUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingPa
  * fresh nonce and state, and for `direct_post.jwt` an ephemeral ECDH-ES key. The wallet gets
  * `openid4vp://?client_id=…&request_uri=…` (OID4VP 1.0 §5.7, RFC 9101 §5.2).
  */
-export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl' | 'trust'>, rp: RelyingParty, body: unknown) {
+/**
+ * `opts.dcApi` (verifier/use-cases/dc-api.ts): an encrypted request answered over the W3C Digital
+ * Credentials API, stored as `dc_api.jwt` so that neither request_uri nor the response endpoint
+ * ever serve or take it. Not a body member: a client cannot ask for it here.
+ */
+export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl' | 'trust'>, rp: RelyingParty, body: unknown, opts: { dcApi?: boolean } = {}) {
   const input = parseOrThrow(zCreateRequest, body);
   let query: unknown;
   let parsed: DcqlQuery;
@@ -67,7 +72,7 @@ export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' 
   const id = randomUUID();
   const now = deps.clock();
   let encKey: string | null = null;
-  if (input.response_mode === 'direct_post.jwt') {
+  if (input.response_mode === 'direct_post.jwt' || opts.dcApi) {
     const { privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true });
     encKey = deps.sealer.seal(JSON.stringify(await exportJWK(privateKey)), id);
   }
@@ -78,7 +83,7 @@ export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' 
     nonce: randomBytes(24).toString('base64url'),
     state: randomBytes(24).toString('base64url'),
     dcql_query: JSON.stringify(query),
-    response_mode: input.response_mode,
+    response_mode: opts.dcApi ? 'dc_api.jwt' : input.response_mode,
     enc_key_sealed: encKey,
     status: 'pending',
     result_sealed: null,

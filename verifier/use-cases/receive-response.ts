@@ -55,6 +55,17 @@ export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body
   assertOpen(deps, row);
 
   const verdict = await evaluate(deps, rp, row, vpTokenRaw);
+  await settle(deps, rp, row, verdict);
+  if (verdict.errors.some((e) => e.code === 'invalid_presentation' && !e.credential_query_id)) throw invalidRequest('vp_token is not a JSON object of presentations keyed by credential query id.');
+  return {};
+}
+
+/**
+ * Stores what a response earned, the same for every path (direct_post, direct_post.jwt, the DC API in
+ * dc-api.ts): a verifying one ends the request with its sealed verdict (exactly one wins, also across
+ * instances), any other is noted as a non-final hint of fixed codes.
+ */
+export async function settle(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, verdict: Verdict): Promise<void> {
   const now = deps.clock();
   if (verdict.verified) {
     // Exactly one verifying response ends the request, also across instances.
@@ -63,14 +74,12 @@ export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body
     await deps.store.noteAttempt(row.id, now, encodeAttempt({ kind: 'presentation', codes: verdict.errors.map((e) => e.code), at: now }));
   }
   deps.logger.info({ rp: rp.slug, request: row.id, verified: verdict.verified, errors: verdict.errors.map((e) => e.code) }, 'presentation evaluated');
-  if (verdict.errors.some((e) => e.code === 'invalid_presentation' && !e.credential_query_id)) throw invalidRequest('vp_token is not a JSON object of presentations keyed by credential query id.');
-  return {};
 }
 
 const replay = () => new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
 
 /** Only a pending, unexpired request takes answers; a verified one refuses them as replays. */
-function assertOpen(deps: VerifierDeps, row: RequestRow): void {
+export function assertOpen(deps: VerifierDeps, row: RequestRow): void {
   if (row.status !== 'pending') throw replay();
   if (row.expires_at <= deps.clock()) throw invalidRequest('The presentation request has expired.');
 }
@@ -105,6 +114,17 @@ async function decryptResponse(deps: VerifierDeps, rp: RelyingParty, jwe: string
   const id = typeof header.kid === 'string' && header.kid.startsWith('enc-') ? header.kid.slice(4) : '';
   const row = /^[0-9a-f-]{36}$/.test(id) ? await deps.store.getRequest(rp.slug, id) : null;
   if (!row) throw invalidRequest('No open presentation request for this response.');
+  // A DC API request (dc-api.ts) is answered through the counter page only, with the origin as audience.
+  if (row.response_mode !== 'direct_post.jwt') throw invalidRequest('This request is not answered at the response endpoint.');
+  const p = zInner.safeParse(await openResponse(deps, row, jwe));
+  if (!p.success) throw invalidRequest('The decrypted response has no vp_token.');
+  // §8.3: state inside the encrypted response must be this request's.
+  if (p.data.state !== row.state) throw invalidRequest('The response state does not match the request.');
+  return { row, inner: p.data };
+}
+
+/** §8.3: decrypts an encrypted response (ECDH-ES, A128GCM/A256GCM) with the request's own key; the caller checks what is inside. */
+export async function openResponse(deps: VerifierDeps, row: RequestRow, jwe: string): Promise<unknown> {
   if (row.status !== 'pending' || !row.enc_key_sealed) throw new ProtocolError('invalid_request', 'replay: this presentation request has already been answered.');
   let inner: unknown;
   try {
@@ -114,14 +134,14 @@ async function decryptResponse(deps: VerifierDeps, rp: RelyingParty, jwe: string
   } catch {
     throw invalidRequest('The response could not be decrypted.');
   }
-  const p = zInner.safeParse(inner);
-  if (!p.success) throw invalidRequest('The decrypted response has no vp_token.');
-  // §8.3: state inside the encrypted response must be this request's.
-  if (p.data.state !== row.state) throw invalidRequest('The response state does not match the request.');
-  return { row, inner: p.data };
+  return inner;
 }
 
-async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, raw: unknown): Promise<Verdict> {
+/**
+ * Verifies a vp_token against the request's DCQL query and nonce. `audience` is what the KB-JWT / VP
+ * `aud` must be: the client_id (§8.6, Appendix B), or `origin:<origin>` over the DC API (Appendix A.4).
+ */
+export async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, raw: unknown, audience: string = rp.clientId): Promise<Verdict> {
   let vpToken: z.infer<typeof zVpToken>;
   try {
     const parsed = typeof raw === 'string' ? JSON.parse(raw) : raw;
@@ -154,7 +174,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
     const paths = cq.claims?.map((c) => c.path as (string | number | null)[]) ?? [];
     if (cq.format === 'jwt_vc_json') {
       for (const presentation of presentations) {
-        const r = await checkVcJwtPresentation({ resolver: deps.resolver, holders: deps.holders, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId });
+        const r = await checkVcJwtPresentation({ resolver: deps.resolver, holders: deps.holders, trust: () => deps.trust.index(), bitstring: deps.bitstring }, { presentation, nonce: row.nonce, clientId: audience, now, queryId });
         if (!Array.isArray(r)) {
           errors.push(r.error);
           continue;
@@ -171,7 +191,7 @@ async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: RequestRow, r
     for (const presentation of presentations) {
       const r = await checkSdJwtPresentation(
         { resolver: deps.resolver, trust: () => deps.trust.index(), status: deps.status, offlineGrace: deps.settings.statusOfflineGrace, ...(deps.trustedCas ? { trustedCas: () => deps.trustedCas!.list() } : {}) },
-        { presentation, nonce: row.nonce, clientId: rp.clientId, now, queryId },
+        { presentation, nonce: row.nonce, clientId: audience, now, queryId },
       );
       if (!r.ok) {
         errors.push(r.error);

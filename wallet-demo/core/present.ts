@@ -8,6 +8,7 @@ import { vpClient, walletFetch } from './protocol-clients.ts';
 import type { HistoryEntry, StoredCredential } from './store.ts';
 import { fetchableUrl, publicJwk, WalletError, type WalletContext } from './wallet.ts';
 import { certifiedRelyingParty } from './x509-client.ts';
+import { checkAgainstAttestation, readVerifierInfo } from './verifier-info.ts';
 
 type ClaimPath = (string | number | null)[];
 
@@ -27,6 +28,8 @@ export interface PresentationPlan {
   purpose?: { de: string; en: string };
   /** The registry knows this relying party and it asks only for what it is registered for. */
   registered: boolean;
+  /** The registry's word came from its signed attestation in the request's `verifier_info` (checked offline, no registry lookup). */
+  attested?: boolean;
   warnings: string[];
   queries: QueryPlan[];
   canSatisfy: boolean;
@@ -65,6 +68,18 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
     // No detail from the other side (status code, body text) reaches the page: a link must not turn the wallet into a probe.
     throw new WalletError('invalid_request', 'Die Anfrage ließ sich nicht abrufen, ist ungültig oder nicht korrekt signiert. / The request could not be fetched, is invalid or is not correctly signed.');
   }
+  return planResolved(ctx, resolved);
+}
+
+/** A request as @openid4vc/openid4vp resolved it (signature and client identifier checked). */
+export type ResolvedVpRequest = Awaited<ReturnType<ReturnType<typeof vpClient>['resolveOpenId4vpAuthorizationRequest']>>;
+
+/**
+ * The checks after a request resolved (fetched by request_uri above, or handed over the W3C Digital
+ * Credentials API in present-dc-api.ts) and the plan. `dcApiOrigin`: the caller's origin over the DC
+ * API, which stands where the response URI stands for the `x509_hash` host rule.
+ */
+export async function planResolved(ctx: WalletContext, resolved: ResolvedVpRequest, dcApiOrigin?: string): Promise<PresentationPlan> {
   // OID4VP 1.0 §5.9.3: signed requests only, by a DID (decentralized_identifier) or a city-CA certificate (x509_hash, HAIP).
   const prefix = resolved.client.prefix;
   if ((prefix !== 'decentralized_identifier' && prefix !== 'x509_hash') || !resolved.jar) throw new WalletError('unsigned_request', 'Die Anfrage ist nicht von einer registrierten Stelle signiert. / The request is not signed by a registered organisation.');
@@ -73,7 +88,7 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
   if (responseUri !== undefined && !fetchableUrl(String(responseUri), ctx.allowLocalHttp)) throw insecureUrl();
   if (!resolved.dcql) throw new WalletError('invalid_request', 'Die Anfrage enthält keine DCQL-Abfrage. / The request has no DCQL query.');
   // x509_hash: chain, hash, response host checked again and the DID the registry knows read from the certificate.
-  const verifier = prefix === 'x509_hash' ? certifiedRelyingParty(ctx, resolved.client as { identifier: string; x5c?: unknown }, responseUri) : resolved.client.identifier;
+  const verifier = prefix === 'x509_hash' ? certifiedRelyingParty(ctx, resolved.client as { identifier: string; x5c?: unknown }, dcApiOrigin ?? responseUri) : resolved.client.identifier;
   let query: DcqlQuery;
   try {
     query = DcqlQuery.parse(resolved.dcql.query as never);
@@ -86,13 +101,20 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
   let registered = true;
   let verifierName: PresentationPlan['verifierName'];
   let purpose: PresentationPlan['purpose'];
+  // OID4VP 1.0 §5.1 verifier_info: the registry's signed registration of this relying party answers
+  // offline; a forged, expired or misbound one is an error (verifier-info.ts). Queries it does not
+  // cover, and requests without one, are asked of the registry online as before.
+  const attested = await readVerifierInfo(ctx, resolved.authorizationRequestPayload as Record<string, unknown>, verifier);
+  const attestationFor = (id: string) => attested.find((a) => !a.credentialIds || a.credentialIds.includes(id));
   let index;
-  try {
-    index = await ctx.trust.index();
-  } catch {
-    throw new WalletError('trust_unavailable', 'Das Vertrauensregister ist nicht erreichbar; ohne seine Auskunft wird nichts geteilt. / The trust registry cannot be reached; nothing is shared without it.');
+  if (query.credentials.some((cq) => !attestationFor(cq.id))) {
+    try {
+      index = await ctx.trust.index();
+    } catch {
+      throw new WalletError('trust_unavailable', 'Das Vertrauensregister ist nicht erreichbar; ohne seine Auskunft wird nichts geteilt. / The trust registry cannot be reached; nothing is shared without it.');
+    }
   }
-  verifierName = index.entities.get(verifier)?.name;
+  verifierName = attested[0]?.name ?? index?.entities.get(verifier)?.name;
   if (!verifierName) {
     registered = false;
     warnings.push('Diese Stelle ist nicht im Vertrauensregister eingetragen. / This organisation is not in the trust registry.');
@@ -109,7 +131,20 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
     const type = candidates[0]?.type ?? (cq.format === 'dc+sd-jwt' ? (cq.meta?.vct_values?.[0] ?? '?') : '?');
     // The registry's word on this relying party for this type and these claims (same evaluation as the verifier's).
     const regPaths = cq.format === 'jwt_vc_json' ? paths.map((p) => (p[0] === 'credentialSubject' ? p.slice(1) : p)) : paths;
-    if (verifierName && type !== '?') {
+    const att = attestationFor(cq.id);
+    if (att) {
+      const v = checkAgainstAttestation(att, {
+        ...(cq.format === 'dc+sd-jwt' ? { vctValues: cq.meta?.vct_values ?? [] } : {}),
+        ...(cq.format === 'jwt_vc_json' ? { typeValues: cq.meta?.type_values ?? [] } : {}),
+        candidateTypes: candidates.map((c) => c.type),
+        paths: regPaths,
+      });
+      purpose ??= v.purpose;
+      if (!v.authorized) {
+        registered = false;
+        warnings.push(v.warning!);
+      }
+    } else if (index && verifierName && type !== '?') {
       const v = evaluateRelyingParty(index, { verifier, vct: type, paths: regPaths, time: ctx.clock() });
       purpose ??= v.purpose;
       if (!v.authorized) {
@@ -123,7 +158,7 @@ export async function preparePresentation(ctx: WalletContext, authorizationReque
     }
     queries.push({ queryId: cq.id, type, required: required.has(cq.id), candidates, claims: paths });
   }
-  return { verifier, ...(verifierName ? { verifierName } : {}), ...(purpose ? { purpose } : {}), registered, warnings, queries, canSatisfy: result.can_be_satisfied, request: resolved };
+  return { verifier, ...(verifierName ? { verifierName } : {}), ...(purpose ? { purpose } : {}), registered, ...(attested.length > 0 && !index ? { attested: true } : {}), warnings, queries, canSatisfy: result.can_be_satisfied, request: resolved };
 }
 
 const insecureUrl = () =>
@@ -138,11 +173,12 @@ function pickCopy(candidates: StoredCredential[], verifier: string): StoredCrede
  * Sends exactly the claims of the plan, after the citizen consented. `choice` names the credential
  * per query; optional queries without a choice (or without a match) are left out.
  */
-export async function sendPresentation(ctx: WalletContext, plan: PresentationPlan, choice: Record<string, string> = {}, opts: { includeOptional?: boolean } = {}): Promise<{ status: number }> {
+export async function sendPresentation(ctx: WalletContext, plan: PresentationPlan, choice: Record<string, string> = {}, opts: { includeOptional?: boolean; dcApiOrigin?: string } = {}): Promise<{ status: number; dcApiResponse?: string }> {
   if (!plan.canSatisfy) throw new WalletError('no_matching_credential', 'Die Wallet enthält nicht die angefragten Nachweise. / The wallet does not hold the credentials asked for.');
   const resolved = plan.request as Awaited<ReturnType<ReturnType<typeof vpClient>['resolveOpenId4vpAuthorizationRequest']>>;
   const payload = resolved.authorizationRequestPayload as Record<string, unknown>;
-  const aud = resolved.client.effective;
+  // OID4VP 1.0 Appendix A.4: over the DC API the audience is the caller's origin prefixed `origin:`, even for signed requests.
+  const aud = opts.dcApiOrigin !== undefined ? `origin:${opts.dcApiOrigin}` : resolved.client.effective;
   const nonce = String(payload.nonce);
   const vp_token: Record<string, string[]> = {};
   const shared: HistoryEntry['shared'] = [];
@@ -173,16 +209,19 @@ export async function sendPresentation(ctx: WalletContext, plan: PresentationPla
   const response = await client.createOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: resolved.authorizationRequestPayload,
     authorizationResponsePayload: { vp_token },
-    ...(payload.response_mode === 'direct_post.jwt'
+    ...(opts.dcApiOrigin !== undefined ? { origin: opts.dcApiOrigin } : {}),
+    ...(payload.response_mode === 'direct_post.jwt' || payload.response_mode === 'dc_api.jwt'
       ? { jarm: { encryption: { nonce: Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64url') }, serverMetadata: { authorization_signing_alg_values_supported: ['ES256'], authorization_encryption_alg_values_supported: ['ECDH-ES'], authorization_encryption_enc_values_supported: ['A128GCM', 'A256GCM'] } } }
       : {}),
   } as never);
-  const submitted = await client.submitOpenid4vpAuthorizationResponse({
+  // Over the DC API the platform carries the encrypted answer back to the page that asked (present-dc-api.ts); nothing is posted.
+  const dcApiResponse = opts.dcApiOrigin !== undefined ? response.jarm?.responseJwt : undefined;
+  const submitted = opts.dcApiOrigin !== undefined ? undefined : await client.submitOpenid4vpAuthorizationResponse({
     authorizationRequestPayload: resolved.authorizationRequestPayload,
     authorizationResponsePayload: response.authorizationResponsePayload,
     ...(response.jarm ? { jarm: { responseJwt: response.jarm.responseJwt } } : {}),
   } as never);
-  const status = submitted.response.status;
+  const status = submitted ? submitted.response.status : dcApiResponse ? 200 : 500;
   ctx.store.update((d) => {
     d.history.push({ at: toIso(ctx.clock()), verifier: plan.verifier, ...(plan.verifierName ? { verifierName: plan.verifierName } : {}), ...(plan.purpose ? { purpose: plan.purpose } : {}), outcome: status === 200 ? 'shared' : 'failed', shared });
     for (const s of shared) {
@@ -191,7 +230,7 @@ export async function sendPresentation(ctx: WalletContext, plan: PresentationPla
     }
   });
   if (status !== 200) throw new WalletError('verifier_refused', 'Die prüfende Stelle hat die Antwort abgelehnt. / The verifier refused the response.');
-  return { status };
+  return { status, ...(dcApiResponse ? { dcApiResponse } : {}) };
 }
 
 /** The citizen declines: the verifier is told (OID4VP 1.0 §8.5 access_denied) and the history records it. */

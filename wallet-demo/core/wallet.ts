@@ -25,6 +25,8 @@ export interface WalletContext {
   store: WalletStore;
   resolver: Resolver;
   trust: SnapshotClient;
+  /** The trust registry's DID: signs the snapshots and the relying parties' registration attestations (verifier-info.ts). */
+  registryDid?: string;
   clock: Clock;
   /** Demo mode: plain http is acceptable for loopback hosts (see fetchableUrl). */
   allowLocalHttp: boolean;
@@ -54,6 +56,7 @@ export async function openWallet(opts: WalletOptions): Promise<WalletContext> {
     store: await WalletStore.open(opts.dir, opts.passphrase),
     resolver,
     trust: new SnapshotClient({ registryUrl: opts.registryUrl, registryDid: didWebFor(opts.registryUrl), resolver, clock }),
+    registryDid: didWebFor(opts.registryUrl),
     clock,
     allowLocalHttp: opts.allowLocalHttp,
     ...(opts.trustedCas ? { trustedCas: opts.trustedCas } : {}),
