@@ -1,6 +1,8 @@
-import { ConfigError, conformanceOfficeFromEnv, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { ConfigError, checkPublicUrl, conformanceOfficeFromEnv, intFromEnv, loadCommonConfig, type CommonConfig } from '../core/config/env.ts';
+import { DEMO_IDP_CLIENT_ID, demoIdpClientSecret, demoIdpUrl } from '../core/demo/idp/demo-client.ts';
 import { cityCaFilesFromEnv } from '../core/x509/city-ca.ts';
-import type { IssuerSettings } from './deps.ts';
+import { TrustAnchors } from '../core/x509/trust-anchors.ts';
+import type { IssuerSettings, OidcSettings } from './deps.ts';
 
 export interface IssuerConfig extends CommonConfig {
   adminToken: string;
@@ -9,6 +11,34 @@ export interface IssuerConfig extends CommonConfig {
   conformanceOffice: boolean;
   /** HAIP: the city CA that certifies the offices' keys (CITY_CA_CERT_FILE, CITY_CA_KEY_FILE; a demo CA in demo mode). */
   cityCa: { certFile?: string; keyFile?: string };
+  /** HAIP: CAs of wallet providers whose wallet and key attestations are accepted (ISSUER_WALLET_PROVIDER_CA_FILES; in demo mode also the demo city CA). */
+  walletProviders: TrustAnchors;
+  /** Self-service (issue 17): the city's OpenID Connect provider; absent: no office offers self-service. */
+  oidc?: OidcSettings;
+}
+
+/**
+ * ISSUER_OIDC_ISSUER, ISSUER_OIDC_CLIENT_ID, ISSUER_OIDC_CLIENT_SECRET: the city identity provider
+ * for self-service logins (docs/self-service.md). Demo mode defaults to the demo IdP
+ * (core/demo/idp/, IDP_PUBLIC_URL or IDP_PORT) with a client secret derived from the key-encryption
+ * secret; `ISSUER_OIDC_ISSUER=none` turns self-service off. Production: all three or none.
+ */
+function oidcFromEnv(env: NodeJS.ProcessEnv, common: CommonConfig): OidcSettings | undefined {
+  const production = common.mode === 'production';
+  if (env.ISSUER_OIDC_ISSUER === 'none') return undefined;
+  if (!env.ISSUER_OIDC_ISSUER) {
+    if (production) {
+      if (env.ISSUER_OIDC_CLIENT_ID || env.ISSUER_OIDC_CLIENT_SECRET) throw new ConfigError('ISSUER_OIDC_CLIENT_ID and ISSUER_OIDC_CLIENT_SECRET need ISSUER_OIDC_ISSUER');
+      return undefined;
+    }
+    return { issuer: checkPublicUrl('IDP_PUBLIC_URL', demoIdpUrl(env), false), clientId: DEMO_IDP_CLIENT_ID, clientSecret: demoIdpClientSecret(common.keyEncryptionSecret) };
+  }
+  const issuer = checkPublicUrl('ISSUER_OIDC_ISSUER', env.ISSUER_OIDC_ISSUER, production);
+  const clientId = env.ISSUER_OIDC_CLIENT_ID ?? (production ? undefined : DEMO_IDP_CLIENT_ID);
+  const clientSecret = env.ISSUER_OIDC_CLIENT_SECRET ?? (production ? undefined : demoIdpClientSecret(common.keyEncryptionSecret));
+  if (!clientId || clientId.length > 200) throw new ConfigError('ISSUER_OIDC_CLIENT_ID is required with ISSUER_OIDC_ISSUER (at most 200 characters)');
+  if (!clientSecret || clientSecret.length < 16 || clientSecret.length > 500) throw new ConfigError('ISSUER_OIDC_CLIENT_SECRET is required with ISSUER_OIDC_ISSUER (16 to 500 characters)');
+  return { issuer, clientId, clientSecret };
 }
 
 const int = intFromEnv;
@@ -33,6 +63,8 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
     adminToken: common.adminToken!,
     conformanceOffice: conformanceOfficeFromEnv(env, common.mode),
     cityCa: cityCaFilesFromEnv(env),
+    walletProviders: TrustAnchors.fromEnv('ISSUER_WALLET_PROVIDER_CA_FILES', env, { mode: common.mode, dataDir: common.dataDir }),
+    oidc: oidcFromEnv(env, common),
     settings: {
       offerTtl: int('ISSUER_OFFER_TTL', env, 1800, 60, 7 * 86_400),
       accessTokenTtl: int('ISSUER_ACCESS_TOKEN_TTL', env, 300, 30, 3600),

@@ -29,6 +29,8 @@ export interface CredentialConfiguration {
   claims: z.ZodObject;
   /** SD-JWT VC §3.2.2.2 `vct#integrity` of the type's metadata document. */
   integrity: string;
+  /** OID4VCI 1.0 §12.2.4 `key_attestations_required` of the catalogue entry (issuer/oauth/key-attestation.ts); absent: none needed. */
+  keyAttestationsRequired?: { key_storage?: string[]; user_authentication?: string[] };
 }
 
 /** A type definition with what is derived from it once per version. */
@@ -63,6 +65,7 @@ export function configurationsFor(office: OfficeDef, types: ReadonlyMap<string, 
         type: t.def,
         claims: t.claims,
         integrity: t.integrity,
+        ...(c.key_attestations_required ? { keyAttestationsRequired: c.key_attestations_required } : {}),
       },
     ];
   });

@@ -10,6 +10,8 @@ import type { Clock } from '../core/util/time.ts';
 import type { CredentialConfiguration } from './credential-configurations.ts';
 import type { IssuerStore } from './store/issuer-store.ts';
 import type { OfficeCertificates } from './office-certificates.ts';
+import type { SelfServiceDef } from '../core/catalog/model.ts';
+import type { TrustAnchors } from '../core/x509/trust-anchors.ts';
 
 /** One city office hosted by this issuer: its own DID, key, Credential Issuer Identifier and types. */
 export interface Office {
@@ -20,6 +22,18 @@ export interface Office {
   issuerId: string;
   /** From the catalogue (issuer/catalog/): replaced in place when the office or one of its types changes. */
   configurations: Map<string, CredentialConfiguration>;
+  /** From the catalogue's `oauth` (issue 17, HAIP): what the token and credential endpoints require of wallets; absent: nothing more than before. */
+  oauth?: OfficeOAuth;
+  /** From the catalogue's `self_service` (issue 17), only while a city identity provider is configured (`IssuerDeps.oidc`). */
+  selfService?: SelfServiceDef;
+}
+
+/** Per-office OAuth requirements (core/catalog/model.ts `zOfficeDef.oauth`). */
+export interface OfficeOAuth {
+  /** RFC 9449: token requests must carry a DPoP proof; only DPoP-bound access tokens are accepted. */
+  requireDpop: boolean;
+  /** Token requests (and PAR) must carry a wallet attestation (OAuth-Client-Attestation, OID4VCI 1.0 Appendix E). */
+  requireWalletAttestation: boolean;
 }
 
 export interface IssuerDeps {
@@ -41,6 +55,10 @@ export interface IssuerDeps {
   settings: IssuerSettings;
   /** HAIP: certificates of the offices' keys from the city CA, sent as `x5c` beside the `kid`. */
   certificates?: OfficeCertificates;
+  /** The city's OpenID Connect provider for self-service logins (ISSUER_OIDC_*; the demo IdP in demo mode). */
+  oidc?: OidcSettings;
+  /** HAIP: CAs trusted for wallet attestations and key attestations (ISSUER_WALLET_PROVIDER_CA_FILES; in demo mode also the demo city CA). */
+  walletProviders?: TrustAnchors;
 }
 
 export interface IssuerSettings {
@@ -69,15 +87,24 @@ export interface IssuerSettings {
   catalogRefresh: number;
 }
 
+/** The city identity provider the issuer is a client of (issuer/login/). */
+export interface OidcSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
 /** HMAC keys derived from the key-encryption secret: nothing secret about an offer is stored in clear. */
 export class CodeKeys {
   private readonly preAuth: Buffer;
   private readonly txCode: Buffer;
+  private readonly dpopNonce: Buffer;
 
   constructor(secretHex: string) {
     const ikm = Buffer.from(secretHex, 'hex');
     this.preAuth = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'id-ideal:pre-authorized-code', 32));
     this.txCode = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'id-ideal:tx-code', 32));
+    this.dpopNonce = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'id-ideal:dpop-nonce', 32));
   }
 
   /** The pre-authorized code of an offer: derived, so the offer object can be served without storing it. */
@@ -92,6 +119,11 @@ export class CodeKeys {
 
   transactionHash(transactionId: string): string {
     return createHmac('sha256', this.preAuth).update(`transaction:${transactionId}`).digest('hex');
+  }
+
+  /** MAC of a stateless DPoP nonce (issuer/oauth/dpop.ts, RFC 9449 §8): same key in every worker and instance. */
+  dpopNonceMac(data: string): Buffer {
+    return createHmac('sha256', this.dpopNonce).update(data).digest();
   }
 
   txCodeHash(offerId: string, txCode: string): string {

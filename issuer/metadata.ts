@@ -5,6 +5,7 @@ import { ALLOWED_ALGS } from '../core/crypto/jws.ts';
 import type { CredentialConfiguration } from './credential-configurations.ts';
 import type { Office } from './deps.ts';
 import type { Libraries } from './oid4vci-lib.ts';
+import { DPOP_ALGS } from './oauth/dpop.ts';
 
 const locales = (t: { de: string; en: string }) => [
   { name: t.de, locale: 'de-DE' },
@@ -33,7 +34,8 @@ export function configurationMetadata(c: CredentialConfiguration): Record<string
     // SD-JWT VC binds to the proof key in `cnf.jwk`; VC-JWT binds to it as did:jwk in credentialSubject.id.
     cryptographic_binding_methods_supported: [c.format === 'jwt_vc_json' ? 'did:jwk' : 'jwk'],
     credential_signing_alg_values_supported: [...ALLOWED_ALGS],
-    proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...ALLOWED_ALGS] } },
+    // §12.2.4, Appendix D: `key_attestations_required` only where the catalogue requires key attestations.
+    proof_types_supported: { jwt: { proof_signing_alg_values_supported: [...ALLOWED_ALGS], ...(c.keyAttestationsRequired ? { key_attestations_required: c.keyAttestationsRequired } : {}) } },
     credential_metadata: {
       display: (['de', 'en'] as const).map((k) => ({ name: t.name[k], locale: k === 'de' ? 'de-DE' : 'en-US', ...describe(k), background_color: t.background_color, text_color: t.text_color })),
       claims,
@@ -64,9 +66,32 @@ export function authorizationServerMetadata(office: Office): Record<string, unkn
     jwks_uri: `${office.issuerId}/jwks.json`,
     response_types_supported: [],
     grant_types_supported: ['urn:ietf:params:oauth:grant-type:pre-authorized_code'],
-    token_endpoint_auth_methods_supported: ['none'],
+    ...selfServiceMetadata(office),
+    // Wallet attestation (draft-ietf-oauth-attestation-based-client-auth; issuer/oauth/wallet-attestation.ts): accepted
+    // from every wallet, required where the office says so; `none` only where it is not required.
+    token_endpoint_auth_methods_supported: office.oauth?.requireWalletAttestation ? ['attest_jwt_client_auth'] : ['none', 'attest_jwt_client_auth'],
+    // RFC 9449 §5.1: DPoP-bound access tokens, ES256 proofs (issuer/oauth/dpop.ts).
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
     // OID4VCI 1.0 §12.3: a wallet may use the pre-authorized code without client authentication.
     'pre-authorized_grant_anonymous_access_supported': true,
+  };
+}
+
+/**
+ * Self-service offices (issue 17, HAIP 1.0): the authorization code flow, only by PAR (RFC 9126 §5),
+ * PKCE S256 only (RFC 7636 §4.2, RFC 8414 §2), the `iss` parameter in the authorization response (RFC 9207 §3).
+ */
+function selfServiceMetadata(office: Office): Record<string, unknown> {
+  if (!office.selfService) return {};
+  return {
+    authorization_endpoint: `${office.issuerId}/authorize`,
+    pushed_authorization_request_endpoint: `${office.issuerId}/par`,
+    require_pushed_authorization_requests: true,
+    code_challenge_methods_supported: ['S256'],
+    response_types_supported: ['code'],
+    grant_types_supported: ['urn:ietf:params:oauth:grant-type:pre-authorized_code', 'authorization_code'],
+    authorization_response_iss_parameter_supported: true,
+    scopes_supported: office.selfService.configurations.filter((id) => office.configurations.has(id)),
   };
 }
 

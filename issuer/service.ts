@@ -29,6 +29,8 @@ import { vcApiRoutes } from './routes/vc-api.ts';
 import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
+import { authorizeRoutes } from './routes/authorize.ts';
+import { AuthorizationStore } from './oauth/authorization-store.ts';
 import { deskRoutes } from './routes/desk.ts';
 import { OfficeCertificates, officeCertificateRoutes } from './office-certificates.ts';
 import { OfficeCertificateTable } from './store/certificate-table.ts';
@@ -89,6 +91,9 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
     logger,
     settings: config.settings,
     certificates: new OfficeCertificates(hosted.dataSource, cityCa, clock),
+    walletProviders: config.walletProviders,
+    // Self-service logins at the city IdP (issue 17; issuer/routes/authorize.ts).
+    ...(config.oidc ? { oidc: config.oidc } : {}),
   };
   const libs = createLibraries(offices);
   // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
@@ -106,9 +111,11 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   await catalog.reload();
 
   // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
-  const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential)$/;
+  const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential|par)$/;
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
-  const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) });
+  // The citizen's self-service pages (authorize, login callback) count against the same per-client limit.
+  const selfServicePath = /^\/offices\/[^/]+\/(authorize|login\/callback|self-service(\/.*)?)$/;
+  const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) || selfServicePath.test(path) });
   const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (oauthPath.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(
@@ -125,6 +132,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   app.use(didDocumentRoutes('offices', hosted));
   app.use(officeCertificateRoutes(() => deps.offices, deps.certificates!));
   app.use(oid4vciRoutes(deps, libs, metadata));
+  // Self-service: PAR, authorization endpoint, login at the city IdP (issue 17, HAIP 1.0).
+  app.use(authorizeRoutes(deps, libs, metadata));
   // The clerk's desk page (issue 15), its own CSP.
   app.use(deskRoutes(deps));
   app.use(statusListRoutes(deps));
@@ -145,6 +154,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   // Expired nonces; status slot reservations a crash left behind (issuer/allocate-status-slots.ts).
   const purge = setInterval(() => {
     void deps.store.purgeExpiredNonces(clock()).catch(() => undefined);
+    void new AuthorizationStore(hosted.dataSource).purgeExpired(clock()).catch(() => undefined);
     void deps.store.statusLists.purgeStaleReservations(new Date(clock() - STALE_RESERVATION_MS).toISOString()).catch(() => undefined);
   }, 60_000);
   purge.unref();

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { OFFICES, RELYING_PARTIES } from '../core/demo/leipzig.ts';
+import { LEIPZIG, OFFICES, RELYING_PARTIES } from '../core/demo/leipzig.ts';
 
 /**
  * `npm start`: runs the four services on loopback with demo data, each as its own process (as in
@@ -19,7 +19,12 @@ const services = [
   ['issuer', 'issuer/main.ts'],
   ['verifier', 'verifier/main.ts'],
   ['wallet', 'wallet-demo/main.ts'],
-] as const;
+] as [string, string][];
+// Demo mode: the demo identity provider for the self-service login (docs/self-service.md), unless a
+// real one is configured. Optional: if it cannot start (e.g. IDP_PORT taken), the others keep running.
+const demoIdp = process.env.NODE_ENV !== 'production' && !process.env.ISSUER_OIDC_ISSUER;
+if (demoIdp) services.push(['idp', 'core/demo/idp/main.ts']);
+const optional = new Set(['idp']);
 
 const command = (entry: string): [string, string[]] =>
   compiled ? [process.execPath, [join(root, entry.replace(/\.ts$/, '.js'))]] : [join(root, 'node_modules', '.bin', 'tsx'), [join(root, entry)]];
@@ -53,6 +58,10 @@ for (const [name, entry] of services) {
   pipe(child.stdout!, process.stdout);
   pipe(child.stderr!, process.stderr);
   child.on('exit', (code, signal) => {
+    if (!stopping && optional.has(name)) {
+      console.error(`${prefix}exited (${signal ?? code}); online self-service is unavailable, the other services keep running`);
+      return;
+    }
     if (!stopping) {
       console.error(`${prefix}exited (${signal ?? code}); stopping the others`);
       stop(code ?? 1);
@@ -86,6 +95,10 @@ async function summary(): Promise<void> {
     ...OFFICES.map((o): [string, string] => [`Schreibtisch / desk: ${o.name.de}`, `${urls.issuer}/offices/${o.slug}/desk`]),
     ...RELYING_PARTIES.map((rp): [string, string] => [`Theke / counter: ${rp.name.de}`, `${urls.verifier}/verifiers/${rp.slug}/counter`]),
     ['Vertrauensregister / trust registry', `${urls.registry}/`],
+    ...(demoIdp
+      ? LEIPZIG.offices.filter((o) => o.self_service).map((o): [string, string] => [`Online-Abruf / self-service: ${o.name.de}`, `${urls.issuer}/offices/${o.slug}/self-service`])
+      : []),
+    ...(demoIdp ? [['Demo-Bürgerkonto / demo IdP', (process.env.IDP_PUBLIC_URL ?? `http://localhost:${process.env.IDP_PORT ?? 3005}`).replace(/\/$/, '')] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(

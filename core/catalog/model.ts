@@ -140,6 +140,37 @@ export type CredentialTypeDef = z.output<typeof zCredentialTypeDef>;
 export const CREDENTIAL_FORMATS = ['dc+sd-jwt', 'jwt_vc_json'] as const;
 export type CredentialFormat = (typeof CREDENTIAL_FORMATS)[number];
 
+/**
+ * OID4VCI 1.0 §12.2.4 `proof_types_supported.jwt.key_attestations_required` (values from Appendix D.2,
+ * e.g. `iso_18045_high`): the wallet must send a key attestation whose `key_storage` and
+ * `user_authentication` each name one of the listed values. Empty object: any trusted key attestation.
+ */
+const zAttackPotential = z.array(z.string().min(1).max(200)).min(1).max(10);
+export const zKeyAttestationsRequired = z.strictObject({ key_storage: zAttackPotential.optional(), user_authentication: zAttackPotential.optional() });
+
+/** Per-office OAuth requirements (HAIP 1.0; issuer/oauth/). Both default to false: wallets without DPoP or attestation keep working. */
+export const zOfficeOAuth = z.strictObject({ require_dpop: z.boolean().default(false), require_wallet_attestation: z.boolean().default(false) });
+
+/** A dotted path into the login's claims (OIDC Core §5.1), e.g. `address.locality`. */
+const zLoginClaimPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62}){0,3}$/, 'must be a dotted claim path such as address.locality');
+/** A dotted path into the credential's claims, e.g. `anschrift.strasse`. */
+const zCredentialClaimPath = z.string().regex(/^[a-z][a-z0-9_]{0,62}(\.[a-z][a-z0-9_]{0,62}){0,3}$/, 'must be a dotted claim path such as anschrift.strasse');
+
+/**
+ * Self-service issuance from a login at the city's OpenID Connect provider (docs/self-service.md):
+ * - `configurations`: the office's configurations a citizen may fetch this way;
+ * - `claims`: credential claim path ← login claim path; `{ from, part }` splits an OIDC
+ *   `address.street_address` ("Markt 1a") into its `street` or its `house_number`;
+ * - `rule`: every condition must hold (compared trimmed, case-insensitively), else the citizen is
+ *   refused with the condition's `refusal` text (German and English, no personal data).
+ */
+export const zSelfServiceDef = z.strictObject({
+  configurations: z.array(zConfigurationId).min(1).max(20),
+  claims: z.record(zCredentialClaimPath, z.union([zLoginClaimPath, z.strictObject({ from: zLoginClaimPath, part: z.enum(['street', 'house_number']) })])),
+  rule: z.array(z.strictObject({ claim: zLoginClaimPath, equals: z.string().min(1).max(200), refusal: zI18nText })).max(20).default([]),
+});
+export type SelfServiceDef = z.output<typeof zSelfServiceDef>;
+
 /** An office (issuer) and the credential configurations it offers (OID4VCI 1.0 §12.2.4). */
 export const zOfficeDef = z.strictObject({
   slug: zSlug,
@@ -147,9 +178,12 @@ export const zOfficeDef = z.strictObject({
   /** The department (registry authority) that accredits it. */
   department: zSlug,
   credential_configurations: z
-    .array(z.strictObject({ id: zConfigurationId, type: zConfigurationId, format: z.enum(CREDENTIAL_FORMATS) }))
+    .array(z.strictObject({ id: zConfigurationId, type: zConfigurationId, format: z.enum(CREDENTIAL_FORMATS), key_attestations_required: zKeyAttestationsRequired.optional() }))
     .min(1)
     .max(50),
+  oauth: zOfficeOAuth.optional(),
+  /** Online self-service (issue 17): the citizen logs in at the city's identity provider; docs/self-service.md. */
+  self_service: zSelfServiceDef.optional(),
 });
 export type OfficeDef = z.output<typeof zOfficeDef>;
 
@@ -203,6 +237,16 @@ export const zCityConfig = z
     for (const d of c.departments) for (const t of d.accredits) if (!types.has(t)) ctx.addIssue({ code: 'custom', message: `department ${d.slug} accredits unknown type ${t}`, path: ['departments'] });
     for (const o of c.offices) {
       if (!departments.has(o.department)) ctx.addIssue({ code: 'custom', message: `office ${o.slug} names unknown department ${o.department}`, path: ['offices'] });
+      for (const id of o.self_service?.configurations ?? []) {
+        const x = o.credential_configurations.find((y) => y.id === id);
+        if (!x) ctx.addIssue({ code: 'custom', message: `office ${o.slug} offers unknown configuration ${id} by self-service`, path: ['offices'] });
+        const t = x && c.credential_types.find((y) => y.id === x.type);
+        // The mapping's targets must be claims of the type (a typo would otherwise refuse every citizen).
+        const paths = t ? new Set(claimPathsOf(t).map((p) => p.join('.'))) : undefined;
+        for (const target of Object.keys(o.self_service?.claims ?? {})) {
+          if (paths && !paths.has(target)) ctx.addIssue({ code: 'custom', message: `office ${o.slug}: self_service maps unknown claim ${target} of type ${t!.id}`, path: ['offices'] });
+        }
+      }
       for (const x of o.credential_configurations) {
         const t = c.credential_types.find((y) => y.id === x.type);
         if (!t) ctx.addIssue({ code: 'custom', message: `office ${o.slug} offers unknown type ${x.type}`, path: ['offices'] });

@@ -83,13 +83,15 @@ export class IssuerCatalog {
         // In place: requests in flight keep a consistent office; the next ones see the new definition.
         existing.name = def.name;
         existing.configurations = new Map(configurations.map((c) => [c.id, c]));
+        existing.oauth = officeOAuth(def);
+        existing.selfService = deps.oidc ? def.self_service : undefined;
         metadata.set(def.slug, buildOfficeMetadata(libs, existing, deps.settings.batchSize));
         continue;
       }
       const hostedIdentity = await hostIdentity(hosted, def.slug);
       const identity = await loadOfficeIdentity(deps, hosted.keys, def.slug, hostedIdentity.did);
       hosted.identities.set(def.slug, identity);
-      const office: Office = { slug: def.slug, name: def.name, identity, issuerId: `${deps.publicUrl}/offices/${def.slug}`, configurations: new Map(configurations.map((c) => [c.id, c])) };
+      const office: Office = { slug: def.slug, name: def.name, identity, issuerId: `${deps.publicUrl}/offices/${def.slug}`, configurations: new Map(configurations.map((c) => [c.id, c])), oauth: officeOAuth(def), ...(deps.oidc && def.self_service ? { selfService: def.self_service } : {}) };
       // Metadata first: a route that finds the office finds its metadata.
       metadata.set(def.slug, buildOfficeMetadata(libs, office, deps.settings.batchSize));
       deps.offices.set(def.slug, office);
@@ -105,4 +107,9 @@ export class IssuerCatalog {
   type(id: string): CompiledType | undefined {
     return this.types.get(id);
   }
+}
+
+/** The office's OAuth requirements (issue 17, HAIP); an office without `oauth` requires neither DPoP nor a wallet attestation. */
+function officeOAuth(def: OfficeDef): Office['oauth'] {
+  return { requireDpop: def.oauth?.require_dpop ?? false, requireWalletAttestation: def.oauth?.require_wallet_attestation ?? false };
 }

@@ -13,6 +13,7 @@ import { issueCredential } from '../use-cases/issue-credential.ts';
 import { collectDeferred } from '../use-cases/collect-deferred.ts';
 import { offerUri } from '../use-cases/create-offer.ts';
 import { randomBytes } from 'node:crypto';
+import { createDpopNonce } from '../oauth/dpop.ts';
 
 /** The request as the libraries see it; the URL is built from our public URL, never from Host. */
 function requestLike(publicUrl: string, req: Request): RequestLike {
@@ -36,6 +37,9 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
     if (!o) throw notFound('unknown-office', 'No office at this path.');
     return o;
   };
+  // RFC 9449 §8.2, §9: every answer of the token, nonce, credential and deferred endpoints (errors too)
+  // carries a fresh server nonce (stateless, issuer/oauth/dpop.ts), so a DPoP wallet needs no extra round trip.
+  const dpopNonce = (res: express.Response, o: Office) => res.setHeader('DPoP-Nonce', createDpopNonce(deps, o));
   const oauth = (_req: Request, res: express.Response, next: express.NextFunction) => {
     setErrorStyle(res, 'oauth');
     res.setHeader('Cache-Control', 'no-store');
@@ -83,12 +87,15 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
   // §6: token endpoint (form-encoded, RFC 6749 §4.1.3).
   r.post('/offices/:slug/token', oauth, async (req, res) => {
     const o = office(req.params.slug);
+    dpopNonce(res, o);
     res.json(await exchangeToken(deps, libs, o, requestLike(deps.publicUrl, req), req.body));
   });
 
   // §7: nonce endpoint.
   r.post('/offices/:slug/nonce', oauth, async (req, res) => {
     const o = office(req.params.slug);
+    // §7.2: "The Credential Issuer MAY provide a DPoP nonce" here, for the proof at the Credential Endpoint.
+    dpopNonce(res, o);
     const cNonce = randomBytes(24).toString('base64url');
     await deps.store.insertNonce(cNonce, o.slug, deps.clock() + deps.settings.nonceTtl * 1000);
     res.json(libs.issuer.createNonceResponse({ cNonce }));
@@ -97,6 +104,7 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
   // §8: credential endpoint.
   r.post('/offices/:slug/credential', oauth, async (req, res) => {
     const o = office(req.params.slug);
+    dpopNonce(res, o);
     const out = await issueCredential(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body);
     res.status(out.status).json(out.body);
   });
@@ -104,6 +112,7 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
   // §9: deferred credential endpoint.
   r.post('/offices/:slug/deferred_credential', oauth, async (req, res) => {
     const o = office(req.params.slug);
+    dpopNonce(res, o);
     const out = await collectDeferred(deps, libs, o, metadata.get(o.slug)!.result, requestLike(deps.publicUrl, req), req.body);
     res.status(out.status).json(out.body);
   });

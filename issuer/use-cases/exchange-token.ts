@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/oauth2';
+import { authorizationCodeGrantIdentifier, preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/oauth2';
 import { ProtocolError } from '../../core/http/errors.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
 import { MAX_TX_CODE_FAILURES } from '../store/issuer-store.ts';
 import { sameHex } from './create-offer.ts';
+import { exchangeAuthorizationCode } from './exchange-authorization-code.ts';
+import { checkTokenRequestBinding } from '../oauth/client-binding.ts';
 
 /**
  * RFC 6749 §5.2 `invalid_grant`, with two extension members (RFC 6749 §8.2; clients ignore unknown
@@ -23,7 +25,12 @@ const invalidGrant = (d: string, reason: GrantReason, extra: Record<string, unkn
  */
 export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | 'clock' | 'settings'>, libs: Libraries, office: Office, request: RequestLike, body: unknown) {
   const parsed = await protocolStep(() => libs.authorizationServer.parseAccessTokenRequest({ request, accessTokenRequest: (body ?? {}) as Record<string, unknown> }));
-  if (parsed.grant.grantType !== preAuthorizedCodeGrantIdentifier) throw new ProtocolError('unsupported_grant_type', 'Only the pre-authorized code grant is supported.');
+  // RFC 6749 §4.1.3: the authorization code grant of self-service logins (issue 17), in its own file.
+  if (parsed.grant.grantType === authorizationCodeGrantIdentifier) return exchangeAuthorizationCode(deps as IssuerDeps, libs, office, request, parsed);
+  if (parsed.grant.grantType !== preAuthorizedCodeGrantIdentifier) throw new ProtocolError('unsupported_grant_type', 'Only the pre-authorized code and authorization code grants are supported.');
+  // RFC 9449 / wallet attestation (issuer/oauth/client-binding.ts): before the code is looked at, so a
+  // `use_dpop_nonce` retry neither redeems nor counts anything.
+  const binding = await checkTokenRequestBinding(deps as IssuerDeps, libs, office, request, parsed);
   const code = parsed.grant.preAuthorizedCode;
   const offer = await deps.store.findOfferByCode(deps.codes.codeHash(code));
   if (!offer || offer.office !== office.slug) throw invalidGrant('The pre-authorized code is not valid.', 'code_unknown');
@@ -53,6 +60,9 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
       signer: { method: 'custom', alg: 'ES256', kid: office.identity.signer.kid },
       now: new Date(deps.clock()),
       additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id] },
+      // RFC 9449 §5: token_type DPoP, cnf.jkt = RFC 7638 thumbprint of the proof key.
+      ...(binding.dpopJwk ? { dpop: { jwk: binding.dpopJwk as never } } : {}),
+      ...(binding.clientId ? { clientId: binding.clientId } : {}),
     }),
   );
 }

@@ -15,6 +15,8 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import { didJwkKey, signerKey, type Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
+import { verifyResourceRequest } from '../oauth/dpop.ts';
+import { checkKeyAttestation, proofVerifier } from '../oauth/key-attestation.ts';
 import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
 import { familyOf, listUri, vcJwtStatusEntry } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
@@ -31,7 +33,7 @@ const CLOCK_SKEW = 60;
  * them, and drop the offer's claims.
  */
 export async function issueCredential(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike, body: unknown) {
-  const offer = await authenticate(deps, libs, office, issuerMetadata, request);
+  const { offer, clientId } = await authenticateToken(deps, libs, office, issuerMetadata, request);
   if (offer.state === 'issued') throw invalidToken('The credential for this access token has already been issued.');
   if (offer.state === 'deferred') throw err('invalid_credential_request', 'This issuance is deferred; collect it from the deferred credential endpoint.');
   if (offer.state !== 'token_issued') throw invalidToken('The access token is not valid for this offer.');
@@ -52,7 +54,7 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   if (!proofs || proofs.length === 0) throw err('invalid_proof', 'proofs.jwt is required: one key proof per credential.');
   if (proofs.length > deps.settings.batchSize) throw err('invalid_credential_request', `At most ${deps.settings.batchSize} proofs per request (batch_size).`);
 
-  const holderKeys = await verifyProofs(deps, libs, office, issuerMetadata, proofs);
+  const holderKeys = await verifyProofs(deps, libs, office, issuerMetadata, configuration, proofs, clientId);
 
   await requireTrust(deps, office, configuration);
 
@@ -67,14 +69,21 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
 }
 
 /** Verifies the access token (RFC 9068 JWT from this office, via jwks_uri) and loads the offer it was issued for. */
-export async function authenticate(deps: Pick<IssuerDeps, 'store' | 'clock'>, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike): Promise<OfferRow> {
-  const { tokenPayload } = await protocolStep(() =>
-    libs.resourceServer.verifyResourceRequest({ request, resourceServer: office.issuerId, authorizationServers: issuerMetadata.authorizationServers, now: new Date(deps.clock()) }),
-  );
+export async function authenticate(deps: Pick<IssuerDeps, 'store' | 'clock' | 'codes'>, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike): Promise<OfferRow> {
+  return (await authenticateToken(deps, libs, office, issuerMetadata, request)).offer;
+}
+
+/**
+ * The same, with the token's `client_id` (set when the wallet authenticated at the token endpoint).
+ * A DPoP-bound token (`cnf.jkt`) needs the DPoP scheme and a fresh proof with `ath` and our nonce
+ * (RFC 9449 §7, §9; issuer/oauth/dpop.ts).
+ */
+export async function authenticateToken(deps: Pick<IssuerDeps, 'store' | 'clock' | 'codes'>, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike): Promise<{ offer: OfferRow; clientId?: string }> {
+  const { tokenPayload } = await verifyResourceRequest(deps, libs, office, issuerMetadata.authorizationServers, request);
   if (typeof tokenPayload.sub !== 'string') throw invalidToken('The access token has no subject.');
   const offer = await deps.store.getOffer(office.slug, tokenPayload.sub);
   if (!offer) throw invalidToken('The access token does not belong to an offer of this office.');
-  return offer;
+  return { offer, ...(typeof tokenPayload.client_id === 'string' ? { clientId: tokenPayload.client_id } : {}) };
 }
 
 /** Seconds a wallet should wait between polls of the deferred endpoint. */
@@ -136,7 +145,7 @@ function checkProofShape(p: unknown): void {
 export const invalidToken = (d: string) =>
   new ProtocolError('invalid_token', d, 401, { headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${d.replace(/["\\]/g, '')}"` } });
 
-async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, proofs: string[]): Promise<JWK[]> {
+async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, configuration: CredentialConfiguration, proofs: string[], clientId: string | undefined): Promise<JWK[]> {
   const keys: JWK[] = [];
   const thumbprints = new Set<string>();
   const nonces = new Set<string>();
@@ -156,12 +165,15 @@ async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, i
       const k = didJwkKey(kid);
       if ('refused' in k) throw err('invalid_proof', `The proof kid is not accepted: ${k.refused}.`);
     }
-    // Library: typ openid4vci-proof+jwt, signature (our callback: ES256, public P-256 jwk), aud = credential issuer, nonce.
-    const { signer, payload } = await protocolStep(() => libs.issuer.verifyCredentialRequestJwtProof({ issuerMetadata, jwt, expectedNonce: nonce as string, now: new Date(deps.clock()) }));
+    // Library: typ openid4vci-proof+jwt, signature (our callback: ES256, public P-256 jwk), aud = credential issuer, nonce;
+    // with a key_attestation header (Appendix D) also its x5c chain to a trusted CA and the proof key among attested_keys.
+    const { signer, payload, keyAttestation } = await protocolStep(() => proofVerifier(deps, libs, jwt).verifyCredentialRequestJwtProof({ issuerMetadata, jwt, expectedNonce: nonce as string, now: new Date(deps.clock()) }));
+    // Appendix D, §12.2.4 key_attestations_required: missing or not meeting it is invalid_proof.
+    checkKeyAttestation(deps, configuration, keyAttestation, nonce);
     // Ours: the library accepts any past iat (F.1: iat is REQUIRED; freshness is the issuer's policy).
     if (typeof payload.iat !== 'number' || payload.iat > nowS + CLOCK_SKEW || payload.iat < nowS - PROOF_MAX_AGE) throw err('invalid_proof', 'The proof iat is not recent.');
-    // §F.1: iss MUST be omitted for anonymous pre-authorized access.
-    if (payload.iss !== undefined) throw err('invalid_proof', 'The proof must not contain iss for anonymous access.');
+    // §F.1: iss MUST be omitted for anonymous pre-authorized access, and is the client_id of an authenticated client.
+    if (payload.iss !== undefined && (clientId === undefined || payload.iss !== clientId)) throw err('invalid_proof', clientId === undefined ? 'The proof must not contain iss for anonymous access.' : 'The proof iss is not the client_id of this access token.');
     const key = signerKey(signer as never);
     if ('refused' in key) throw err('invalid_proof', `The proof key is not accepted: ${key.refused}.`);
     const jkt = await calculateJwkThumbprint({ jwk: key.jwk as never, hashAlgorithm: HashAlgorithm.Sha256, hashCallback: (d) => new Uint8Array(createHash('sha256').update(d).digest()) });

@@ -1,0 +1,74 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { calculateJwkThumbprint } from 'jose';
+import type { Oauth2AuthorizationServer, RequestLike } from '@openid4vc/oauth2';
+import { ProtocolError } from '../../core/http/errors.ts';
+import type { IssuerDeps, Office } from '../deps.ts';
+import { AuthorizationStore, secretHash } from '../oauth/authorization-store.ts';
+import { checkTokenRequestBinding } from '../oauth/client-binding.ts';
+import type { Libraries } from '../oid4vci-lib.ts';
+import { protocolStep } from '../protocol-errors.ts';
+
+type Parsed = Awaited<ReturnType<Oauth2AuthorizationServer['parseAccessTokenRequest']>>;
+
+/** RFC 6749 §5.2 invalid_grant with the `id_ideal_reason` extension member the pre-authorized grant uses (docs/contract.md). */
+const invalidGrant = (d: string, reason: 'code_unknown' | 'code_used' | 'pkce_failed' | 'redirect_uri_mismatch' | 'client_mismatch' | 'offer_expired') => new ProtocolError('invalid_grant', d, 400, { extra: { id_ideal_reason: reason } });
+
+/** RFC 7636 §4.6: BASE64URL(SHA256(code_verifier)) == code_challenge, compared in constant time. */
+export function pkceS256Matches(verifier: string, challenge: string): boolean {
+  const computed = Buffer.from(createHash('sha256').update(verifier, 'ascii').digest('base64url'));
+  const expected = Buffer.from(challenge);
+  return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+/**
+ * Token endpoint, authorization code grant (RFC 6749 §4.1.3, OID4VCI 1.0 §6.1) for self-service:
+ * after the wallet binding checks the code is spent (single use across instances: one conditional
+ * UPDATE wins; a failed attempt spends it too), then client_id, redirect_uri (identical to the pushed ones), PKCE
+ * (RFC 7636 §4.6) and the DPoP key the PAR was bound to (RFC 9449 §10) are checked; the access token
+ * stands for the offer the login created, as a pre-authorized code's does.
+ */
+export async function exchangeAuthorizationCode(deps: IssuerDeps, libs: Libraries, office: Office, request: RequestLike, parsed: Parsed) {
+  if (parsed.grant.grantType !== 'authorization_code') throw new ProtocolError('unsupported_grant_type', 'Expected the authorization_code grant.');
+  const code = parsed.grant.code;
+  if (typeof code !== 'string' || code.length === 0 || code.length > 200) throw invalidGrant('The authorization code is not valid.', 'code_unknown');
+  const now = deps.clock();
+  const store = new AuthorizationStore(deps.store.ds);
+  const hash = secretHash(code);
+  const row = await store.byCode(office.slug, hash);
+  if (!row) throw invalidGrant('The authorization code is not valid.', 'code_unknown');
+  // RFC 9449 §5 / attestation-based client authentication (client-binding.ts). Before the code is
+  // spent: a `use_dpop_nonce` answer (RFC 9449 §8) must leave the code for the wallet's retry.
+  const binding = await checkTokenRequestBinding(deps, libs, office, request, parsed);
+  if (!(await store.redeem(office.slug, hash, now))) throw invalidGrant('The authorization code has already been used or has expired.', 'code_used');
+  const body = parsed.accessTokenRequest as Record<string, unknown>;
+  const clientId = binding.clientId ?? body.client_id;
+  // RFC 6749 §4.1.3: a public client sends client_id; it must be the one the code was issued to.
+  if (clientId !== row.client_id) throw invalidGrant('The authorization code was issued to another client.', 'client_mismatch');
+  if (body.redirect_uri !== row.redirect_uri) throw invalidGrant('redirect_uri is not the one of the authorization request.', 'redirect_uri_mismatch');
+  // RFC 7636 §4.1: 43-128 unreserved characters; §4.6: a mismatch is invalid_grant.
+  const verifier = parsed.pkceCodeVerifier;
+  if (typeof verifier !== 'string' || !/^[A-Za-z0-9._~-]{43,128}$/.test(verifier) || !pkceS256Matches(verifier, row.code_challenge)) throw invalidGrant('The PKCE code_verifier does not match the code_challenge.', 'pkce_failed');
+  if (row.dpop_jkt) {
+    const jkt = binding.dpopJwk ? await calculateJwkThumbprint(binding.dpopJwk, 'sha256') : undefined;
+    if (jkt !== row.dpop_jkt) throw new ProtocolError('invalid_dpop_proof', 'The authorization was bound to another DPoP key (RFC 9449 §10).');
+  }
+
+  const offer = row.offer_id ? await deps.store.getOffer(office.slug, row.offer_id) : null;
+  if (!offer || offer.state !== 'pending' || offer.expires_at <= now) throw invalidGrant('The authorization has expired.', 'offer_expired');
+  if (!(await deps.store.redeemCode(offer.id, randomUUID()))) throw invalidGrant('The authorization code has already been used.', 'code_used');
+
+  return protocolStep(() =>
+    libs.authorizationServer.createAccessTokenResponse({
+      authorizationServer: office.issuerId,
+      audience: office.issuerId,
+      subject: offer.id,
+      clientId: row.client_id,
+      scope: offer.configuration_id,
+      expiresInSeconds: deps.settings.accessTokenTtl,
+      signer: { method: 'custom', alg: 'ES256', kid: office.identity.signer.kid },
+      now: new Date(now),
+      ...(binding.dpopJwk ? { dpop: { jwk: binding.dpopJwk as never } } : {}),
+      additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id] },
+    }),
+  );
+}
