@@ -150,9 +150,9 @@ describe('compiled build (npm run build, then node dist/…)', () => {
   }, 240_000);
 
   it('node dist/scripts/start-all.js starts the four compiled services with node and prints the summary', async () => {
-    const [r, i, v, w] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [r, i, v, w, d] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const dataDir = mkdtempSync(join(work, 'all-'));
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', DATA_DIR: dataDir, REGISTRY_PORT: String(r), ISSUER_PORT: String(i), VERIFIER_PORT: String(v), WALLET_PORT: String(w) };
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', DATA_DIR: dataDir, REGISTRY_PORT: String(r), ISSUER_PORT: String(i), VERIFIER_PORT: String(v), WALLET_PORT: String(w), IDP_PORT: String(d) };
     const all = spawn(process.execPath, [join(out, 'scripts', 'start-all.js')], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let text = '';
     all.stdout!.on('data', (d) => (text += d));
@@ -165,7 +165,7 @@ describe('compiled build (npm run build, then node dist/…)', () => {
       expect(text).toContain(`http://localhost:${i}/offices/buergerbuero/desk`);
       for (const port of [r, i, v, w]) expect((await fetch(`http://localhost:${port}/health`)).status).toBe(200);
       const entries = childrenOf(all.pid!).map((pid) => cmdline(pid));
-      expect(entries.map((a) => a.slice(1)).sort()).toEqual(['issuer/main.js', 'trust-registry/main.js', 'verifier/main.js', 'wallet-demo/main.js'].map((e) => [join(out, e)]).sort());
+      expect(entries.map((a) => a.slice(1)).sort()).toEqual(['issuer/main.js', 'trust-registry/main.js', 'verifier/main.js', 'wallet-demo/main.js', 'core/demo/idp/main.js'].map((e) => [join(out, e)]).sort());
       for (const argv of entries) expect(argv[0]).toBe(process.execPath);
     } finally {
       process.kill(-all.pid!, 'SIGTERM');
