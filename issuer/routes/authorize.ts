@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { authorizationCodeGrantIdentifier, pushedAuthorizationRequestUriPrefix, type RequestLike } from '@openid4vc/oauth2';
+import { authorizationCodeGrantIdentifier, pushedAuthorizationRequestUriPrefix } from '@openid4vc/oauth2';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { publicCors } from '../../core/http/app.ts';
 import { notFound } from '../../core/http/errors.ts';
@@ -14,6 +14,7 @@ import { pushAuthorizationRequest } from '../oauth/par.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
 import { createSelfServiceOffer, decideSelfService } from '../use-cases/self-service.ts';
+import { requestLike } from './oid4vci.ts';
 
 /** Minutes the citizen has to log in at the IdP after the wallet opened the authorization URL. */
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -21,14 +22,6 @@ const LOGIN_TTL_MS = 10 * 60_000;
 export const CODE_TTL_MS = 60_000;
 const COOKIE = 'idideal_login';
 
-function requestLike(publicUrl: string, req: Request): RequestLike {
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
-    else if (typeof v === 'string') headers.set(k, v);
-  }
-  return { method: req.method as RequestLike['method'], url: new URL(req.originalUrl, publicUrl).toString(), headers };
-}
 
 const cookieOf = (req: Request, name: string): string | undefined => {
   for (const part of (req.headers.cookie ?? '').split(';')) {

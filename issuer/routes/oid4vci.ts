@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { createDpopNonce } from '../oauth/dpop.ts';
 
 /** The request as the libraries see it; the URL is built from our public URL, never from Host. */
-function requestLike(publicUrl: string, req: Request): RequestLike {
+export function requestLike(publicUrl: string, req: Request): RequestLike {
   const headers = new Headers();
   for (const [k, v] of Object.entries(req.headers)) {
     if (Array.isArray(v)) for (const x of v) headers.append(k, x);
