@@ -71,6 +71,10 @@ describe('service configuration', () => {
       refused({ ...strong(), ISSUER_ADMIN_TOKEN: 'issuer-token-issuer-token-issuer-token' }, /^ISSUER_ADMIN_TOKEN /);
       // 24 characters of one hex digit pattern: long enough for the syntax, far too weak.
       refused({ ...strong(), ISSUER_ADMIN_TOKEN: '0123456789abcdef01234567' }, /^ISSUER_ADMIN_TOKEN /);
+      // Three characters in four the same, the rest varied: no run, no repeat, enough distinct characters.
+      const dominated = Array.from({ length: 64 }, (_, i) => (i % 4 === 3 ? '0123456789bcdef'[(i >> 2) % 15] : 'a')).join('');
+      expect(secretWeakness(dominated)).toBe('is dominated by a few characters');
+      refused({ ...strong(), ISSUER_ADMIN_TOKEN: dominated }, /^ISSUER_ADMIN_TOKEN is dominated/);
     });
 
     it('refuses one token for several services, and a token equal to the key secret', () => {
