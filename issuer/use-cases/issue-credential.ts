@@ -15,6 +15,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import { didJwkKey, signerKey, type Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
+import { parseCredentialRequest } from '../credential-request.ts';
 import { verifyResourceRequest } from '../oauth/dpop.ts';
 import { checkKeyAttestation, proofVerifier } from '../oauth/key-attestation.ts';
 import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
@@ -49,7 +50,7 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   // A proof that is not an ES256 compact JWS is an invalid proof (§8.3.1.2), not a malformed request.
   const rawProofs = (b.proofs as { jwt?: unknown } | undefined)?.jwt;
   if (Array.isArray(rawProofs)) for (const p of rawProofs) checkProofShape(p);
-  const parsed = await protocolStep(() => libs.issuer.parseCredentialRequest({ issuerMetadata, credentialRequest: b }));
+  const parsed = parseCredentialRequest(b);
   const proofs = parsed.proofs?.jwt;
   if (!proofs || proofs.length === 0) throw err('invalid_proof', 'proofs.jwt is required: one key proof per credential.');
   if (proofs.length > deps.settings.batchSize) throw err('invalid_credential_request', `At most ${deps.settings.batchSize} proofs per request (batch_size).`);
@@ -62,10 +63,10 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   if (offer.approval === 'manual' && !offer.approved_at) {
     const transactionId = randomBytes(24).toString('base64url');
     if (!(await deps.store.deferIssuance(offer.id, deps.codes.transactionHash(transactionId), JSON.stringify(holderKeys)))) throw invalidToken('The access token has already been used.');
-    return { status: 202, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: parsed, transactionId, interval: DEFERRED_INTERVAL })) };
+    return { status: 202, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: LIBRARY_1_0_REQUEST, transactionId, interval: DEFERRED_INTERVAL })) };
   }
   const credentials = await signAndRecord(deps, office, configuration, offer, holderKeys);
-  return { status: 200, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: parsed, credentials })) };
+  return { status: 200, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: LIBRARY_1_0_REQUEST, credentials })) };
 }
 
 /** Verifies the access token (RFC 9068 JWT from this office, via jwks_uri) and loads the offer it was issued for. */
@@ -85,6 +86,12 @@ export async function authenticateToken(deps: Pick<IssuerDeps, 'store' | 'clock'
   if (!offer) throw invalidToken('The access token does not belong to an offer of this office.');
   return { offer, ...(typeof tokenPayload.client_id === 'string' ? { clientId: tokenPayload.client_id } : {}) };
 }
+
+/**
+ * What the library's createCredentialResponse reads of a parsed request: only the draft `format`,
+ * which a 1.0 request (all this issuer accepts, issuer/credential-request.ts) never has.
+ */
+const LIBRARY_1_0_REQUEST = {} as Parameters<Libraries['issuer']['createCredentialResponse']>[0]['credentialRequest'];
 
 /** Seconds a wallet should wait between polls of the deferred endpoint. */
 export const DEFERRED_INTERVAL = 60;
