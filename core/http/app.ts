@@ -21,15 +21,14 @@ export interface BaseAppOptions {
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /** Security headers for API responses (pages set their own CSP). */
-const securityHeaders: RequestHandler = (_req, res, next) => {
+function setSecurityHeaders(res: import('express').Response): void {
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
   res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
-  next();
-};
+}
 
 /**
  * Express 5 app with what every service shares: request id, access log without bodies or query
@@ -43,6 +42,9 @@ export function createBaseApp(opts: BaseAppOptions): Express {
   app.set('query parser', 'simple');
   if (opts.trustProxy !== undefined) app.set('trust proxy', opts.trustProxy);
 
+  // Request id, access log, security headers and error style in one middleware: each layer costs a
+  // router step on every request (issue 16: router and express were 8.5 % of the issuer's busy time).
+  const style = opts.errorStyle;
   app.use((req, res, next) => {
     const incoming = req.get('x-request-id');
     const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -57,16 +59,10 @@ export function createBaseApp(opts: BaseAppOptions): Express {
       if (res.statusCode >= 400) opts.logger.info(entry, 'request');
       else opts.logger.debug(entry, 'request');
     });
+    setSecurityHeaders(res);
+    if (style) setErrorStyle(res, style(req.path));
     next();
   });
-  app.use(securityHeaders);
-  if (opts.errorStyle) {
-    const style = opts.errorStyle;
-    app.use((req, res, next) => {
-      setErrorStyle(res, style(req.path));
-      next();
-    });
-  }
 
   for (const h of opts.beforeBody ?? []) app.use(h);
 

@@ -56,6 +56,7 @@ if (part('floor')) {
   const floors = [await benchFloor({ seconds, concurrency, servers: 1 }), await benchFloor({ seconds, concurrency, servers: 2 })];
   console.log(`\nfloor of the stack: Express (same body parsers) answering 4 trivial requests per flow, no database, crypto or validation`);
   console.log(`  flows/s           ${fmt(floors[0]!.perSecond)} (1 process), ${fmt(floors[1]!.perSecond)} (2 processes)   no real flow on this machine can be faster`);
+  console.log(`  server CPU/flow   ${fmt(floors[0]!.cpuPerFlowMs, 2)} ms (1 process), ${fmt(floors[1]!.cpuPerFlowMs, 2)} ms (2 processes)`);
 }
 console.log('\nThe load generator runs on the same two cores; per flow it generates a holder key and signs one proof (issuance), or signs one KB-JWT (verification).');
 
