@@ -1,5 +1,5 @@
-import type { DataSource } from 'typeorm';
-import { withDb } from '../../core/store/data-source.ts';
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction, withDb } from '../../core/store/data-source.ts';
 import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { RequestTable, type RequestRow } from './schema.ts';
 
@@ -14,8 +14,13 @@ const requestRow = (r: Record<string, unknown> | undefined): RequestRow | null =
 export class VerifierStore {
   constructor(readonly ds: DataSource) {}
 
-  insertRequest(row: RequestRow): Promise<void> {
-    return withDb(this.ds, async (m) => void (await sqlRun(m, INSERT_REQUEST.sql, INSERT_REQUEST.values(row as never))));
+  /** Stores a new request; with `alsoIn`, in one transaction with what that writes (the audit entry of its creation). */
+  insertRequest(row: RequestRow, alsoIn?: (m: EntityManager) => Promise<unknown>): Promise<void> {
+    const insert = async (m: EntityManager) => {
+      await sqlRun(m, INSERT_REQUEST.sql, INSERT_REQUEST.values(row as never));
+      if (alsoIn) await alsoIn(m);
+    };
+    return alsoIn ? inTransaction(this.ds, insert) : withDb(this.ds, insert);
   }
 
   getRequest(rp: string, id: string): Promise<RequestRow | null> {
