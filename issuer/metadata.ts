@@ -92,6 +92,8 @@ function selfServiceMetadata(office: Office): Record<string, unknown> {
     grant_types_supported: ['urn:ietf:params:oauth:grant-type:pre-authorized_code', 'authorization_code'],
     authorization_response_iss_parameter_supported: true,
     scopes_supported: office.selfService.configurations.filter((id) => office.configurations.has(id)),
+    // RFC 9396 §10: the self-service PAR also takes OID4VCI 1.0 §5.1.1 authorization_details (issuer/oauth/par.ts).
+    authorization_details_types_supported: ['openid_credential'],
   };
 }
 

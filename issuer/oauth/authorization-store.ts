@@ -25,6 +25,12 @@ export interface AuthorizationRow {
   code_challenge: string;
   wallet_state: string | null;
   configuration_id: string;
+  /**
+   * The checked `authorization_details` the request asked with, as JSON (migration 0014,
+   * issuer/oauth/par.ts `AuthorizationDetail[]`); null when it asked by `scope`. When set, the token
+   * response carries `authorization_details` with `credential_identifiers` (OID4VCI 1.0 §6.2).
+   */
+  authorization_details: string | null;
   dpop_jkt: string | null;
   browser_hash: string | null;
   login_state_hash: string | null;
@@ -34,7 +40,7 @@ export interface AuthorizationRow {
   expires_at: number;
 }
 
-const COLUMNS = ['id', 'office', 'phase', 'request_uri_hash', 'client_id', 'redirect_uri', 'code_challenge', 'wallet_state', 'configuration_id', 'dpop_jkt', 'browser_hash', 'login_state_hash', 'login_sealed', 'code_hash', 'offer_id', 'expires_at'] as const;
+const COLUMNS = ['id', 'office', 'phase', 'request_uri_hash', 'client_id', 'redirect_uri', 'code_challenge', 'wallet_state', 'configuration_id', 'authorization_details', 'dpop_jkt', 'browser_hash', 'login_state_hash', 'login_sealed', 'code_hash', 'offer_id', 'expires_at'] as const;
 const INSERT = `INSERT INTO issuer_authorizations (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
 const SELECT = `SELECT ${COLUMNS.join(', ')} FROM issuer_authorizations`;
 

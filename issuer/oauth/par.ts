@@ -32,6 +32,86 @@ export function checkRedirectUri(value: string): string {
   return value;
 }
 
+/** One checked `authorization_details` entry of type `openid_credential` (OID4VCI 1.0 §5.1.1), as stored (migration 0014). */
+export interface AuthorizationDetail {
+  type: 'openid_credential';
+  credential_configuration_id: string;
+  locations?: string[];
+}
+
+/** RFC 9396 §5: the error for authorization details that are unknown, malformed or not allowed. */
+const badDetails = (d: string) => new ProtocolError('invalid_authorization_details', d);
+
+// OID4VCI 1.0 Appendix "Claims Path Pointer": a non-empty array of strings, nulls and non-negative integers.
+const zClaimsDescription = z.looseObject({ path: z.array(z.union([z.string().max(200), z.null(), z.int().min(0)])).min(1).max(20), mandatory: z.boolean().optional() });
+const zCredentialDetail = z.looseObject({
+  type: z.literal('openid_credential'),
+  credential_configuration_id: z.string().min(1).max(100),
+  // OID4VCI 1.0 §5.1.1 "claims": OPTIONAL, a non-empty array of claims description objects.
+  claims: z.array(zClaimsDescription).min(1).max(100).optional(),
+  // RFC 9396 §2.2 common field: the resource servers (here: Credential Issuers) the access is for.
+  locations: z.array(z.string().max(2000)).min(1).max(10).optional(),
+});
+
+/**
+ * OID4VCI 1.0 Appendix "Processing Rules for Claims Description Objects": a repeated or
+ * contradictory description aborts the processing: the same claim twice, `null` and an index into
+ * the same array, or one path treating a claim as an array and another as an object.
+ */
+function contradictoryClaims(paths: (string | number | null)[][]): boolean {
+  const kind = (c: string | number | null) => (typeof c === 'string' ? 'object' : c === null ? 'all' : 'index');
+  for (let i = 0; i < paths.length; i++)
+    for (let j = i + 1; j < paths.length; j++) {
+      const a = paths[i]!;
+      const b = paths[j]!;
+      let k = 0;
+      while (k < a.length && k < b.length && a[k] === b[k]) k++;
+      if (k === a.length && k === b.length) return true; // the same claim twice
+      if (k === a.length || k === b.length) continue; // one addresses a claim inside the other: allowed
+      const ka = kind(a[k]!);
+      const kb = kind(b[k]!);
+      if (ka !== kb && !(ka === 'index' && kb === 'index')) return true; // array vs object, or null vs index
+    }
+  return false;
+}
+
+/**
+ * The `authorization_details` parameter (RFC 9396 §2) of a PAR or a token request, checked for
+ * this office (OID4VCI 1.0 §5.1.1): a JSON array with exactly one entry, of type
+ * `openid_credential`, naming a `credential_configuration_id` the office offers by self-service
+ * (one credential dataset per authorization, like one scope value). `claims` is checked for form
+ * and contradictions and then ignored: the office issues what the citizen's login yields, every
+ * claim selectively disclosable. `locations`, if sent, must name this Credential Issuer (RFC 9396
+ * §2.2; we publish no `authorization_servers`, so it is optional, §5.1.1). Other members are
+ * ignored (§5.1.1: the type is "never considered invalid due to unknown fields"). Everything else
+ * is `invalid_authorization_details` (RFC 9396 §5).
+ */
+export function parseAuthorizationDetails(office: Office, raw: string): AuthorizationDetail[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw badDetails('authorization_details must be a JSON array (RFC 9396 §2).');
+  }
+  if (!Array.isArray(value) || value.length === 0) throw badDetails('authorization_details must be a non-empty JSON array of objects (RFC 9396 §2).');
+  if (value.length !== 1) throw badDetails('Request exactly one credential configuration per authorization.');
+  const entry = value[0] as unknown;
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw badDetails('Each authorization_details entry must be an object (RFC 9396 §2).');
+  const type = (entry as Record<string, unknown>).type;
+  if (type !== 'openid_credential') throw badDetails(typeof type === 'string' ? `Unknown authorization_details type ${type.slice(0, 50)}; only openid_credential is supported.` : 'An authorization_details entry has no type (RFC 9396 §2).');
+  const parsed = zCredentialDetail.safeParse(entry);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw badDetails(`authorization_details of type openid_credential does not have the expected form${issue?.path.length ? ` (${issue.path.join('.')})` : ''} (OID4VCI 1.0 §5.1.1).`);
+  }
+  const d = parsed.data;
+  if (!office.configurations.has(d.credential_configuration_id)) throw badDetails(`Unknown credential_configuration_id ${d.credential_configuration_id}.`);
+  if (!office.selfService?.configurations.includes(d.credential_configuration_id)) throw badDetails(`This office offers no self-service for ${d.credential_configuration_id}.`);
+  if (d.locations && d.locations.some((l) => l !== office.issuerId)) throw badDetails('locations must name this Credential Issuer (RFC 9396 §2.2).');
+  if (d.claims && contradictoryClaims(d.claims.map((c) => c.path))) throw badDetails('claims contains a repeated or contradictory claims description (OID4VCI 1.0, claims description processing rules).');
+  return [{ type: 'openid_credential', credential_configuration_id: d.credential_configuration_id, ...(d.locations ? { locations: [office.issuerId] } : {}) }];
+}
+
 /** Parameters appear once (RFC 6749 §3.1): a repeated one arrives as an array and fails its string schema. */
 const zPar = z.looseObject({
   response_type: z.literal('code', { message: 'response_type must be code' }),
@@ -53,7 +133,7 @@ const zPar = z.looseObject({
  * Pushed authorization request (RFC 9126 §2), the office's self-service: the wallet pushes its
  * authorization request, we check it, bind it to the wallet's DPoP key if it sent one (RFC 9449
  * §10: `DPoP` header, or `dpop_jkt`), and answer with a single-use request_uri (§2.2). The credential
- * configuration is named by its `scope` (OID4VCI 1.0 §5.1.2).
+ * configuration is named by its `scope` (OID4VCI 1.0 §5.1.2) or by `authorization_details` (§5.1.1).
  */
 export async function pushAuthorizationRequest(deps: IssuerDeps, libs: Libraries, office: Office, request: RequestLike, body: unknown): Promise<{ request_uri: string; expires_in: number }> {
   const self = office.selfService;
@@ -64,16 +144,18 @@ export async function pushAuthorizationRequest(deps: IssuerDeps, libs: Libraries
   const p = parsed.data;
   const redirectUri = checkRedirectUri(p.redirect_uri);
 
-  // OID4VCI 1.0 §5.1.1: authorization_details would make the token response carry
-  // credential_identifiers (§6.2) that our credential endpoint does not take yet: scope only.
-  if (p.authorization_details !== undefined) throw bad('authorization_details is not supported yet; request the credential configuration by its scope (OID4VCI 1.0 §5.1.2).');
-  if (!p.scope) throw bad('scope is required: the scope of the credential configuration (OID4VCI 1.0 §5.1.2).');
-  const requested = p.scope.split(' ').filter((s) => s.length > 0);
+  // OID4VCI 1.0 §5.1.1: by authorization_details (the token response then carries credential_identifiers, §6.2)
+  // or §5.1.2: by scope. Both may come; §5.1.2 interprets them individually, and where both ask for the
+  // same configuration the authorization details govern. One configuration per authorization in all.
+  const details = p.authorization_details !== undefined ? parseAuthorizationDetails(office, p.authorization_details) : undefined;
+  if (!details && !p.scope) throw bad('scope or authorization_details is required: the credential configuration to issue (OID4VCI 1.0 §5.1.1, §5.1.2).');
+  const requested = (p.scope ?? '').split(' ').filter((s) => s.length > 0);
   const known = requested.filter((s) => self.configurations.includes(s) && office.configurations.has(s));
   // RFC 6749 §4.1.2.1 invalid_scope; `openid` is tolerated (the wallet does not get an ID token from us).
   const unknown = requested.filter((s) => !known.includes(s) && s !== 'openid');
   if (unknown.length > 0) throw bad(`This office offers no self-service for scope ${unknown[0]!.slice(0, 100)}.`, 'invalid_scope');
-  if (known.length !== 1) throw bad('Request exactly one credential configuration per authorization.', 'invalid_scope');
+  const configurations = new Set([...known, ...(details ?? []).map((d) => d.credential_configuration_id)]);
+  if (configurations.size !== 1) throw bad('Request exactly one credential configuration per authorization.', details ? 'invalid_request' : 'invalid_scope');
 
   // RFC 9449 §10 / OAuth attestation-based client authentication: checked by client-binding.ts.
   const binding = await checkParBinding(deps, libs, office, request, body as Record<string, unknown>);
@@ -92,7 +174,8 @@ export async function pushAuthorizationRequest(deps: IssuerDeps, libs: Libraries
     redirect_uri: redirectUri,
     code_challenge: p.code_challenge,
     wallet_state: p.state ?? null,
-    configuration_id: known[0]!,
+    configuration_id: [...configurations][0]!,
+    authorization_details: details ? JSON.stringify(details) : null,
     dpop_jkt: headerJkt ?? p.dpop_jkt ?? null,
     browser_hash: null,
     login_state_hash: null,

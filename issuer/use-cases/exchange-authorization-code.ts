@@ -1,10 +1,11 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { Oauth2AuthorizationServer, RequestLike } from '@openid4vc/oauth2';
 import { ProtocolError } from '../../core/http/errors.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import { AuthorizationStore, secretHash } from '../oauth/authorization-store.ts';
 import { checkTokenRequestBinding } from '../oauth/client-binding.ts';
+import { parseAuthorizationDetails, type AuthorizationDetail } from '../oauth/par.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
 
@@ -18,6 +19,34 @@ export function pkceS256Matches(verifier: string, challenge: string): boolean {
   const computed = Buffer.from(createHash('sha256').update(verifier, 'ascii').digest('base64url'));
   const expected = Buffer.from(challenge);
   return computed.length === expected.length && timingSafeEqual(computed, expected);
+}
+
+/**
+ * OID4VCI 1.0 §6.2: the `authorization_details` of the token response, one entry per granted entry
+ * with its `credential_identifiers`. A credential identifier names the credential dataset the
+ * login created (the offer row, one per authorization): an opaque random value, new for every token,
+ * so it says nothing about the citizen or the office's rows. The access token carries the same
+ * array as its `authorization_details` claim (RFC 9396 §9.1), so the credential endpoint needs no
+ * lookup to map an identifier back to its configuration (issuer/credential-request.ts).
+ */
+export function grantCredentialIdentifiers(details: AuthorizationDetail[]): (AuthorizationDetail & { credential_identifiers: string[] })[] {
+  return details.map((d) => ({ ...d, credential_identifiers: [randomBytes(16).toString('base64url')] }));
+}
+
+/**
+ * The authorization details this token is for: those the PAR asked with (OID4VCI 1.0 §5.1.1), or
+ * those the token request names (§6.1, RFC 9396 §6.1), which may only ask for what was authorized:
+ * here the one configuration of the authorization, else `invalid_authorization_details`. Null when
+ * neither used them (a `scope` request: the token response has no credential_identifiers, §6.2 OPTIONAL).
+ */
+function tokenAuthorizationDetails(office: Office, stored: string | null, configurationId: string, requested: unknown): AuthorizationDetail[] | null {
+  if (requested !== undefined) {
+    if (typeof requested !== 'string' || requested.length > 10_000) throw new ProtocolError('invalid_authorization_details', 'authorization_details must be a JSON array (RFC 9396 §2).');
+    const details = parseAuthorizationDetails(office, requested);
+    if (details.some((d) => d.credential_configuration_id !== configurationId)) throw new ProtocolError('invalid_authorization_details', 'authorization_details asks for a credential configuration this authorization does not cover (RFC 9396 §6.1).');
+    return details;
+  }
+  return stored ? (JSON.parse(stored) as AuthorizationDetail[]) : null;
 }
 
 /**
@@ -53,9 +82,13 @@ export async function exchangeAuthorizationCode(deps: IssuerDeps, libs: Librarie
     if (jkt !== row.dpop_jkt) throw new ProtocolError('invalid_dpop_proof', 'The authorization was bound to another DPoP key (RFC 9449 §10).');
   }
 
+  const details = tokenAuthorizationDetails(office, row.authorization_details, row.configuration_id, body.authorization_details);
+
   const offer = row.offer_id ? await deps.store.getOffer(office.slug, row.offer_id) : null;
   if (!offer || offer.state !== 'pending' || offer.expires_at <= now) throw invalidGrant('The authorization has expired.', 'offer_expired');
   if (!(await deps.store.redeemCode(offer.id, randomUUID()))) throw invalidGrant('The authorization code has already been used.', 'code_used');
+  // §6.2: REQUIRED in the response when authorization_details were used in the authorization or token request.
+  const granted = details ? grantCredentialIdentifiers(details) : undefined;
 
   return protocolStep(() =>
     libs.authorizationServer.createAccessTokenResponse({
@@ -68,7 +101,8 @@ export async function exchangeAuthorizationCode(deps: IssuerDeps, libs: Librarie
       signer: { method: 'custom', alg: 'ES256', kid: office.identity.signer.kid },
       now: new Date(now),
       ...(binding.dpopJwk ? { dpop: { jwk: binding.dpopJwk as never } } : {}),
-      additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id] },
+      additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id], ...(granted ? { authorization_details: granted } : {}) },
+      ...(granted ? { additionalAccessTokenResponsePayload: { authorization_details: granted } } : {}),
     }),
   );
 }

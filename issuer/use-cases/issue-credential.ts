@@ -15,7 +15,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import { didJwkKey, signerKey, type Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
-import { parseCredentialRequest } from '../credential-request.ts';
+import { grantedCredentialIdentifiers, parseCredentialRequest, requestedConfigurationId } from '../credential-request.ts';
 import { verifyResourceRequest } from '../oauth/dpop.ts';
 import { checkKeyAttestation, proofVerifier } from '../oauth/key-attestation.ts';
 import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
@@ -34,7 +34,7 @@ const CLOCK_SKEW = 60;
  * them, and drop the offer's claims.
  */
 export async function issueCredential(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike, body: unknown) {
-  const { offer, clientId } = await authenticateToken(deps, libs, office, issuerMetadata, request);
+  const { offer, clientId, credentialIdentifiers } = await authenticateToken(deps, libs, office, issuerMetadata, request);
   if (offer.state === 'issued') throw invalidToken('The credential for this access token has already been issued.');
   if (offer.state === 'deferred') throw err('invalid_credential_request', 'This issuance is deferred; collect it from the deferred credential endpoint.');
   if (offer.state !== 'token_issued') throw invalidToken('The access token is not valid for this offer.');
@@ -43,9 +43,10 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   // §8.2: 1.0 requests name a credential_configuration_id and carry `proofs`; `proof` and `format` are earlier drafts.
   if (typeof b !== 'object' || Array.isArray(b)) throw err('invalid_credential_request', 'The request body must be a JSON object.');
   if ('proof' in b || 'format' in b) throw err('invalid_credential_request', '`proof` and `format` are not part of OID4VCI 1.0; use `proofs` and `credential_configuration_id`.');
-  if (typeof b.credential_configuration_id !== 'string') throw err('invalid_credential_request', 'credential_configuration_id is required.');
-  const configuration = office.configurations.get(b.credential_configuration_id);
-  if (!configuration) throw err('unknown_credential_configuration', `Unknown credential_configuration_id ${b.credential_configuration_id}.`);
+  // §8.2: by credential_identifier when the token response carried credential_identifiers (§6.2), else by configuration id.
+  const configurationId = requestedConfigurationId(b, credentialIdentifiers);
+  const configuration = office.configurations.get(configurationId);
+  if (!configuration) throw err('unknown_credential_configuration', `Unknown credential_configuration_id ${configurationId}.`);
   if (configuration.id !== offer.configuration_id) throw err('credential_request_denied', 'The access token does not cover this credential configuration.');
   // A proof that is not an ES256 compact JWS is an invalid proof (§8.3.1.2), not a malformed request.
   const rawProofs = (b.proofs as { jwt?: unknown } | undefined)?.jwt;
@@ -79,12 +80,14 @@ export async function authenticate(deps: Pick<IssuerDeps, 'store' | 'clock' | 'c
  * A DPoP-bound token (`cnf.jkt`) needs the DPoP scheme and a fresh proof with `ath` and our nonce
  * (RFC 9449 §7, §9; issuer/oauth/dpop.ts).
  */
-export async function authenticateToken(deps: Pick<IssuerDeps, 'store' | 'clock' | 'codes'>, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike): Promise<{ offer: OfferRow; clientId?: string }> {
+export async function authenticateToken(deps: Pick<IssuerDeps, 'store' | 'clock' | 'codes'>, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, request: RequestLike): Promise<{ offer: OfferRow; clientId?: string; credentialIdentifiers?: Map<string, string> }> {
   const { tokenPayload } = await verifyResourceRequest(deps, libs, office, issuerMetadata.authorizationServers, request);
   if (typeof tokenPayload.sub !== 'string') throw invalidToken('The access token has no subject.');
   const offer = await deps.store.getOffer(office.slug, tokenPayload.sub);
   if (!offer) throw invalidToken('The access token does not belong to an offer of this office.');
-  return { offer, ...(typeof tokenPayload.client_id === 'string' ? { clientId: tokenPayload.client_id } : {}) };
+  // OID4VCI 1.0 §6.2 credential_identifiers, carried in the token as RFC 9396 §9.1 authorization_details.
+  const credentialIdentifiers = grantedCredentialIdentifiers(tokenPayload as Record<string, unknown>);
+  return { offer, ...(typeof tokenPayload.client_id === 'string' ? { clientId: tokenPayload.client_id } : {}), ...(credentialIdentifiers ? { credentialIdentifiers } : {}) };
 }
 
 /**

@@ -221,14 +221,15 @@ describe('HAIP: authorization code flow with PAR and PKCE, login at the city IdP
     expect(other.location).toBeUndefined();
   });
 
-  it('PAR refuses plain PKCE, unknown scopes, unsafe redirect URIs, authorization_details and offices without self-service', async () => {
+  it('PAR refuses plain PKCE, unknown scopes, unsafe redirect URIs, authorization_details for another configuration and offices without self-service', async () => {
     expect((await par({ code_challenge_method: 'plain' })).body.error).toBe('invalid_request');
     expect((await par({ code_challenge_method: undefined })).body.error).toBe('invalid_request');
     expect((await par({ scope: 'leipzig_pass_sd_jwt' })).body.error).toBe('invalid_scope');
     expect((await par({ scope: undefined })).body.error).toBe('invalid_request');
     expect((await par({ redirect_uri: 'http://wallet.example/cb' })).body.error).toBe('invalid_request');
     expect((await par({ redirect_uri: 'javascript:alert(1)' })).body.error).toBe('invalid_request');
-    expect((await par({ authorization_details: JSON.stringify([{ type: 'openid_credential', credential_configuration_id: CONFIG }]) })).body.error).toBe('invalid_request');
+    // authorization_details itself: tests/haip/authorization-details.test.ts.
+    expect((await par({ authorization_details: JSON.stringify([{ type: 'openid_credential', credential_configuration_id: 'leipzig_pass_sd_jwt' }]) })).body.error).toBe('invalid_authorization_details');
     const other = await par({ scope: 'leipzig_pass_sd_jwt' }, 'sozialamt');
     expect(other.status).toBe(400);
     expect(other.body.error).toBe('invalid_request');
