@@ -84,9 +84,10 @@ function contradictoryClaims(paths: (string | number | null)[][]): boolean {
  * claim selectively disclosable. `locations`, if sent, must name this Credential Issuer (RFC 9396
  * §2.2; we publish no `authorization_servers`, so it is optional, §5.1.1). Other members are
  * ignored (§5.1.1: the type is "never considered invalid due to unknown fields"). Everything else
- * is `invalid_authorization_details` (RFC 9396 §5).
+ * is `invalid_authorization_details` (RFC 9396 §5). With `selfService: false` (the pre-authorized
+ * code's token request, issuer/use-cases/exchange-token.ts) the configuration need not be a self-service one.
  */
-export function parseAuthorizationDetails(office: Office, raw: string): AuthorizationDetail[] {
+export function parseAuthorizationDetails(office: Office, raw: string, opts: { selfService: boolean } = { selfService: true }): AuthorizationDetail[] {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -106,7 +107,7 @@ export function parseAuthorizationDetails(office: Office, raw: string): Authoriz
   }
   const d = parsed.data;
   if (!office.configurations.has(d.credential_configuration_id)) throw badDetails(`Unknown credential_configuration_id ${d.credential_configuration_id}.`);
-  if (!office.selfService?.configurations.includes(d.credential_configuration_id)) throw badDetails(`This office offers no self-service for ${d.credential_configuration_id}.`);
+  if (opts.selfService && !office.selfService?.configurations.includes(d.credential_configuration_id)) throw badDetails(`This office offers no self-service for ${d.credential_configuration_id}.`);
   if (d.locations && d.locations.some((l) => l !== office.issuerId)) throw badDetails('locations must name this Credential Issuer (RFC 9396 §2.2).');
   if (d.claims && contradictoryClaims(d.claims.map((c) => c.path))) throw badDetails('claims contains a repeated or contradictory claims description (OID4VCI 1.0, claims description processing rules).');
   return [{ type: 'openid_credential', credential_configuration_id: d.credential_configuration_id, ...(d.locations ? { locations: [office.issuerId] } : {}) }];

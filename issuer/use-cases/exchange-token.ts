@@ -6,7 +6,8 @@ import type { Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
 import { MAX_TX_CODE_FAILURES } from '../store/issuer-store.ts';
 import { sameHex } from './create-offer.ts';
-import { exchangeAuthorizationCode } from './exchange-authorization-code.ts';
+import { exchangeAuthorizationCode, grantCredentialIdentifiers } from './exchange-authorization-code.ts';
+import { parseAuthorizationDetails } from '../oauth/par.ts';
 import { checkTokenRequestBinding } from '../oauth/client-binding.ts';
 
 /**
@@ -47,6 +48,11 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
     throw left > 0 ? invalidGrant(`The transaction code is wrong (${left} attempts left).`, 'tx_code_wrong', { attempts_remaining: left }) : invalidGrant('The transaction code is wrong; the offer is now locked.', 'offer_locked');
   }
 
+  // OID4VCI 1.0 §6.1 / RFC 9396 §6.1: authorization_details in the token request may name only what the
+  // offer grants, its one configuration; the response then carries credential_identifiers (§6.2). Checked
+  // before the code is redeemed, so a malformed request spends nothing.
+  const granted = preAuthorizedDetails(office, (body ?? {}) as Record<string, unknown>, offer.configuration_id);
+
   const jti = randomUUID();
   // Single use across instances: exactly one conditional UPDATE succeeds (§4.1.1 "MUST be short lived and single use").
   if (!(await deps.store.redeemCode(offer.id, jti))) throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
@@ -59,10 +65,21 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
       expiresInSeconds: offer.approval === 'manual' ? deps.settings.deferredAccessTokenTtl : deps.settings.accessTokenTtl,
       signer: { method: 'custom', alg: 'ES256', kid: office.identity.signer.kid },
       now: new Date(deps.clock()),
-      additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id] },
+      additionalAccessTokenPayload: { credential_configuration_ids: [offer.configuration_id], ...(granted ? { authorization_details: granted } : {}) },
+      ...(granted ? { additionalAccessTokenResponsePayload: { authorization_details: granted } } : {}),
       // RFC 9449 §5: token_type DPoP, cnf.jkt = RFC 7638 thumbprint of the proof key.
       ...(binding.dpopJwk ? { dpop: { jwk: binding.dpopJwk as never } } : {}),
       ...(binding.clientId ? { clientId: binding.clientId } : {}),
     }),
   );
+}
+
+/** The granted authorization_details of a pre-authorized code's token request, with fresh credential identifiers; undefined without. */
+function preAuthorizedDetails(office: Office, body: Record<string, unknown>, configurationId: string) {
+  const raw = body.authorization_details;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || raw.length > 10_000) throw new ProtocolError('invalid_authorization_details', 'authorization_details must be a JSON array (RFC 9396 §2).');
+  const details = parseAuthorizationDetails(office, raw, { selfService: false });
+  if (details.some((d) => d.credential_configuration_id !== configurationId)) throw new ProtocolError('invalid_authorization_details', 'authorization_details asks for a credential configuration this offer does not cover (RFC 9396 §6.1).');
+  return grantCredentialIdentifiers(details);
 }

@@ -5,6 +5,7 @@ import { startStack, TOKENS, type Stack } from '../helpers/stack.ts';
 import { freePort } from '../helpers/net.ts';
 import { startDemoIdp, TestBrowser } from '../helpers/demo-idp.ts';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
+import { MELDE } from '../helpers/fixtures.ts';
 import { dpopProof, keyProof, newKey, thumbprint, type Key } from './oauth-flow.ts';
 
 /**
@@ -266,5 +267,40 @@ describe('HAIP: authorization_details with credential_identifiers (OID4VCI 1.0 �
     expect(two.status).toBe(400);
     expect(two.body.error).toBe('invalid_request');
     expect((await par({ authorization_details: ad('bibliotheksausweis_jwt_vc'), scope: 'bibliotheksausweis_jwt_vc' }, 'bibliothek')).status).toBe(201);
+  });
+  it('pre-authorized code: authorization_details in the token request get credential_identifiers (§6.1, §6.2); another configuration is refused and spends nothing', async () => {
+    const offer = async () => {
+      const res = await stack.admin('issuer', `/api/offices/${OFFICE}/offers`, { credential_configuration_id: CONFIG, claims: MELDE });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const o = (await res.json()) as { credential_offer_uri: string; tx_code: string };
+      const object = (await (await fetch(o.credential_offer_uri)).json()) as { grants: Record<string, { 'pre-authorized_code': string }> };
+      return { code: object.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']!['pre-authorized_code'], tx_code: o.tx_code };
+    };
+    const preAuth = (o: { code: string; tx_code: string }, extra: Record<string, string>) =>
+      fetch(`${base()}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': o.code, tx_code: o.tx_code, ...extra }) });
+
+    const o = await offer();
+    const wrong = await preAuth(o, { authorization_details: JSON.stringify([{ type: 'openid_credential', credential_configuration_id: 'leipzig_pass_sd_jwt' }]) });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { error: string }).error).toBe('invalid_authorization_details');
+    // The refused request spent nothing: the same code still works, here with the offer's configuration.
+    const t = await preAuth(o, { authorization_details: detail() });
+    const body = (await t.json()) as Record<string, unknown>;
+    expect(t.status, JSON.stringify(body)).toBe(200);
+    const details = granted(body);
+    expect(details[0]).toMatchObject({ type: 'openid_credential', credential_configuration_id: CONFIG });
+    const id = details[0]!.credential_identifiers[0]!;
+    expect(decodeJwt(body.access_token as string).authorization_details).toEqual(details);
+    // §8.2: with identifiers granted, the request names the identifier, not the configuration.
+    expect((await credential(body.access_token as string, { credential_configuration_id: CONFIG })).body.error).toBe('invalid_credential_request');
+    const c = await credential(body.access_token as string, { credential_identifier: id });
+    expect(c.status, JSON.stringify(c.body)).toBe(200);
+
+    // Without authorization_details the pre-authorized flow is as before: no identifiers, by configuration id.
+    const plain = await preAuth(await offer(), {});
+    const plainBody = (await plain.json()) as Record<string, unknown>;
+    expect(plain.status).toBe(200);
+    expect(plainBody.authorization_details).toBeUndefined();
+    expect((await credential(plainBody.access_token as string, { credential_configuration_id: CONFIG })).status).toBe(200);
   });
 });
