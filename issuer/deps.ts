@@ -34,6 +34,8 @@ export interface OfficeOAuth {
   requireDpop: boolean;
   /** Token requests (and PAR) must carry a wallet attestation (OAuth-Client-Attestation, OID4VCI 1.0 Appendix E). */
   requireWalletAttestation: boolean;
+  /** A wallet attestation PoP must carry a server challenge (`challenge`, issuer/oauth/wallet-attestation.ts). */
+  requireAttestationChallenge?: boolean;
 }
 
 export interface IssuerDeps {

@@ -70,6 +70,9 @@ export function authorizationServerMetadata(office: Office): Record<string, unkn
     // Wallet attestation (draft-ietf-oauth-attestation-based-client-auth; issuer/oauth/wallet-attestation.ts): accepted
     // from every wallet, required where the office says so; `none` only where it is not required.
     token_endpoint_auth_methods_supported: office.oauth?.requireWalletAttestation ? ['attest_jwt_client_auth'] : ['none', 'attest_jwt_client_auth'],
+    // draft-ietf-oauth-attestation-based-client-auth-07 "Challenge Endpoint": server challenges for the attestation PoP
+    // (issuer/routes/attestation-challenge.ts); required in the PoP where the office sets `oauth.require_attestation_challenge`.
+    challenge_endpoint: `${office.issuerId}/challenge`,
     // RFC 9449 §5.1: DPoP-bound access tokens, ES256 proofs (issuer/oauth/dpop.ts).
     dpop_signing_alg_values_supported: [...DPOP_ALGS],
     // OID4VCI 1.0 §12.3: a wallet may use the pre-authorized code without client authentication.

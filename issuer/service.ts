@@ -30,6 +30,7 @@ import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
 import { oid4vciRoutes } from './routes/oid4vci.ts';
 import { authorizeRoutes } from './routes/authorize.ts';
+import { attestationChallengeRoutes } from './routes/attestation-challenge.ts';
 import { AuthorizationStore } from './oauth/authorization-store.ts';
 import { deskRoutes } from './routes/desk.ts';
 import { OfficeCertificates, officeCertificateRoutes } from './office-certificates.ts';
@@ -111,7 +112,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   await catalog.reload();
 
   // OAuth-family endpoints answer errors as {error, error_description}, also when the body cannot be parsed.
-  const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential|par)$/;
+  const oauthPath = /^\/offices\/[^/]+\/(token|nonce|credential|deferred_credential|par|challenge)$/;
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
   // The citizen's self-service pages (authorize, login callback) count against the same per-client limit.
   const selfServicePath = /^\/offices\/[^/]+\/(authorize|login\/callback|self-service(\/.*)?)$/;
@@ -132,6 +133,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   app.use(didDocumentRoutes('offices', hosted));
   app.use(officeCertificateRoutes(() => deps.offices, deps.certificates!));
   app.use(oid4vciRoutes(deps, libs, metadata));
+  // Wallet attestation challenges (draft-ietf-oauth-attestation-based-client-auth-07 "Challenge Endpoint").
+  app.use(attestationChallengeRoutes(deps));
   // Self-service: PAR, authorization endpoint, login at the city IdP (issue 17, HAIP 1.0).
   app.use(authorizeRoutes(deps, libs, metadata));
   // The clerk's desk page (issue 15), its own CSP.

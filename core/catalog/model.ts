@@ -148,8 +148,11 @@ export type CredentialFormat = (typeof CREDENTIAL_FORMATS)[number];
 const zAttackPotential = z.array(z.string().min(1).max(200)).min(1).max(10);
 export const zKeyAttestationsRequired = z.strictObject({ key_storage: zAttackPotential.optional(), user_authentication: zAttackPotential.optional() });
 
-/** Per-office OAuth requirements (HAIP 1.0; issuer/oauth/). Both default to false: wallets without DPoP or attestation keep working. */
-export const zOfficeOAuth = z.strictObject({ require_dpop: z.boolean().default(false), require_wallet_attestation: z.boolean().default(false) });
+/**
+ * Per-office OAuth requirements (HAIP 1.0; issuer/oauth/). All default to false: wallets without DPoP or attestation keep working.
+ * `require_attestation_challenge`: a wallet attestation PoP must carry a server challenge (issuer/oauth/wallet-attestation.ts).
+ */
+export const zOfficeOAuth = z.strictObject({ require_dpop: z.boolean().default(false), require_wallet_attestation: z.boolean().default(false), require_attestation_challenge: z.boolean().default(false) });
 
 /** A dotted path into the login's claims (OIDC Core §5.1), e.g. `address.locality`. */
 const zLoginClaimPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62}){0,3}$/, 'must be a dotted claim path such as address.locality');

@@ -111,5 +111,5 @@ export class IssuerCatalog {
 
 /** The office's OAuth requirements (issue 17, HAIP); an office without `oauth` requires neither DPoP nor a wallet attestation. */
 function officeOAuth(def: OfficeDef): Office['oauth'] {
-  return { requireDpop: def.oauth?.require_dpop ?? false, requireWalletAttestation: def.oauth?.require_wallet_attestation ?? false };
+  return { requireDpop: def.oauth?.require_dpop ?? false, requireWalletAttestation: def.oauth?.require_wallet_attestation ?? false, requireAttestationChallenge: def.oauth?.require_attestation_challenge ?? false };
 }

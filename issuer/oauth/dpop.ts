@@ -5,7 +5,7 @@ import { ProtocolError } from '../../core/http/errors.ts';
 import { toSeconds } from '../../core/util/time.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
-import { fromLibraryError, protocolStep } from '../protocol-errors.ts';
+import { describeLibraryError, fromLibraryError, protocolStep } from '../protocol-errors.ts';
 import { dpopJtiStore } from '../store/dpop-jti-store.ts';
 
 /**
@@ -33,26 +33,40 @@ type Deps = Pick<IssuerDeps, 'codes' | 'clock' | 'store'>;
 // every other's nonces without a table. A nonce is bound to the office that issued it.
 
 export function createDpopNonce(deps: Pick<IssuerDeps, 'codes' | 'clock'>, office: Office): string {
-  const exp = (toSeconds(deps.clock()) + DPOP_NONCE_TTL_S).toString(36);
-  const rnd = randomBytes(12).toString('base64url');
-  return `${exp}.${rnd}.${mac(deps, office, exp, rnd)}`;
-}
-
-function mac(deps: Pick<IssuerDeps, 'codes'>, office: Office, exp: string, rnd: string): string {
-  return deps.codes.dpopNonceMac(`dpop-nonce:${office.slug}:${exp}:${rnd}`).subarray(0, 18).toString('base64url');
+  return createServerNonce(deps, office, 'dpop-nonce', DPOP_NONCE_TTL_S);
 }
 
 /** True when `nonce` is one of ours for this office and has not expired. */
 export function validDpopNonce(deps: Pick<IssuerDeps, 'codes' | 'clock'>, office: Office, nonce: unknown): boolean {
-  if (typeof nonce !== 'string' || nonce.length > MAX_NONCE) return false;
-  const m = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{24})$/.exec(nonce);
+  return validServerNonce(deps, office, 'dpop-nonce', nonce, DPOP_NONCE_TTL_S);
+}
+
+/**
+ * A stateless server nonce of this form for any purpose (DPoP nonces here; wallet attestation
+ * challenges in issuer/oauth/wallet-attestation.ts). `purpose` is part of the MAC input, so a value
+ * issued for one purpose (or office) never passes as another's.
+ */
+export function createServerNonce(deps: Pick<IssuerDeps, 'codes' | 'clock'>, office: Office, purpose: string, ttlS: number): string {
+  const exp = (toSeconds(deps.clock()) + ttlS).toString(36);
+  const rnd = randomBytes(12).toString('base64url');
+  return `${exp}.${rnd}.${mac(deps, office, purpose, exp, rnd)}`;
+}
+
+function mac(deps: Pick<IssuerDeps, 'codes'>, office: Office, purpose: string, exp: string, rnd: string): string {
+  return deps.codes.dpopNonceMac(`${purpose}:${office.slug}:${exp}:${rnd}`).subarray(0, 18).toString('base64url');
+}
+
+/** True when `value` is a nonce of ours for this office and purpose and has not expired. */
+export function validServerNonce(deps: Pick<IssuerDeps, 'codes' | 'clock'>, office: Office, purpose: string, value: unknown, ttlS: number): boolean {
+  if (typeof value !== 'string' || value.length > MAX_NONCE) return false;
+  const m = /^([0-9a-z]{1,11})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{24})$/.exec(value);
   if (!m) return false;
-  const expected = Buffer.from(mac(deps, office, m[1]!, m[2]!));
+  const expected = Buffer.from(mac(deps, office, purpose, m[1]!, m[2]!));
   const given = Buffer.from(m[3]!);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return false;
   const exp = parseInt(m[1]!, 36);
   const now = toSeconds(deps.clock());
-  return exp > now && exp <= now + DPOP_NONCE_TTL_S + CLOCK_SKEW_S;
+  return exp > now && exp <= now + ttlS + CLOCK_SKEW_S;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +150,8 @@ export async function verifyResourceRequest(deps: Deps, libs: Libraries, office:
     if (e instanceof Oauth2ResourceUnauthorizedError) {
       const dpop = scheme === 'DPoP';
       const c = e.wwwAuthenticateHeaders.find((h) => h.scheme === (dpop ? 'DPoP' : 'Bearer'));
-      throw resourceError(c?.error ?? 'invalid_token', c?.error_description ?? 'A valid access token is required.', {}, dpop ? 'DPoP' : 'Bearer');
+      // Our description for the code, never the library's text (issuer/protocol-errors.ts).
+      throw resourceError(c?.error ?? 'invalid_token', describeLibraryError(c?.error ?? 'invalid_token', e), {}, dpop ? 'DPoP' : 'Bearer');
     }
     throw fromLibraryError(e);
   }
