@@ -1,9 +1,11 @@
+import { createServer, type Server } from 'node:http';
 import { createInterface } from 'node:readline/promises';
 import { resolve } from 'node:path';
 import { checkPublicUrl } from '../core/config/env.ts';
 import { WalletLockedError } from './core/store.ts';
 import { preparePresentation, sendPresentation, declinePresentation, type PresentationPlan } from './core/present.ts';
-import { collectPending, receive } from './core/receive.ts';
+import { collectPending, receive, type ReceiveResult } from './core/receive.ts';
+import { finishSelfService, FLOW_TTL_MS, startSelfService, stateOf, type SelfServiceFlow } from './core/self-service.ts';
 import { openWallet, WalletError, type WalletContext } from './core/wallet.ts';
 
 /**
@@ -11,12 +13,16 @@ import { openWallet, WalletError, type WalletContext } from './core/wallet.ts';
  *   npm run wallet -- receive '<openid-credential-offer://…>' --tx-code <code>
  *   npm run wallet -- present '<openid4vp://…>' [--yes]
  *   npm run wallet -- list
+ *   npm run wallet -- self-service '<office URL | openid-credential-offer://…>' [--paste]
  * Exit codes: 0 done, 1 refused or failed (reason printed), 2 usage or locked wallet.
  */
 const USAGE = `Verwendung / usage:
   npm run wallet -- receive '<openid-credential-offer://…>' --tx-code <code>
   npm run wallet -- present '<openid4vp://…>' [--yes | --no]   (ohne Terminal Pflicht / required without a terminal)
   npm run wallet -- list
+  npm run wallet -- self-service '<Adresse des Amts / office URL | openid-credential-offer://…>' [--configuration <id>] [--paste]
+      Online beantragen: Anmeldung im Browser, Rückkehr an 127.0.0.1 (oder Adresse einfügen: --paste)
+      Apply online: log in in the browser, back to 127.0.0.1 (or paste the address: --paste)
 Umgebung / environment: WALLET_DIR (./.data/wallet), WALLET_PASSPHRASE, REGISTRY_PUBLIC_URL`;
 
 const out = (s: string) => process.stdout.write(s + '\n');
@@ -68,7 +74,7 @@ async function confirm(question: string): Promise<boolean> {
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
-  if (!command || !['receive', 'present', 'list'].includes(command)) {
+  if (!command || !['receive', 'present', 'list', 'self-service'].includes(command)) {
     err(USAGE);
     return 2;
   }
@@ -103,14 +109,22 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const uri = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1] !== '--tx-code');
+  const uri = args.find((a) => !a.startsWith('--') && !['--tx-code', '--configuration'].includes(args[args.indexOf(a) - 1]!));
   if (!uri) {
     err(USAGE);
     return 2;
   }
   try {
+    if (command === 'self-service') return printReceived(await selfService(ctx, uri, args));
     if (command === 'receive') {
-      const r = await receive(ctx, uri, flag(args, '--tx-code'), (m) => out(m));
+      let r: ReceiveResult;
+      try {
+        r = await receive(ctx, uri, flag(args, '--tx-code'), (m) => out(m));
+      } catch (e) {
+        // An offer with the authorization_code grant (OID4VCI 1.0 §4.1.1): the office wants a login.
+        if (!(e instanceof WalletError && e.code === 'unsupported_offer')) throw e;
+        return printReceived(await selfService(ctx, uri, args));
+      }
       for (const w of r.warnings) out(`⚠ ${w}`);
       if (r.deferred) out('Das Amt muss den Nachweis noch freigeben; er wird später abgeholt. / The office has yet to approve; the credential will be collected later.');
       if (r.credentials.length) out(`✓ ${r.credentials[0]!.type} von/from ${r.credentials[0]!.issuerName?.de ?? r.credentials[0]!.issuer} gespeichert (${r.credentials.length} Kopien). / Stored (${r.credentials.length} copies).`);
@@ -150,6 +164,77 @@ async function main(): Promise<number> {
     err(`✗ Unerwarteter Fehler / unexpected error: ${(e as Error).message.split('\n')[0]}`);
     return 1;
   }
+}
+
+function printReceived(r: ReceiveResult): number {
+  for (const w of r.warnings) out(`⚠ ${w}`);
+  const c = r.credentials[0];
+  if (c) out(`✓ ${c.type} von/from ${c.issuerName?.de ?? c.issuer} gespeichert (${r.credentials.length} Kopien). / Stored (${r.credentials.length} copies).`);
+  return c ? 0 : 1;
+}
+
+const CALLBACK_PATH = '/callback';
+const DONE_PAGE = `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>ID-Ideal Wallet</title></head><body><main><h1>Zurück zur Wallet</h1><p>Die Anmeldung ist bei der Wallet angekommen. Sie können dieses Fenster schließen; das Ergebnis steht im Terminal.</p><h2 lang="en">Back to the wallet</h2><p lang="en">The login has reached the wallet. You can close this window; the result is shown in the terminal.</p></main></body></html>`;
+
+/**
+ * Online self-service on the command line (core/self-service.ts). The office sends the browser back
+ * to a loopback redirect URI (RFC 8252 §7.3: http://127.0.0.1 with a port the wallet picks, any path):
+ * by default the CLI listens there for exactly one answer carrying its `state`; with --paste nothing
+ * listens, the browser shows that it cannot connect, and the citizen pastes the address from the
+ * address bar. Either way the answer is checked (iss, state) before anything in it is used.
+ */
+async function selfService(ctx: WalletContext, target: string, args: string[]): Promise<ReceiveResult> {
+  const paste = args.includes('--paste');
+  const server: Server = createServer();
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok));
+  const port = (server.address() as { port: number }).port;
+  const redirectUri = `http://127.0.0.1:${port}${CALLBACK_PATH}`;
+  if (paste) await new Promise((ok) => server.close(ok));
+  let flow: SelfServiceFlow;
+  try {
+    const isOffer = /^openid-credential-offer:\/\//.test(target) || /[?&]credential_offer(_uri)?=/.test(target);
+    out('Das Amt wird gefragt … / Asking the office …');
+    flow = await startSelfService(ctx, { ...(isOffer ? { offer: target } : { office: target }), redirectUri, ...(flag(args, '--configuration') ? { configurationId: flag(args, '--configuration')! } : {}) });
+  } catch (e) {
+    if (!paste) server.close();
+    throw e;
+  }
+  out(`Bitte im Browser öffnen und beim Bürgerkonto anmelden / please open in the browser and log in with the city account (${flow.officeName?.de ?? flow.credentialIssuer}):`);
+  out(flow.authorizationUrl);
+  let answer: string;
+  if (paste) {
+    out('Danach die Adresse aus der Adresszeile des Browsers hier einfügen / then paste the address from the browser’s address bar here:');
+    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+    const line = await new Promise<string | undefined>((ok) => {
+      rl.once('line', ok);
+      rl.once('close', () => ok(undefined));
+      setTimeout(() => ok(undefined), FLOW_TTL_MS).unref();
+    });
+    rl.close();
+    if (!line) throw new WalletError('flow_expired', 'Keine Adresse eingegeben. / No address entered.');
+    answer = line;
+  } else {
+    out(`Die Wallet wartet auf die Rückkehr an / the wallet waits for the return to ${redirectUri} …`);
+    answer = await new Promise<string>((ok, fail) => {
+      const timer = setTimeout(() => {
+        server.close();
+        fail(new WalletError('flow_expired', 'Die Anmeldung hat zu lange gedauert. Bitte beginnen Sie neu. / The login took too long. Please start again.'));
+      }, FLOW_TTL_MS).unref();
+      server.on('request', (req, res) => {
+        const url = `http://127.0.0.1:${port}${req.url ?? '/'}`;
+        // Only the answer for this flow ends the wait; anything else (favicon, a stray request) is 404.
+        if (req.method !== 'GET' || new URL(url).pathname !== CALLBACK_PATH || stateOf(url) !== flow.state) {
+          res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Nicht gefunden / not found');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'content-security-policy': "default-src 'none'" }).end(DONE_PAGE);
+        clearTimeout(timer);
+        server.close();
+        ok(url);
+      });
+    });
+  }
+  return finishSelfService(ctx, flow, answer, (m) => out(m));
 }
 
 process.exitCode = await main();

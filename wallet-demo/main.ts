@@ -4,6 +4,7 @@ import { createBaseApp, finish } from '../core/http/app.ts';
 import { createLogger } from '../core/log/logger.ts';
 import { closeServer, listen } from '../core/service/run.ts';
 import { runMain } from '../core/service/main-wrapper.ts';
+import { LEIPZIG } from '../core/demo/leipzig.ts';
 import { walletHostCheck, walletRoutes } from './web/app.ts';
 import { loadWalletWebConfig } from './web/config.ts';
 
@@ -29,6 +30,9 @@ await runMain('wallet-demo', logger, async () => {
       publicUrl: config.publicUrl,
       idleTimeoutMs: web.idleTimeoutMs,
       extraHosts: web.extraHosts,
+      // "Online beantragen / Apply online" (docs/self-service.md): in demo mode the demo catalogue's
+      // offices marked `self_service`, at the demo issuer. Production lists none (see docs/self-service.md).
+      selfServiceOffices: config.mode === 'demo' ? LEIPZIG.offices.filter((o) => o.self_service).map((o) => ({ url: `${config.urls.issuer}/offices/${o.slug}`, name: o.name })) : [],
       logger,
     }),
   );

@@ -67,7 +67,9 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
     return { status: 202, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: LIBRARY_1_0_REQUEST, transactionId, interval: DEFERRED_INTERVAL })) };
   }
   const credentials = await signAndRecord(deps, office, configuration, offer, holderKeys);
-  return { status: 200, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: LIBRARY_1_0_REQUEST, credentials })) };
+  // §8.3: `credentials`, an array of objects with `credential`, one per proof. Written out: the library's
+  // createCredentialResponse validates our own answer with zod (0.65 % of the issuer's busy time, issue 16).
+  return { status: 200, body: { credentials } };
 }
 
 /** Verifies the access token (RFC 9068 JWT from this office, via jwks_uri) and loads the offer it was issued for. */

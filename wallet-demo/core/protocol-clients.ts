@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { CompactEncrypt, CompactSign, base64url, calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
-import { clientAuthenticationAnonymous, type SignJwtCallback } from '@openid4vc/oauth2';
+import { clientAuthenticationAnonymous, Oauth2Client, type SignJwtCallback } from '@openid4vc/oauth2';
 import { Openid4vciClient } from '@openid4vc/openid4vci';
 import { Openid4vpClient } from '@openid4vc/openid4vp';
 import type { Resolver } from 'did-resolver';
@@ -33,6 +33,18 @@ export function walletFetch(limits: WalletFetchLimits = {}): typeof fetch {
 
 /** OID4VCI 1.0 client (wallet side of @openid4vc/openid4vci) signing key proofs with the wallet's holder keys. */
 export function vciClient(keys: () => HolderKeyRecord[], limits: WalletFetchLimits = {}): Openid4vciClient {
+  return new Openid4vciClient({ callbacks: vciCallbacks(keys, limits) });
+}
+
+/**
+ * The OAuth 2.0 client under it (@openid4vc/oauth2), same callbacks: for the authorization request
+ * of self-service (core/self-service.ts), where the offer helper of the OID4VCI client cannot send `state`.
+ */
+export function oauth2Client(keys: () => HolderKeyRecord[], limits: WalletFetchLimits = {}): Oauth2Client {
+  return new Oauth2Client({ callbacks: vciCallbacks(keys, limits) });
+}
+
+function vciCallbacks(keys: () => HolderKeyRecord[], limits: WalletFetchLimits) {
   const signJwt: SignJwtCallback = async (signer, { header, payload }) => {
     if (signer.method !== 'jwk') throw new Error('the wallet signs proofs with a jwk');
     const jkt = await calculateJwkThumbprint(signer.publicJwk as JWK);
@@ -41,9 +53,7 @@ export function vciClient(keys: () => HolderKeyRecord[], limits: WalletFetchLimi
     const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader(header as never).sign(await importJWK(k.jwk, 'ES256'));
     return { jwt, signerJwk: signer.publicJwk };
   };
-  return new Openid4vciClient({
-    callbacks: { fetch: walletFetch(limits), hash, generateRandom: (n) => new Uint8Array(randomBytes(n)), signJwt, clientAuthentication: clientAuthenticationAnonymous() },
-  });
+  return { fetch: walletFetch(limits), hash, generateRandom: (n: number) => new Uint8Array(randomBytes(n)), signJwt, clientAuthentication: clientAuthenticationAnonymous() };
 }
 
 /**

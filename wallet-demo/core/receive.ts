@@ -36,7 +36,7 @@ export async function receive(ctx: WalletContext, offerUri: string, txCode: stri
     throw new WalletError('malformed_offer', 'Das Angebot ist ungültig oder abgelaufen. / The offer is invalid or has expired.');
   }
   const grant = offer.grants?.['urn:ietf:params:oauth:grant-type:pre-authorized_code'];
-  if (!grant) throw new WalletError('unsupported_offer', 'Dieses Angebot braucht eine Anmeldung beim Amt; das kann die Demo-Wallet nicht. / This offer needs a login, which this wallet does not support.');
+  if (!grant) throw new WalletError('unsupported_offer', 'Dieses Angebot braucht eine Anmeldung beim Amt: bitte „Online beantragen“ (CLI: self-service) verwenden. / This offer needs a login at the office: please use “Apply online” (CLI: self-service).');
   if (grant.tx_code && !txCode) throw new WalletError('tx_code_required', 'Bitte den Code eingeben, den Sie im Amt erhalten haben (--tx-code). / Please enter the code you received at the office.');
   if (txCode !== undefined && !/^[0-9A-Za-z]{1,16}$/.test(txCode)) throw new WalletError('tx_code_invalid', 'Der Code hat ein ungültiges Format. / The code has an invalid format.');
 
@@ -97,7 +97,7 @@ export async function receive(ctx: WalletContext, offerUri: string, txCode: stri
 type Display = NonNullable<StoredCredential['display']>;
 
 /** Display names in German and English from the issuer's metadata for this configuration. */
-function displayOf(conf: unknown): Display {
+export function displayOf(conf: unknown): Display {
   const md = (conf as { credential_metadata?: { display?: { name: string; locale?: string }[]; claims?: { path: (string | null | number)[]; display?: { name: string; locale?: string }[] }[] } }).credential_metadata;
   const pick = (list: { name: string; locale?: string }[] | undefined) => ({
     ...(list?.find((d) => d.locale?.startsWith('de')) ? { de: list.find((d) => d.locale?.startsWith('de'))!.name } : {}),

@@ -7,12 +7,13 @@ import { clientKey } from '../../core/http/rate-limit.ts';
 import type { Logger } from '../../core/log/logger.ts';
 import { systemClock } from '../../core/util/time.ts';
 import { declinePresentation, preparePresentation, sendPresentation } from '../core/present.ts';
-import { collectPending, receive } from '../core/receive.ts';
+import { collectPending, receive, type ReceiveResult } from '../core/receive.ts';
+import { finishSelfService, startSelfService, stateOf, type SelfServiceFlow, type SelfServiceOffice } from '../core/self-service.ts';
 import { WalletLockedError, WalletStore } from '../core/store.ts';
 import { openWallet, WalletError, type WalletContext, type WalletOptions } from '../core/wallet.ts';
 import { allowedHosts, hostCheck } from './host-check.ts';
 import { half, T, type Lang } from './i18n.ts';
-import { consentPage, CSS, deleteConfirmPage, historyPage, homePage, unlockPage, type Prefill } from './pages.ts';
+import { consentPage, CSS, deleteConfirmPage, historyPage, homePage, selfServiceLoginPage, selfServiceReturnPage, unlockPage, type Flash, type Prefill } from './pages.ts';
 import { Sessions, type Session } from './sessions.ts';
 import { UnlockLimiter } from './unlock-limit.ts';
 import { SCAN_JS } from './scan-script.ts';
@@ -25,6 +26,8 @@ const PLAN_TTL = 10 * 60_000;
 export const DEFAULT_IDLE_MS = 10 * 60_000;
 /** Longest offer or request a link may pre-fill (both are URIs; the forms post them back). */
 const MAX_PREFILL = 8192;
+/** Self-service applications in progress at once (all sessions). */
+const MAX_FLOWS = 16;
 
 export type WalletWebOptions = Omit<WalletOptions, 'passphrase'> & {
   publicUrl: string;
@@ -33,6 +36,8 @@ export type WalletWebOptions = Omit<WalletOptions, 'passphrase'> & {
   idleTimeoutMs?: number;
   /** More `Host` names the wallet answers to (WALLET_ALLOWED_HOSTS), besides its public URL's. */
   extraHosts?: readonly string[];
+  /** Offices listed under "Online beantragen / Apply online" (main.ts: the demo catalogue's `self_service` offices). */
+  selfServiceOffices?: readonly SelfServiceOffice[];
 };
 
 /** The Host allow-list check for the whole app (mounted before any route, /health included). */
@@ -49,7 +54,18 @@ export function walletRoutes(opts: WalletWebOptions): Router {
   const clock = opts.clock ?? systemClock;
   // The opened wallet, shared by the live sessions; dropped (key and all) when the last one ends.
   let ctx: WalletContext | undefined;
-  const sessions = new Sessions(opts.publicUrl, opts.idleTimeoutMs ?? DEFAULT_IDLE_MS, clock, () => (ctx = undefined));
+  /**
+   * Self-service authorizations in progress (core/self-service.ts), by their `state`, each bound to
+   * the session that started it. Memory only (PKCE verifier, DPoP key); dropped on lock, on expiry,
+   * and when used, successfully or not.
+   */
+  const flows = new Map<string, { flow: SelfServiceFlow; sessionId: string }>();
+  const sessions = new Sessions(opts.publicUrl, opts.idleTimeoutMs ?? DEFAULT_IDLE_MS, clock, () => {
+    ctx = undefined;
+    flows.clear();
+  });
+  const offices = opts.selfServiceOffices ?? [];
+  const redirectUri = `${opts.publicUrl.replace(/\/+$/, '')}/self-service/callback`;
   const limiter = new UnlockLimiter(clock);
   const origin = new URL(opts.publicUrl).origin;
   // Auto-lock also when no request comes in; unref'd, so it never keeps the process alive.
@@ -63,6 +79,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).type('html').send(html);
   };
+  const home = (l: Lang, data: Parameters<typeof homePage>[1], prefill: Prefill, flash?: Flash) => homePage(l, data, prefill, flash, offices);
   const message = (e: unknown, l: Lang) => (e instanceof WalletError || e instanceof WalletLockedError ? half(e.message, l) : l === 'de' ? 'Das hat nicht geklappt.' : 'That did not work.');
   const prefillOf = (src: Record<string, unknown> | undefined): Prefill => {
     const out: Prefill = {};
@@ -117,7 +134,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
       // `access_denied`; there is no button that would share anyway. The history records the refusal.
       if (!plan.registered) {
         await declinePresentation(c, plan);
-        return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: [T[l].refusedUnregistered, ...plan.warnings.map((w) => half(w, l))].join(' ') }));
+        return page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: [T[l].refusedUnregistered, ...plan.warnings.map((w) => half(w, l))].join(' ') }));
       }
       const id = randomUUID();
       const now = clock();
@@ -126,7 +143,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
       page(res, consentPage(l, id, plan));
     } catch (e) {
       if (!(e instanceof WalletError)) opts.logger.warn({ err: { name: (e as Error).name } }, 'presentation request failed');
-      page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
+      page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
     }
   };
 
@@ -144,7 +161,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const s = sessions.current(req);
     if (!s || !ctx) return page(res, unlockPage(l, undefined, prefill, isNew()));
     // A link pre-fills; the request is fetched only when the citizen submits the form (POST /present).
-    page(res, homePage(l, ctx.store.snapshot, prefill, prefill.request ? { kind: 'notice', text: T[l].requestPrefilled } : undefined));
+    page(res, home(l, ctx.store.snapshot, prefill, prefill.request ? { kind: 'notice', text: T[l].requestPrefilled } : undefined));
   });
 
   r.post('/unlock', async (req, res) => {
@@ -199,12 +216,91 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const { c } = u;
     const txCode = String(req.body?.tx_code ?? '').trim();
     try {
-      const out = await receive(c, String(req.body?.offer ?? ''), txCode || undefined);
+      let out: ReceiveResult;
+      try {
+        out = await receive(c, String(req.body?.offer ?? ''), txCode || undefined);
+      } catch (e) {
+        // An offer with the authorization_code grant (OID4VCI 1.0 §4.1.1): the office wants a login, so apply online.
+        if (!(e instanceof WalletError && e.code === 'unsupported_offer')) throw e;
+        return await beginSelfService(res, l, c, u.s, { offer: String(req.body?.offer ?? '') });
+      }
       const text = out.deferred ? T[l].pending : `${T[l].received}: ${out.credentials[0]?.display?.name?.[l] ?? out.credentials[0]?.type ?? ''}`;
-      page(res, homePage(l, c.store.snapshot, {}, { kind: out.warnings.length ? 'warn' : 'notice', text: [text, ...out.warnings.map((w) => half(w, l))].join(' ') }));
+      page(res, home(l, c.store.snapshot, {}, { kind: out.warnings.length ? 'warn' : 'notice', text: [text, ...out.warnings.map((w) => half(w, l))].join(' ') }));
     } catch (e) {
-      page(res, homePage(l, c.store.snapshot, { offer: String(req.body?.offer ?? '') }, { kind: 'warn', text: message(e, l) }), 400);
+      page(res, home(l, c.store.snapshot, { offer: String(req.body?.offer ?? '') }, { kind: 'warn', text: message(e, l) }), 400);
     }
+  });
+
+  /** Pushes the authorization request (core/self-service.ts) and shows where to log in. */
+  const beginSelfService = async (res: Response, l: Lang, c: WalletContext, s: Session, target: { office?: string; offer?: string }): Promise<void> => {
+    try {
+      const now = clock();
+      for (const [k, v] of flows) if (v.flow.expiresAt < now) flows.delete(k);
+      // A bounded number in progress: the oldest gives way (each holds a DPoP key and a PKCE verifier).
+      while (flows.size >= MAX_FLOWS) flows.delete(flows.keys().next().value!);
+      const flow = await startSelfService(c, { ...target, redirectUri });
+      flows.set(flow.state, { flow, sessionId: s.id });
+      const listed = offices.find((o) => o.url === flow.credentialIssuer);
+      page(res, selfServiceLoginPage(l, listed?.name[l] ?? flow.officeName?.[l] ?? flow.credentialIssuer, flow.authorizationUrl));
+    } catch (e) {
+      if (!(e instanceof WalletError)) opts.logger.warn({ err: { name: (e as Error).name } }, 'self-service could not start');
+      page(res, home(l, c.store.snapshot, target.offer ? { offer: target.offer } : {}, { kind: 'warn', text: message(e, l) }), 400);
+    }
+  };
+
+  /**
+   * The office's answer (code or error), in the session that started the flow: checked and redeemed by
+   * the core (iss, state, PKCE, DPoP); the flow is used once, whatever the outcome.
+   */
+  const completeSelfService = async (res: Response, l: Lang, c: WalletContext, s: Session, responseUrl: string): Promise<void> => {
+    const state = stateOf(responseUrl);
+    const entry = state ? flows.get(state) : undefined;
+    if (!entry || entry.flow.expiresAt < clock()) {
+      if (state) flows.delete(state);
+      return page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: T[l].flowUnknown }), 400);
+    }
+    if (entry.sessionId !== s.id) return page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: T[l].flowOtherBrowser }), 400);
+    flows.delete(state!);
+    try {
+      const out = await finishSelfService(c, entry.flow, responseUrl);
+      const text = `${T[l].received}: ${out.credentials[0]?.display?.name?.[l] ?? out.credentials[0]?.type ?? ''}`;
+      page(res, home(l, c.store.snapshot, {}, { kind: out.warnings.length ? 'warn' : 'notice', text: [text, ...out.warnings.map((w) => half(w, l))].join(' ') }));
+    } catch (e) {
+      if (!(e instanceof WalletError)) opts.logger.warn({ err: { name: (e as Error).name } }, 'self-service failed');
+      page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
+    }
+  };
+
+  // "Online beantragen / Apply online" for one of the listed offices.
+  r.post('/self-service/start', async (req, res) => {
+    const l = lang(req);
+    const u = unlocked(req, res);
+    if (!u) return;
+    const office = offices.find((o) => o.url === String(req.body?.office ?? ''));
+    if (!office) return page(res, home(l, u.c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Dieses Amt bietet hier keinen Online-Abruf an.' : 'This office does not offer online self-service here.' }), 400);
+    await beginSelfService(res, l, u.c, u.s, { office: office.url });
+  });
+
+  // The redirect URI (RFC 6749 §3.1.2). The citizen's browser comes back from the office with code or error, state and iss.
+  r.get('/self-service/callback', async (req, res) => {
+    const l = lang(req);
+    const responseUrl = new URL(req.originalUrl, opts.publicUrl).href;
+    const s = sessions.current(req);
+    // After a redirect from another site the SameSite=Strict session cookie is missing: one click in our own page continues.
+    if (!s || !ctx) {
+      const known = stateOf(responseUrl);
+      return page(res, known && flows.has(known) ? selfServiceReturnPage(l, responseUrl) : unlockPage(l, { kind: 'warn', text: T[l].flowUnknown }, {}, isNew()), known && flows.has(known) ? 200 : 400);
+    }
+    await completeSelfService(res, l, ctx, s, responseUrl);
+  });
+  r.post('/self-service/callback', async (req, res) => {
+    const l = lang(req);
+    const u = unlocked(req, res);
+    if (!u) return;
+    const responseUrl = String(req.body?.response ?? '');
+    // Only an answer at our own redirect URI is taken (the core checks it again).
+    if (!responseUrl.startsWith(`${redirectUri}?`) || responseUrl.length > MAX_PREFILL) return page(res, home(l, u.c.store.snapshot, {}, { kind: 'warn', text: T[l].flowUnknown }), 400);
+    await completeSelfService(res, l, u.c, u.s, responseUrl);
   });
 
   r.post('/collect', async (req, res) => {
@@ -212,7 +308,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const u = unlocked(req, res);
     if (!u) return;
     const out = await collectPending(u.c);
-    page(res, homePage(l, u.c.store.snapshot, {}, { kind: 'notice', text: `${out.received.length} ${T[l].received}; ${out.waiting} ${T[l].pending}` }));
+    page(res, home(l, u.c.store.snapshot, {}, { kind: 'notice', text: `${out.received.length} ${T[l].received}; ${out.waiting} ${T[l].pending}` }));
   });
 
   // The citizen submitted the request form: only now is the Request Object fetched (present.ts checks the URLs).
@@ -231,11 +327,11 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const { c, s } = u;
     const entry = s.plans.get(String(req.params.id));
     s.plans.delete(String(req.params.id));
-    if (!entry || entry.until < clock()) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Die Anfrage ist abgelaufen.' : 'The request has expired.' }), 400);
+    if (!entry || entry.until < clock()) return page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Die Anfrage ist abgelaufen.' : 'The request has expired.' }), 400);
     try {
       if (req.params.action === 'decline') {
         await declinePresentation(c, entry.plan);
-        return page(res, homePage(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].declined }));
+        return page(res, home(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].declined }));
       }
       // Only plans for registered relying parties are ever offered; refuse anything else here too.
       if (!entry.plan.registered) throw new WalletError('unregistered_verifier', 'Nicht geteilt: nicht eingetragene Stelle. / Not shared: unregistered organisation.');
@@ -247,10 +343,10 @@ export function walletRoutes(opts: WalletWebOptions): Router {
       // Optional queries are shared only when their box stayed ticked.
       const plan = { ...entry.plan, queries: entry.plan.queries.filter((q) => q.required || body[`include_${q.queryId}`] === '1') };
       await sendPresentation(c, plan, choice, { includeOptional: true });
-      page(res, homePage(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].shared }));
+      page(res, home(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].shared }));
     } catch (e) {
       opts.logger.warn({ err: { name: (e as Error).name } }, 'presentation failed');
-      page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
+      page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: message(e, l) }), 400);
     }
   });
 
@@ -274,7 +370,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
     const { c } = u;
     const group = String(req.params.group);
     // Nothing to delete: say so, and leave the store file as it is.
-    if (!c.store.snapshot.credentials.some((x) => x.group === group)) return page(res, homePage(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Diesen Nachweis gibt es nicht (mehr).' : 'This credential does not exist (any more).' }), 404);
+    if (!c.store.snapshot.credentials.some((x) => x.group === group)) return page(res, home(l, c.store.snapshot, {}, { kind: 'warn', text: l === 'de' ? 'Diesen Nachweis gibt es nicht (mehr).' : 'This credential does not exist (any more).' }), 404);
     // Deleting is final: without the confirmation from the page that asks, nothing is deleted.
     if ((req.body as Record<string, unknown> | undefined)?.confirm !== '1') return page(res, deleteConfirmPage(l, group, c.store.snapshot.credentials.find((x) => x.group === group)!));
     c.store.update((d) => {
@@ -282,7 +378,7 @@ export function walletRoutes(opts: WalletWebOptions): Router {
       d.credentials = d.credentials.filter((x) => x.group !== group);
       d.keys = d.keys.filter((k) => !keys.has(k.id));
     });
-    page(res, homePage(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].deleted }));
+    page(res, home(l, c.store.snapshot, {}, { kind: 'notice', text: T[l].deleted }));
   });
   return r;
 }

@@ -1,4 +1,5 @@
 import type { PresentationPlan } from '../core/present.ts';
+import type { SelfServiceOffice } from '../core/self-service.ts';
 import type { StoredCredential, WalletData } from '../core/store.ts';
 import { half, T, type Lang } from './i18n.ts';
 
@@ -23,6 +24,7 @@ input,select,button{font-size:1rem;padding:.5rem;margin-top:.25rem;max-width:100
 input[type=text],input[type=password]{width:100%;box-sizing:border-box}
 button{background:var(--blue);color:#fff;border:0;border-radius:.25rem;cursor:pointer;margin-top:.75rem}
 button.secondary{background:#fff;color:var(--blue);border:2px solid var(--blue)}
+a.button{display:inline-block;background:var(--blue);color:#fff;border-radius:.25rem;padding:.5rem 1rem;text-decoration:none}
 a:focus,button:focus,input:focus,select:focus{outline:3px solid #b35c00;outline-offset:2px}
 .card{border:1px solid #888;border-radius:.5rem;padding:1rem;margin:.75rem 0}
 .notice{border-left:6px solid #1b6e1b;background:#e8f5e6;padding:.75rem}
@@ -146,7 +148,17 @@ function scanButton(lang: Lang): string {
   return ` <button type="button" class="secondary" hidden data-scan${Object.entries(data).map(([k, v]) => ` data-${k}="${esc(v)}"`).join('')}>${esc(m.button)}</button>`;
 }
 
-export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: Prefill, flash?: Flash): string {
+/** "Online beantragen / Apply online": the offices offering self-service, one form each (docs/self-service.md). */
+function applySection(lang: Lang, offices: readonly SelfServiceOffice[]): string {
+  if (offices.length === 0) return '';
+  const t = T[lang];
+  const items = offices
+    .map((o) => `<li><form method="post" action="/self-service/start"><input type="hidden" name="office" value="${esc(o.url)}"><span>${esc(o.name[lang])}</span> <button type="submit" aria-label="${esc(`${t.apply}: ${o.name[lang]}`)}">${esc(t.apply)}</button></form></li>`)
+    .join('');
+  return `<section aria-labelledby="h-apply"><h2 id="h-apply">${esc(t.applyTitle)}</h2><p>${esc(t.applyIntro)}</p><ul>${items}</ul></section>`;
+}
+
+export function homePage(lang: Lang, data: Readonly<WalletData>, prefill: Prefill, flash?: Flash, offices: readonly SelfServiceOffice[] = []): string {
   const t = T[lang];
   const groups = new Map<string, StoredCredential[]>();
   for (const c of data.credentials) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
@@ -173,6 +185,7 @@ ${claimList(c, lang)}
 <label for="offer">${esc(t.offer)}</label><input id="offer" name="offer" type="text" value="${esc(prefill.offer ?? '')}" required>
 <label for="tx_code">${esc(t.txCode)}</label><input id="tx_code" name="tx_code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9A-Za-z]{1,16}">
 <button type="submit">${esc(t.receive)}</button>${scanButton(lang)}</form></section>
+${applySection(lang, offices)}
 <section aria-labelledby="h-present"><h2 id="h-present">${esc(t.presentTitle)}</h2>
 <form method="post" action="/present">
 <label for="request">${esc(t.request)}</label><input id="request" name="request" type="text" value="${esc(prefill.request ?? '')}" required>
@@ -240,4 +253,28 @@ export function historyPage(lang: Lang, data: Readonly<WalletData>): string {
     .map((h) => `<li><time datetime="${esc(h.at)}">${esc(localTime(h.at, lang))}</time> · ${esc(h.verifierName?.[lang] ?? h.verifier)} · ${esc(t.outcome[h.outcome])}${h.shared.length ? `: ${h.shared.map((s) => `${esc(typeName(s.type))} (${s.claims.map((k) => esc(labelOf(s.type, k))).join(', ')})`).join('; ')}` : ''}</li>`)
     .join('');
   return layout(lang, t.history, `${rows ? `<ul>${rows}</ul>` : `<p>${esc(t.historyNone)}</p>`}<p><a href="/history.json" download="wallet-verlauf.json">${esc(t.export)}</a></p><p><a href="/">${esc(t.back)}</a></p>`, undefined, true);
+}
+
+/**
+ * After the wallet pushed the authorization request: where the citizen logs in next. A link, not a
+ * redirect: the wallet's pages allow form submissions to this origin only (`form-action 'self'`), and
+ * the citizen sees which office asks for the login before leaving the wallet.
+ */
+export function selfServiceLoginPage(lang: Lang, office: string, authorizationUrl: string): string {
+  const t = T[lang];
+  return layout(lang, t.loginTitle, `<p>${esc(t.loginIntro(office))}</p>
+<p><a class="button" href="${esc(authorizationUrl)}">${esc(t.toLogin)}</a></p>
+<p><a href="/">${esc(t.cancel)}</a></p>`, undefined, true);
+}
+
+/**
+ * The office sent the browser back without the wallet's session cookie (SameSite=Strict is not sent
+ * after a redirect from another site): one click in the wallet's own page continues, with the cookie.
+ * Nothing of the wallet is shown here.
+ */
+export function selfServiceReturnPage(lang: Lang, responseUrl: string): string {
+  const t = T[lang];
+  return layout(lang, t.backTitle, `<p>${esc(t.backIntro)}</p>
+<form method="post" action="/self-service/callback"><input type="hidden" name="response" value="${esc(responseUrl)}"><button type="submit">${esc(t.collectNow)}</button></form>
+<p><a href="/">${esc(t.cancel)}</a></p>`);
 }
