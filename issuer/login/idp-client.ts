@@ -37,6 +37,10 @@ export class IdpClient {
       redirect_uri: redirectUri,
       scope: LOGIN_SCOPE,
       response_type: 'code',
+      // OpenID Connect Core §3.1.2.1: always a fresh login. A citizen applying on a shared device (a
+      // family computer, a kiosk in the Bürgerbüro) must never receive a document in the name of
+      // whoever logged in at the city IdP before, through that person's IdP session.
+      prompt: 'login',
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       state,

@@ -167,6 +167,19 @@ describe('HAIP: authorization code flow with PAR and PKCE, login at the city IdP
     expect(second.body).toMatchObject({ error: 'invalid_grant', id_ideal_reason: 'code_used' });
   });
 
+  it('asks for a fresh login every time (prompt=login): a second citizen on the same browser is never logged in as the first', async () => {
+    const browser = new TestBrowser();
+    const first = await par();
+    await browser.login(authorizeUrl(first.body.request_uri), REDIRECT, 'erika', 'demo-leipzig');
+    // Erika's IdP session is still in this browser; the next application must stop at the login form.
+    const second = await par();
+    const again = await browser.follow(authorizeUrl(second.body.request_uri), REDIRECT);
+    expect(again.final.location?.startsWith(REDIRECT) ?? false).toBe(false);
+    expect(again.final.status).toBe(200);
+    expect(again.final.body).toMatch(/<form method="post" action="/);
+    expect(again.hops.some((h) => h.location && new URL(h.location).searchParams.get('prompt') === 'login')).toBe(true);
+  });
+
   it('a redirect_uri other than the pushed one is refused at the token endpoint', async () => {
     const { code, verifier } = await loginFor('erika', 'demo-leipzig');
     const res = await token({ code: code!, code_verifier: verifier, redirect_uri: 'https://attacker.example/cb' });
