@@ -55,6 +55,19 @@ function statusListSize(env: NodeJS.ProcessEnv, mode: CommonConfig['mode']): num
   return size;
 }
 
+/**
+ * ISSUER_X5C: `1` (default) signs SD-JWT VCs with the office's certificate as `x5c` and its https
+ * Credential Issuer Identifier as `iss` whenever a city CA is configured (HAIP; docs/haip.md); `0` keeps
+ * the did:web `iss` and `kid` only (an opt-out for verifiers that know no city CA). Without a city CA
+ * the setting has no effect.
+ */
+function x5cFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const v = env.ISSUER_X5C;
+  if (v === undefined || v === '' || v === '1') return true;
+  if (v === '0') return false;
+  throw new ConfigError('ISSUER_X5C must be 0 or 1');
+}
+
 /** Issuer settings from the environment (all optional, with defaults). */
 export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerConfig {
   const common = loadCommonConfig('issuer', env);
@@ -75,7 +88,7 @@ export function loadIssuerConfig(env: NodeJS.ProcessEnv = process.env): IssuerCo
       trustMaxAge: int('ISSUER_TRUST_MAX_AGE', env, 60, 0, 3600),
       keyRefresh: int('ISSUER_KEY_REFRESH', env, 30, 1, 3600),
       catalogRefresh: int('CATALOG_REFRESH', env, 2, 1, 3600),
-      x5c: env.ISSUER_X5C === '1',
+      x5c: x5cFromEnv(env),
     },
   };
 }

@@ -55,7 +55,7 @@ export interface IssuerDeps {
   clock: Clock;
   logger: Logger;
   settings: IssuerSettings;
-  /** HAIP: certificates of the offices' keys from the city CA, sent as `x5c` beside the `kid`. */
+  /** HAIP: certificates of the offices' keys from the city CA, sent as `x5c` (with the https `iss`). */
   certificates?: OfficeCertificates;
   /** The city's OpenID Connect provider for self-service logins (ISSUER_OIDC_*; the demo IdP in demo mode). */
   oidc?: OidcSettings;
@@ -77,10 +77,11 @@ export interface IssuerSettings {
   /** Seconds the registry snapshot is relied on before it is fetched again (ISSUER_TRUST_MAX_AGE). */
   trustMaxAge: number;
   /**
-   * ISSUER_X5C=1: SD-JWT VCs carry the office's certificate chain as `x5c` beside the `kid` (HAIP).
-   * Off by default: Credo 0.6.3 refuses an `x5c` header unless `iss` is an https URI (its own rule;
-   * SD-JWT VC "Issuer Verification Key Discovery and Validation" names the issuer by the certificate
-   * subject), and our offices' `iss` is their did:web. docs/haip.md.
+   * ISSUER_X5C (default 1): with a city CA, SD-JWT VCs carry the office's certificate chain as `x5c` and
+   * `iss` is the office's https Credential Issuer Identifier, a subjectAltName URI of that certificate
+   * (SD-JWT VC §2.5; HAIP; wallets such as Credo 0.6.3 refuse `x5c` beside a did:web `iss`). The did:web
+   * stays the entity the registry authorises, named in the certificate and kept as the header `kid`.
+   * 0, or no city CA: did:web `iss` and `kid` only. docs/haip.md.
    */
   x5c: boolean;
   /** Seconds between checks for key changes made by other processes (ISSUER_KEY_REFRESH). */

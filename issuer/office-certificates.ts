@@ -16,14 +16,15 @@ const VALIDITY_DAYS = 365;
 
 /**
  * HAIP issuer certificates: each office signing key certified by the city CA (core/x509), so the
- * office's SD-JWT VCs carry `x5c` beside the did:web `kid` (SD-JWT VC §2.5). One certificate per key:
+ * office's SD-JWT VCs carry `x5c` and the https Credential Issuer Identifier as `iss` (SD-JWT VC §2.5;
+ * the certificate names it and the office's did:web as SAN URIs). One certificate per key:
  * issued on first use of a key (first start, and after a rotation the new key's first credential),
  * renewed 30 days before it ends, kept in issuer_office_certificates so every worker signs with the
  * same chain. Without a city CA (production without CITY_CA_CERT_FILE/CITY_CA_KEY_FILE) there are
- * none and credentials carry `kid` only.
+ * none and credentials carry the did:web `iss` and `kid` only.
  */
 export class OfficeCertificates {
-  private readonly cache = new Map<string, { x5c: string[]; notAfter: number }>();
+  private readonly cache = new Map<string, { x5c: string[]; notAfter: number; names: string }>();
 
   constructor(
     private readonly ds: DataSource,
@@ -36,11 +37,14 @@ export class OfficeCertificates {
     if (!this.ca) return undefined;
     const fragment = fragmentOf(office);
     const now = this.clock();
+    const names = `${office.issuerId} ${office.identity.did}`;
     const cached = this.cache.get(fragment);
-    if (cached && cached.notAfter - now > RENEW_BEFORE_MS) return cached.x5c;
+    if (cached && cached.names === names && cached.notAfter - now > RENEW_BEFORE_MS) return cached.x5c;
     let row = await this.ds.manager.findOne(OfficeCertificateTable, { where: { fragment } });
-    if (!row || Date.parse(row.not_after) - now <= RENEW_BEFORE_MS) row = await this.issue(office, fragment, row);
-    const entry = { x5c: JSON.parse(row.x5c) as string[], notAfter: Date.parse(row.not_after) };
+    // Renewed 30 days before it ends, and at once when it no longer names the office's current
+    // Credential Issuer Identifier and did:web (ISSUER_PUBLIC_URL changed): `iss` must be a SAN URI of the leaf.
+    if (!row || Date.parse(row.not_after) - now <= RENEW_BEFORE_MS || !namesOffice(row.x5c, office)) row = await this.issue(office, fragment, row);
+    const entry = { x5c: JSON.parse(row.x5c) as string[], notAfter: Date.parse(row.not_after), names };
     this.cache.set(fragment, entry);
     return entry.x5c;
   }
@@ -66,6 +70,20 @@ export class OfficeCertificates {
       await this.ds.createQueryBuilder().insert().into(OfficeCertificateTable).values(row).orIgnore().execute();
     }
     return (await this.ds.manager.findOne(OfficeCertificateTable, { where: { fragment } })) ?? row;
+  }
+}
+
+/**
+ * Whether a stored leaf names exactly the office's Credential Issuer Identifier and did:web as SAN URIs
+ * (the SD-JWT VC `iss` and the entity the registry authorises; core/x509/issuer-key.ts).
+ */
+function namesOffice(x5cJson: string, office: Office): boolean {
+  try {
+    const leaf = new x509.X509Certificate(Buffer.from((JSON.parse(x5cJson) as string[])[0]!, 'base64'));
+    const uris = (leaf.getExtension(x509.SubjectAlternativeNameExtension)?.names.items ?? []).filter((n) => n.type === 'url').map((n) => n.value);
+    return uris.length === 2 && uris.includes(office.issuerId) && uris.includes(office.identity.did);
+  } catch {
+    return false;
   }
 }
 

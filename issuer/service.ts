@@ -34,6 +34,7 @@ import { attestationChallengeRoutes } from './routes/attestation-challenge.ts';
 import { AuthorizationStore } from './oauth/authorization-store.ts';
 import { deskRoutes } from './routes/desk.ts';
 import { OfficeCertificates, officeCertificateRoutes } from './office-certificates.ts';
+import { jwtVcIssuerMetadataRoutes } from './routes/jwt-vc-issuer-metadata.ts';
 import { OfficeCertificateTable } from './store/certificate-table.ts';
 import { openCityCa } from '../core/x509/city-ca.ts';
 import { statusListRoutes } from './routes/status-lists.ts';
@@ -132,6 +133,8 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   );
   app.use(didDocumentRoutes('offices', hosted));
   app.use(officeCertificateRoutes(() => deps.offices, deps.certificates!));
+  // SD-JWT VC §5: JWT VC Issuer Metadata for the https `iss` of the offices' x5c credentials (issue 17).
+  app.use(jwtVcIssuerMetadataRoutes(() => deps.offices, clock));
   app.use(oid4vciRoutes(deps, libs, metadata));
   // Wallet attestation challenges (draft-ietf-oauth-attestation-based-client-auth-07 "Challenge Endpoint").
   app.use(attestationChallengeRoutes(deps));

@@ -212,11 +212,14 @@ async function sign(deps: Pick<IssuerDeps, 'vcJwt' | 'certificates' | 'settings'
   const holderDid = provenDidJwk(holderKey);
   const jwk = holderDid ? (({ kid: _, ...bare }) => bare)(holderKey) : holderKey;
   if (c.format === 'dc+sd-jwt') {
-    // HAIP: the office's certificate chain from the city CA as `x5c`, beside the did:web `kid`.
+    // HAIP, SD-JWT VC §2.5 "Inline X.509 Certificates": with a city CA the office's certificate chain as
+    // `x5c` and `iss` = its https Credential Issuer Identifier, which the certificate names as a SAN URI
+    // beside the did:web (the entity the registry authorises; kept as the `kid`, also the key's id in the
+    // JWT VC Issuer Metadata). Without a city CA (or ISSUER_X5C=0): the did:web `iss` and `kid` as before.
     const x5c = deps.settings.x5c ? await deps.certificates?.x5cFor(office) : undefined;
     return issueSdJwtVc({
       signer: office.identity.signer,
-      iss: office.identity.did,
+      iss: x5c ? office.issuerId : office.identity.did,
       vct: c.vct,
       // SD-JWT VC §3.2.2.2: integrity of the Type Metadata document the vct names (core/catalog/type-metadata.ts).
       vctIntegrity: c.integrity,

@@ -112,7 +112,8 @@ describe('npm run config: apply a city file to the three services', () => {
     const { credential, key } = await receiveCredential(stack, 'stadtarchiv', 'archivausweis_sd_jwt', claims);
     const payload = JSON.parse(Buffer.from(credential.split('~')[0]!.split('.')[1]!, 'base64url').toString());
     expect(payload.vct).toBe(ARCHIVAUSWEIS.vct);
-    expect(payload.iss).toBe(stack.officeDid('stadtarchiv'));
+    // HAIP: the https Credential Issuer Identifier, certified together with the office's did:web (the `kid`).
+    expect(payload.iss).toBe(`${stack.urls.issuer}/offices/stadtarchiv`);
     const created = await stack.admin('verifier', `/api/verifiers/${LESESAAL.slug}/requests`, { template: 'archivausweis' });
     expect(created.status, await created.clone().text()).toBe(201);
     const r = await created.json();

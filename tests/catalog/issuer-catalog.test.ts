@@ -157,10 +157,11 @@ describe('issuer catalogue: offices and credential types as data, checked agains
     // Signed by the new office's key from its did:web; the new vct with vct#integrity; disclosures per `sd`.
     const resolver = createDidResolver();
     expect(String(decodeProtectedHeader(credential.split('~')[0]!).kid)).toMatch(new RegExp(`^${office}#`));
-    const v = await verifySdJwtVc({ sdJwt: credential, now: Date.now(), requireKeyBinding: false, issuerKey: async (h, p) => resolveAssertionKey(resolver, String(h.kid), String(p.iss)) });
+    // The key from the office's did:web (the `kid`); the `iss` is its https identifier, certified with the DID in `x5c` (HAIP).
+    const v = await verifySdJwtVc({ sdJwt: credential, now: Date.now(), requireKeyBinding: false, issuerKey: async (h) => resolveAssertionKey(resolver, String(h.kid), office) });
     expect(v.ok, JSON.stringify(v)).toBe(true);
     if (!v.ok) return;
-    expect(v.payload.iss).toBe(office);
+    expect(v.payload.iss).toBe(`${iss.url}/offices/stadtarchiv`);
     expect(v.payload.vct).toBe(VCT);
     expect(v.payload['vct#integrity']).toBe(typeMetadataIntegrity(zCredentialTypeDef.parse(ARCHIVAUSWEIS)));
     // sd: never -> plaintext in the signed payload; the others only through disclosures.
@@ -230,7 +231,7 @@ describe('issuer catalogue: offices and credential types as data, checked agains
     const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: 'archivausweis_sd_jwt', signer: signer(key), nonce: c_nonce });
     const r = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: 'archivausweis_sd_jwt', proofs: { jwt: [jwt] } });
     const credential = (r.credentialResponse.credentials as { credential: string }[])[0]!.credential;
-    const v = await verifySdJwtVc({ sdJwt: credential, now: Date.now(), requireKeyBinding: false, issuerKey: async (h, p) => resolveAssertionKey(createDidResolver(), String(h.kid), String(p.iss)) });
+    const v = await verifySdJwtVc({ sdJwt: credential, now: Date.now(), requireKeyBinding: false, issuerKey: async (h) => resolveAssertionKey(createDidResolver(), String(h.kid), iss.officeDid('stadtarchiv')) });
     expect(v.ok).toBe(true);
     if (v.ok) {
       expect(v.claims.benutzungszweck).toBeUndefined();

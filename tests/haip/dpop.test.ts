@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import { createLogger } from '../../core/log/logger.ts';
@@ -197,7 +199,8 @@ describe('DPoP (RFC 9449) at the token and credential endpoints', () => {
 
   it('third-party proof: Credo 0.6 (which uses DPoP when the metadata advertises it) receives a credential from an office that requires DPoP', async () => {
     await patchOffice(iss, 'buergerbuero', (d) => ({ ...d, oauth: { require_dpop: true, require_wallet_attestation: false } }));
-    const holder = await createCredoHolder();
+    // The wallet trusts the demo city CA: the credential comes with `x5c` and the office's https `iss` (docs/haip.md).
+    const holder = await createCredoHolder({ trustedCertificates: [readFileSync(join(iss.registry.dataDir, 'city-ca', 'city-ca.pem'), 'utf8')] });
     try {
       const o = await createOffer(iss);
       const api = holder.agent.modules.openid4vc.holder;

@@ -42,12 +42,12 @@ describe('x5c issuer certificates (HAIP, SD-JWT VC §2.5)', () => {
     wrongCa = await demoCa(now);
   });
 
-  async function credential(x5c: readonly string[] | undefined, signer = office): Promise<string> {
-    const issued = await issueSdJwtVc({ signer, iss: DID, vct: CARD, ...(x5c ? { x5c } : {}), claims: { ausweisnummer: 'LSB-4711' }, cnf: { jwk: holder.publicKey.export({ format: 'jwk' }) as JWK }, iat: Math.floor(now / 1000) - 60, exp: Math.floor(now / 1000) + 3600 });
+  async function credential(x5c: readonly string[] | undefined, signer = office, iss = DID): Promise<string> {
+    const issued = await issueSdJwtVc({ signer, iss, vct: CARD, ...(x5c ? { x5c } : {}), claims: { ausweisnummer: 'LSB-4711' }, cnf: { jwk: holder.publicKey.export({ format: 'jwk' }) as JWK }, iat: Math.floor(now / 1000) - 60, exp: Math.floor(now / 1000) + 3600 });
     return presentSdJwtVc({ sdJwt: issued, disclose: [['ausweisnummer']], holderKey: holder.privateKey, aud: AUD, nonce: NONCE, iat: Math.floor(now / 1000) });
   }
-  const officeLeaf = (c: CityCa, o: { did?: string; at?: number; days?: number; key?: JWK } = {}) =>
-    issueOfficeCertificate(c, { publicJwk: o.key ?? office.publicJwk, name: 'Bürgerbüro', credentialIssuer: CI, did: o.did ?? DID, now: o.at ?? now, ...(o.days ? { days: o.days } : {}) });
+  const officeLeaf = (c: CityCa, o: { did?: string; ci?: string; at?: number; days?: number; key?: JWK } = {}) =>
+    issueOfficeCertificate(c, { publicJwk: o.key ?? office.publicJwk, name: 'Bürgerbüro', credentialIssuer: o.ci ?? CI, did: o.did ?? DID, now: o.at ?? now, ...(o.days ? { days: o.days } : {}) });
   const check = (presentation: string, anchors: readonly x509.X509Certificate[] = [ca.root], withResolver: Resolver = resolver) =>
     checkSdJwtPresentation({ resolver: withResolver, trust: async () => fakeRegistry([DID, OTHER_DID]), status: noStatus, trustedCas: () => anchors }, { presentation, nonce: NONCE, clientId: AUD, now, queryId: 'card' });
   const resolverFor = (doc: Record<string, unknown>) => createDidResolver({ local: (did) => (did === DID ? doc : undefined) });
@@ -142,5 +142,61 @@ describe('x5c issuer certificates (HAIP, SD-JWT VC §2.5)', () => {
     const leaf = await officeLeaf(ca);
     const r = await checkSdJwtPresentation({ resolver, trust: async () => fakeRegistry([OTHER_DID]), status: noStatus, trustedCas: () => [ca.root] }, { presentation: await credential(leaf.x5c), nonce: NONCE, clientId: AUD, now, queryId: 'card' });
     expect(r).toMatchObject({ ok: false, error: { code: 'untrusted_issuer' } });
+  });
+
+  // Issue 17: `iss` = the office's https Credential Issuer Identifier, the DID taken from the certificate.
+  describe('https iss (the Credential Issuer Identifier) with x5c', () => {
+    const leafWith = (uris: string[]) => issueLeafCertificate(ca, { publicJwk: office.publicJwk, name: 'Bürgerbüro', uris, now });
+
+    it('accepts it: the registry and the DID document are asked about the DID the certificate names, and the verdict names that DID', async () => {
+      const leaf = await officeLeaf(ca);
+      expect(await check(await credential(leaf.x5c, office, CI))).toMatchObject({ ok: true, issuer: DID, vct: CARD });
+      // The registry decides on that DID: the same credential from an office it does not authorise is refused.
+      const r = await checkSdJwtPresentation({ resolver, trust: async () => fakeRegistry([OTHER_DID]), status: noStatus, trustedCas: () => [ca.root] }, { presentation: await credential(leaf.x5c, office, CI), nonce: NONCE, clientId: AUD, now, queryId: 'card' });
+      expect(r).toMatchObject({ ok: false, error: { code: 'untrusted_issuer' } });
+    });
+
+    it('refuses a leaf that names two DIDs, or none (the registry entity must be unambiguous)', async () => {
+      for (const uris of [[CI, DID, OTHER_DID], [CI]]) {
+        const r = await check(await credential((await leafWith(uris)).x5c, office, CI));
+        expect(r, uris.join(' ')).toMatchObject({ ok: false, error: { code: 'issuer_certificate_invalid' } });
+        expect(JSON.stringify(r)).toContain('certificate_san_mismatch');
+      }
+    });
+
+    it('refuses a leaf whose SAN URIs name another office (iss not among them), though its DID is registered', async () => {
+      const leaf = await officeLeaf(ca, { ci: 'https://issuer.example/offices/standesamt', did: DID });
+      const r = await check(await credential(leaf.x5c, office, CI));
+      expect(r).toMatchObject({ ok: false, error: { code: 'issuer_certificate_invalid' } });
+      expect(JSON.stringify(r)).toContain('certificate_san_mismatch');
+    });
+
+    it('refuses an https iss without x5c (the registry knows DIDs, not https identifiers), and an iss that is neither', async () => {
+      for (const iss of [CI, 'ftp://issuer.example/x', 'https://issuer.example/offices/buergerbuero?x=1']) {
+        const r = await check(await credential(undefined, office, iss));
+        expect(r, iss).toMatchObject({ ok: false, error: { code: 'untrusted_issuer' } });
+        expect(JSON.stringify(r)).toContain('issuer_unsupported');
+      }
+    });
+
+    it('refuses a wrong CA for an https iss', async () => {
+      const r = await check(await credential((await officeLeaf(wrongCa)).x5c, office, CI));
+      expect(r).toMatchObject({ ok: false, error: { code: 'issuer_certificate_invalid' } });
+      expect(JSON.stringify(r)).toContain('certificate_untrusted');
+    });
+
+    it('without trusted CAs: accepted only through the DID the certificate names and that DID’s document (did:web assurance)', async () => {
+      const leaf = await officeLeaf(wrongCa);
+      expect(await check(await credential(leaf.x5c, office, CI), [])).toMatchObject({ ok: true, issuer: DID });
+      // A self-made certificate for another key: the DID document does not list it.
+      const forger = p256Signer(`${DID}#k1`);
+      const forged = await officeLeaf(wrongCa, { key: forger.publicJwk });
+      const r = await check(await credential(forged.x5c, forger, CI), []);
+      expect(r).toMatchObject({ ok: false, error: { code: 'issuer_certificate_invalid' } });
+      expect(JSON.stringify(r)).toContain('certificate_key_not_in_did');
+      // Names still checked without a CA.
+      const twoDids = await check(await credential((await leafWith([CI, DID, OTHER_DID])).x5c, office, CI), []);
+      expect(JSON.stringify(twoDids)).toContain('certificate_san_mismatch');
+    });
   });
 });

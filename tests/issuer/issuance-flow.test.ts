@@ -78,7 +78,11 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
       issuerKey: async (header) => resolveAssertionKey(resolver, String(header.kid), officeDid),
     });
     if (!verified.ok) throw new Error(`${verified.code}: ${verified.message}`);
-    expect(verified.iss).toBe(officeDid);
+    // HAIP (docs/haip.md): with the demo city CA the `iss` is the office's https Credential Issuer
+    // Identifier, certified in `x5c` together with the did:web, whose key signed it (the header `kid`).
+    expect(verified.iss).toBe(`${iss.url}/offices/buergerbuero`);
+    expect(String(decodeProtectedHeader(sdJwt.split('~')[0]!).kid)).toMatch(new RegExp(`^${officeDid}#`));
+    expect(decodeProtectedHeader(sdJwt.split('~')[0]!).x5c).toBeInstanceOf(Array);
     expect(verified.vct).toBe(VCT.meldebescheinigung);
     expect(verified.claims).toMatchObject(MELDE);
     expect(verified.payload.cnf).toEqual({ jwk: { kty: 'EC', crv: 'P-256', x: keys[0]!.publicJwk.x, y: keys[0]!.publicJwk.y } });

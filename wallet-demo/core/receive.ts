@@ -5,6 +5,7 @@ import { verifySdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
 import { verifyVcJwt, type VcJwtFailureCode } from '../../core/formats/vc-jwt/verify-vc-jwt.ts';
 import { evaluateCredentialIssuer } from '../../core/trust/evaluate.ts';
 import { toIso } from '../../core/util/time.ts';
+import { certifiedKeyInDid, issuerKeyPlan } from '../../core/x509/issuer-key.ts';
 import { vciClient } from './protocol-clients.ts';
 import type { HolderKeyRecord, StoredCredential } from './store.ts';
 import { newHolderKey, newId, publicJwk, WalletError, type WalletContext } from './wallet.ts';
@@ -21,8 +22,8 @@ const COPIES = 3;
 /**
  * Receives a credential over OID4VCI 1.0 (pre-authorized code): resolve the offer (link or QR
  * content), read the issuer's metadata, redeem the code with the transaction code, ask for several
- * copies with distinct keys (batch), check what arrives (signature against the office's did:web, our
- * key in `cnf`, the registry's word on the office) and store it encrypted.
+ * copies with distinct keys (batch), check what arrives (signature by the office's key, certified by
+ * the city CA or named in its did:web; our key in `cnf`; the registry's word on the office's DID) and store it encrypted.
  */
 export async function receive(ctx: WalletContext, offerUri: string, txCode: string | undefined, progress: (msg: string) => void = () => undefined): Promise<ReceiveResult> {
   if (!/^(openid-credential-offer:\/\/|https?:\/\/)\S+$/.test(offerUri.trim())) throw new WalletError('malformed_offer', 'Das ist kein Credential-Angebot (openid-credential-offer://…). / This is not a credential offer.');
@@ -159,11 +160,37 @@ export async function checkCredential(ctx: WalletContext, format: 'dc+sd-jwt' | 
   let exp: number | undefined;
   let iat = 0;
   if (format === 'dc+sd-jwt') {
-    const v = await verifySdJwtVc({ sdJwt: raw, now, requireKeyBinding: false, issuerKey: async (h, p) => resolveAssertionKey(ctx.resolver, String(h.kid), String(p.iss)) });
-    if (!v.ok) throw new WalletError('invalid_credential', `Der erhaltene Nachweis ist ungültig (${v.code}). / The credential received is invalid.${NOT_STORED}`);
+    // SD-JWT VC §2.5: with `x5c` the key is the certificate's (its chain checked against the city CAs
+    // this wallet trusts, as for x509_hash requests) and the issuer is the one DID the certificate names
+    // beside the https `iss`; that DID's document must list the key and the registry is asked about it
+    // (core/x509/issuer-key.ts, the verifier's rules). Without `x5c` the did:web `iss` and its `kid`.
+    let entity: string | undefined;
+    let certificateRefusal: string | undefined;
+    const v = await verifySdJwtVc({
+      sdJwt: raw,
+      now,
+      requireKeyBinding: false,
+      issuerKey: async (h, p) => {
+        const plan = issuerKeyPlan(h, String(p.iss), ctx.trustedCas?.() ?? [], now);
+        if (!plan.ok) {
+          certificateRefusal = plan.code;
+          throw new Error(plan.code);
+        }
+        entity = plan.did;
+        if (plan.via === 'did') return resolveAssertionKey(ctx.resolver, String(h.kid), plan.did, now);
+        if (!(await certifiedKeyInDid(ctx.resolver, plan.did, h.kid, plan.publicJwk, now))) {
+          certificateRefusal = 'certificate_key_not_in_did';
+          throw new Error(certificateRefusal);
+        }
+        return plan.publicKey;
+      },
+    });
+    if (!v.ok && certificateRefusal) throw new WalletError('invalid_credential', `Das Zertifikat der ausstellenden Stelle ist nicht von einer vertrauenswürdigen Stadt-CA oder passt nicht zur Stelle (${certificateRefusal}). / The issuer’s certificate is not from a trusted city CA or does not match the issuer.${NOT_STORED}`);
+    if (!v.ok || !entity) throw new WalletError('invalid_credential', `Der erhaltene Nachweis ist ungültig (${v.ok ? 'issuer_key_unresolved' : v.code}). / The credential received is invalid.${NOT_STORED}`);
     if (v.cnfJwk?.x !== key.jwk.x || v.cnfJwk?.y !== key.jwk.y) throw new WalletError('invalid_credential', `Der Nachweis ist nicht an diese Wallet gebunden. / The credential is not bound to this wallet.${NOT_STORED}`);
     type = v.vct;
-    issuer = v.iss;
+    // The DID: shown with the registry's name for it, and what the registry is asked about below.
+    issuer = entity;
     claims = v.claims;
     exp = v.exp;
     iat = v.iat ?? 0;
