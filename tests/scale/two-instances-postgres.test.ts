@@ -1,8 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLogger } from '../../core/log/logger.ts';
 import { loadIssuerConfig } from '../../issuer/config.ts';
 import { startIssuer } from '../../issuer/service.ts';
@@ -42,10 +39,12 @@ describe.skipIf(!url)('two issuer and two verifier instances on one PostgreSQL',
     const shared = { DATABASE_URL: url!, DATABASE_SCHEMA_PREFIX: prefix, STATUS_LIST_MAX_AGE: '0', ISSUER_STATUS_LIST_SIZE: '1024', ...NO_RATE_LIMITS };
     stack = await startStack({ env: shared });
     const [pi, pv, pr] = await Promise.all([freePort(), freePort(), freePort()]);
-    // Instance B: everything as instance A (public URLs included), only the listen port differs.
+    // Instance B: everything as instance A (public URLs included), only the listen port differs. The
+    // same DATA_DIR, so the same demo city CA (docs/haip.md): instances of one city trust one CA, and a
+    // verifier with another refuses the office's x5c chain, as it must.
     const env = {
       ...shared,
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'idideal-b-')),
+      DATA_DIR: stack.dataDir,
       REGISTRY_PUBLIC_URL: stack.urls.registry,
       ISSUER_PUBLIC_URL: stack.urls.issuer,
       VERIFIER_PUBLIC_URL: stack.urls.verifier,
