@@ -10,8 +10,8 @@ import { officeJwks, type Libraries } from '../oid4vci-lib.ts';
 import { exchangeToken } from '../use-cases/exchange-token.ts';
 import { issueCredential } from '../use-cases/issue-credential.ts';
 import { collectDeferred } from '../use-cases/collect-deferred.ts';
-import { randomBytes } from 'node:crypto';
 import { createDpopNonce } from '../oauth/dpop.ts';
+import { createCNonce } from '../c-nonce.ts';
 
 /** The request as the libraries see it; the URL is built from our public URL, never from Host. */
 export function requestLike(publicUrl: string, req: Request): RequestLike {
@@ -112,9 +112,8 @@ export function oid4vciRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map<s
     const o = office(req.params.slug);
     // §7.2: "The Credential Issuer MAY provide a DPoP nonce" here, for the proof at the Credential Endpoint.
     dpopNonce(res, o);
-    const cNonce = randomBytes(24).toString('base64url');
-    await deps.store.insertNonce(cNonce, o.slug, deps.clock() + deps.settings.nonceTtl * 1000);
-    res.json(libs.issuer.createNonceResponse({ cNonce }));
+    // Stateless (issuer/c-nonce.ts): no write here; single use is kept where it is spent.
+    res.json(libs.issuer.createNonceResponse({ cNonce: createCNonce(deps, o) }));
   });
 
   // §8: credential endpoint.

@@ -98,13 +98,13 @@ export class IssuerStore {
     });
   }
 
-  insertNonce(value: string, office: string, expiresAt: number): Promise<void> {
-    return this.db(async (m) => void (await sqlRun(m, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', [value, office, expiresAt])));
-  }
-
-  /** Consumes a c_nonce: true for exactly one caller, and only before it expires. */
-  consumeNonce(value: string, office: string, now: number): Promise<boolean> {
-    return this.db(async (m) => (await sqlRun(m, 'DELETE FROM issuer_nonces WHERE value = ? AND office = ? AND expires_at > ?', [value, office, now])) === 1);
+  /**
+   * Marks a c_nonce used (issuer/c-nonce.ts: the nonce itself is stateless): true for exactly one
+   * caller, across workers and instances, as the primary key decides; the row lives until the nonce
+   * expires (`expiresAt`), then the purge removes it. The nonce's own MAC binds it to its office.
+   */
+  useNonce(value: string, office: string, expiresAt: number): Promise<boolean> {
+    return this.db(async (m) => (await sqlRun(m, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?) ON CONFLICT (value) DO NOTHING', [value, office, expiresAt])) === 1);
   }
 
   purgeExpiredNonces(now: number): Promise<void> {

@@ -15,6 +15,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import { didJwkKey, signerKey, type Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
+import { consumeCNonce } from '../c-nonce.ts';
 import { grantedCredentialIdentifiers, parseCredentialRequest, requestedConfigurationId } from '../credential-request.ts';
 import { verifyResourceRequest } from '../oauth/dpop.ts';
 import { checkKeyAttestation, proofVerifier } from '../oauth/key-attestation.ts';
@@ -197,7 +198,7 @@ async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, i
     nonces.add(nonce);
   }
   // Only after every proof verified: consume the c_nonces, once each, across instances.
-  for (const n of nonces) if (!(await deps.store.consumeNonce(n, office.slug, deps.clock()))) throw err('invalid_nonce', 'The c_nonce is unknown, used or expired; fetch a new one.');
+  for (const n of nonces) if (!(await consumeCNonce(deps, office, n))) throw err('invalid_nonce', 'The c_nonce is unknown, used or expired; fetch a new one.');
   return keys;
 }
 

@@ -238,6 +238,10 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
 
     const cases: [string, string, string][] = [
       ['foreign nonce', await proof({ payload: { nonce: 'a-nonce-we-never-issued' } }), 'invalid_nonce'],
+      // c_nonces are stateless (issuer/c-nonce.ts): the MAC binds them to office and purpose.
+      ['another office’s nonce', await proof({ payload: { nonce: (await (await fetch(`${iss.url}/offices/sozialamt/nonce`, { method: 'POST' })).json()).c_nonce } }), 'invalid_nonce'],
+      ['a DPoP nonce as c_nonce', await proof({ payload: { nonce: (await fetch(`${iss.url}/offices/buergerbuero/nonce`, { method: 'POST' })).headers.get('dpop-nonce') } }), 'invalid_nonce'],
+      ['a tampered nonce', await proof({ payload: { nonce: (await nonce()).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')) } }), 'invalid_nonce'],
       ['wrong aud', await proof({ payload: { aud: 'https://elsewhere.example' } }), 'invalid_proof'],
       ['wrong typ', await proof({ header: { typ: 'JWT' } }), 'invalid_proof'],
       ['old iat', await proof({ payload: { iat: Math.floor(Date.now() / 1000) - 3600 } }), 'invalid_proof'],

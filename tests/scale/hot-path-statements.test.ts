@@ -72,9 +72,9 @@ describe('hot-path statements are prepared once (SQLite)', () => {
       expect((await store.findOfferByCode(o.pre_auth_code_hash))?.id).toBe(o.id);
       expect(await store.redeemCode(o.id, randomUUID())).toBe(true);
       const nonce = randomBytes(16).toString('base64url');
-      await store.insertNonce(nonce, 'buergerbuero', Date.now() + 300_000 + Math.floor(Math.random() * 1000));
-      expect(await store.consumeNonce(nonce, 'buergerbuero', Date.now())).toBe(true);
-      expect(await store.consumeNonce(nonce, 'buergerbuero', Date.now())).toBe(false);
+      const nonceExpiry = Date.now() + 300_000 + Math.floor(Math.random() * 1000);
+      expect(await store.useNonce(nonce, 'buergerbuero', nonceExpiry)).toBe(true);
+      expect(await store.useNonce(nonce, 'buergerbuero', nonceExpiry)).toBe(false);
       expect(await store.statusLists.newestList('buergerbuero', 'tsl')).toMatchObject({ status_list: list.status_list, number: 1, size: 1024 });
       const slot = ++idx * 7;
       expect(await store.statusLists.claim(list.status_list, [slot], new Date().toISOString())).toEqual([slot]);
