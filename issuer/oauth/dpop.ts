@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, Oauth2ResourceUnauthorizedError, type RequestLike } from '@openid4vc/oauth2';
 import type { JWK } from 'jose';
 import { ProtocolError } from '../../core/http/errors.ts';
+import { jwtClaimsOf } from '../../core/crypto/es256-compact.ts';
 import { toSeconds } from '../../core/util/time.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
@@ -181,10 +182,6 @@ function boundToKey(token: string): boolean {
   const dot = token.indexOf('.');
   const end = token.indexOf('.', dot + 1);
   if (dot < 0 || end < 0 || end - dot > 8192) return false;
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(token.slice(dot + 1, end), 'base64url').toString('utf8'));
-    return typeof (payload as { cnf?: { jkt?: unknown } } | null)?.cnf?.jkt === 'string';
-  } catch {
-    return false;
-  }
+  const payload = jwtClaimsOf(Buffer.from(token.slice(dot + 1, end), 'base64url'));
+  return typeof (payload?.cnf as { jkt?: unknown } | undefined)?.jkt === 'string';
 }

@@ -38,11 +38,12 @@ export function grantCredentialIdentifiers(details: AuthorizationDetail[]): (Aut
  * those the token request names (§6.1, RFC 9396 §6.1), which may only ask for what was authorized:
  * here the one configuration of the authorization, else `invalid_authorization_details`. Null when
  * neither used them (a `scope` request: the token response has no credential_identifiers, §6.2 OPTIONAL).
+ * The pre-authorized code's token request (exchange-token.ts) passes no stored details and `selfService: false`.
  */
-function tokenAuthorizationDetails(office: Office, stored: string | null, configurationId: string, requested: unknown): AuthorizationDetail[] | null {
+export function tokenAuthorizationDetails(office: Office, stored: string | null, configurationId: string, requested: unknown, opts: { selfService: boolean } = { selfService: true }): AuthorizationDetail[] | null {
   if (requested !== undefined) {
     if (typeof requested !== 'string' || requested.length > 10_000) throw new ProtocolError('invalid_authorization_details', 'authorization_details must be a JSON array (RFC 9396 §2).');
-    const details = parseAuthorizationDetails(office, requested);
+    const details = parseAuthorizationDetails(office, requested, opts);
     if (details.some((d) => d.credential_configuration_id !== configurationId)) throw new ProtocolError('invalid_authorization_details', 'authorization_details asks for a credential configuration this authorization does not cover (RFC 9396 §6.1).');
     return details;
   }

@@ -6,8 +6,7 @@ import type { Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
 import { MAX_TX_CODE_FAILURES } from '../store/issuer-store.ts';
 import { sameHex } from './create-offer.ts';
-import { exchangeAuthorizationCode, grantCredentialIdentifiers } from './exchange-authorization-code.ts';
-import { parseAuthorizationDetails } from '../oauth/par.ts';
+import { exchangeAuthorizationCode, grantCredentialIdentifiers, tokenAuthorizationDetails } from './exchange-authorization-code.ts';
 import { checkTokenRequestBinding } from '../oauth/client-binding.ts';
 
 /**
@@ -51,7 +50,8 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   // OID4VCI 1.0 §6.1 / RFC 9396 §6.1: authorization_details in the token request may name only what the
   // offer grants, its one configuration; the response then carries credential_identifiers (§6.2). Checked
   // before the code is redeemed, so a malformed request spends nothing.
-  const granted = preAuthorizedDetails(office, (body ?? {}) as Record<string, unknown>, offer.configuration_id);
+  const details = tokenAuthorizationDetails(office, null, offer.configuration_id, ((body ?? {}) as Record<string, unknown>).authorization_details, { selfService: false });
+  const granted = details ? grantCredentialIdentifiers(details) : undefined;
 
   const jti = randomUUID();
   // Single use across instances: exactly one conditional UPDATE succeeds (§4.1.1 "MUST be short lived and single use").
@@ -74,12 +74,3 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   );
 }
 
-/** The granted authorization_details of a pre-authorized code's token request, with fresh credential identifiers; undefined without. */
-function preAuthorizedDetails(office: Office, body: Record<string, unknown>, configurationId: string) {
-  const raw = body.authorization_details;
-  if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.length > 10_000) throw new ProtocolError('invalid_authorization_details', 'authorization_details must be a JSON array (RFC 9396 §2).');
-  const details = parseAuthorizationDetails(office, raw, { selfService: false });
-  if (details.some((d) => d.credential_configuration_id !== configurationId)) throw new ProtocolError('invalid_authorization_details', 'authorization_details asks for a credential configuration this offer does not cover (RFC 9396 §6.1).');
-  return grantCredentialIdentifiers(details);
-}
