@@ -301,8 +301,13 @@ describe('hostile input', () => {
       const vp = await present(credential, key, req, 'meldebescheinigung');
       const kind = kinds[i % kinds.length]!;
       const parts = vp.split('~');
+      // The first issuer-JWT and KB-JWT cases are fixed: one real bit of the signature changed, so
+      // that `invalid_signature` and `holder_binding_failed` are met on every seed (random mutations
+      // may all be malformed, or flip only the padding bits of the last base64url character).
       const bad =
-        kind === 'issuer-jwt' ? tamperJwt(rng, vp)
+        kind === 'issuer-jwt' && i === 0 ? [flipSignatureBit(parts[0]!), ...parts.slice(1)].join('~')
+        : kind === 'issuer-jwt' ? tamperJwt(rng, vp)
+        : kind === 'kb-jwt' && i === 1 ? [...parts.slice(0, -1), flipSignatureBit(parts[parts.length - 1]!)].join('~')
         : kind === 'kb-jwt' ? [...parts.slice(0, -1), tamperJwt(rng, parts[parts.length - 1]!)].join('~')
         : kind === 'disclosures' ? tamperSdJwt(rng, vp)
         : kind === 'alg-none' ? algNone(vp)
@@ -395,4 +400,12 @@ async function openAccessToken(stack: Stack) {
   const code = (credentialOffer.grants as Record<string, { 'pre-authorized_code': string }>)['urn:ietf:params:oauth:grant-type:pre-authorized_code']!['pre-authorized_code'];
   const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: o.tx_code });
   return { client, signer, key, offer: { issuerMetadata }, accessToken: accessTokenResponse.access_token, code };
+}
+
+/** The JWT with the first byte of its signature changed: well-formed, but not signed by its key. */
+function flipSignatureBit(jwt: string): string {
+  const [h, p, sig] = jwt.split('.');
+  const bytes = Buffer.from(sig!, 'base64url');
+  bytes[0] = bytes[0]! ^ 0x01;
+  return `${h}.${p}.${bytes.toString('base64url')}`;
 }

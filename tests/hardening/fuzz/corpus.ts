@@ -141,15 +141,20 @@ function raw(t: Template, cls: string, body: string | Buffer, type: string | nul
   return { cls, template: t.name, method: 'POST', path: t.path, headers: { ...baseHeaders(t), ...(type ? { 'content-type': type } : {}) }, body };
 }
 
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 /** JWT mutations: tampered parts, alg none, HS256 keyed with a public key. */
 export function tamperJwt(rng: Rng, jwt: string): string {
   const [sdPart, ...rest] = jwt.split('~');
   const parts = sdPart!.split('.');
   const tail = rest.length ? '~' + rest.join('~') : '';
+  // Flips the top bit of one base64url character's six: always a bit of data, never one of the
+  // padding bits of a last character, which decoders ignore (A <-> B there left the JWT valid).
   const flip = (s: string) => {
     if (!s) return 'A';
     const i = rng.int(s.length);
-    const c = s[i] === 'A' ? 'B' : 'A';
+    const v = B64URL.indexOf(s[i]!);
+    const c = v < 0 ? 'A' : B64URL[v ^ 32]!;
     return s.slice(0, i) + c + s.slice(i + 1);
   };
   switch (rng.int(10)) {
