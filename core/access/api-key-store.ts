@@ -1,6 +1,6 @@
 import { EntitySchema, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditEntry } from '../audit/audit-chain.ts';
-import { appendAuditEntry, readAudit, type AuditInput, type AuditRow } from '../audit/audit-table.ts';
+import { appendAuditEntry, readAudit, writeWithAudit, type AuditInput, type AuditRow } from '../audit/audit-table.ts';
 import { inTransaction, withDb } from '../store/data-source.ts';
 import type { Role } from './api-keys.ts';
 
@@ -61,8 +61,9 @@ const toKey = (r: ApiKeyRow): ApiKey => ({
 
 /**
  * A service's hash-chained audit trail (core/audit) as a small port: append in its own transaction
- * or inside another. On PostgreSQL the append takes the table lock the registry's writers take, so
- * writers in several processes (a service and the API-key CLI) extend the chain one at a time.
+ * or inside another, or together with one write (`writeWith`). Writers in several processes (a
+ * service's instances and the API-key CLI) extend the chain without gaps or forks: see
+ * core/audit/audit-table.ts appendAuditEntry.
  */
 export class AuditLog {
   constructor(
@@ -71,8 +72,12 @@ export class AuditLog {
   ) {}
 
   async appendIn(m: EntityManager, entry: AuditInput): Promise<AuditEntry> {
-    if (this.ds.options.type === 'postgres') await m.query(`LOCK TABLE ${this.table.options.tableName} IN SHARE ROW EXCLUSIVE MODE`);
     return appendAuditEntry(m, this.table, entry);
+  }
+
+  /** One write (`?` placeholders) and its entry, atomically; null when the write changed no row. */
+  writeWith(write: { sql: string; params: unknown[] }, entry: AuditInput): Promise<AuditEntry | null> {
+    return writeWithAudit(this.ds, this.table, write, entry);
   }
 
   append(entry: AuditInput): Promise<AuditEntry> {

@@ -1,6 +1,8 @@
-import { EntitySchema, type EntityManager } from 'typeorm';
+import { EntitySchema, type DataSource, type EntityManager } from 'typeorm';
+import { jcs } from '../crypto/canonical.ts';
+import { inTransaction } from '../store/data-source.ts';
 import { GENESIS, sealEntry, type AuditEntry } from './audit-chain.ts';
-import { sqlOne, sqlRun, tableOf } from '../store/prepared.ts';
+import { sqlAll, sqlOne, sqlRun, tableOf } from '../store/prepared.ts';
 
 /** One row of a hash-chained audit trail (details as JSON text, the same on SQLite and PostgreSQL). */
 export interface AuditRow {
@@ -44,16 +46,93 @@ export async function lastAuditEntry(m: EntityManager, table: EntitySchema<Audit
 }
 
 /**
- * Appends the next entry of the chain; call inside the write's transaction (the unique seq guards races).
- * Reads only the head (seq, hash) and writes with one prepared INSERT (issue 16: it runs on every
- * offer, request and admin action; the ORM's find and insert showed in the profile).
+ * Appends the next entry of the chain inside the caller's transaction.
+ *
+ * SQLite: reads the head (seq, hash) and writes with one prepared INSERT; transactions begin
+ * IMMEDIATE, so writers take turns (core/store/data-source.ts).
+ *
+ * PostgreSQL (a pool, several instances): one statement that reads the head, hashes and inserts
+ * (`pgAppend`), `ON CONFLICT (seq) DO NOTHING`. Two writers that read the same head both aim at
+ * seq + 1; the primary key lets one in, the other waits for it to commit, inserts nothing, and
+ * runs the statement again (READ COMMITTED: the next statement sees the new head). No table lock:
+ * an earlier `LOCK TABLE … SHARE ROW EXCLUSIVE` held to commit made every offer and every request
+ * of every instance wait for each other (issue 16: the audit chain must not be the serial bottleneck).
  */
 export async function appendAuditEntry(m: EntityManager, table: EntitySchema<AuditRow>, input: AuditInput): Promise<AuditEntry> {
   const { table: name } = tableOf(table as EntitySchema<unknown>);
+  if (m.connection.options.type === 'postgres') {
+    const append = pgAppend(name, input);
+    for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+      const [row] = await sqlAll<{ seq: number | string; prev_hash: string; hash: string }>(m, append.sql, append.params);
+      if (row) return { seq: Number(row.seq), ...entryFields(input), prev_hash: row.prev_hash, hash: row.hash };
+    }
+    throw new Error('audit chain: no free sequence number after repeated attempts');
+  }
   const head = await sqlOne<{ seq: number | string; hash: string }>(m, `SELECT seq, hash FROM ${name} ORDER BY seq DESC LIMIT 1`);
-  const entry = sealEntry({ seq: head ? Number(head.seq) + 1 : 1, ...input, prev_hash: head?.hash ?? GENESIS });
+  const entry = sealEntry({ seq: head ? Number(head.seq) + 1 : 1, ...entryFields(input), prev_hash: head?.hash ?? GENESIS });
   await sqlRun(m, `INSERT INTO ${name} (seq, at, actor, action, target, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [entry.seq, entry.at, entry.actor, entry.action, entry.target, JSON.stringify(entry.details), entry.prev_hash, entry.hash]);
   return entry;
+}
+
+/** Writers racing for one seq on PostgreSQL: each attempt loses only to a writer that committed. */
+const MAX_APPEND_ATTEMPTS = 100;
+
+/** Exactly the fields of an entry (an input object with more keys would hash differently from what is stored). */
+const entryFields = (i: AuditInput): AuditInput => ({ at: i.at, actor: i.actor, action: i.action, target: i.target, details: i.details });
+
+/**
+ * One PostgreSQL statement that appends `input` after the current head: seq = head + 1, prev_hash =
+ * head's hash, hash = SHA-256 (lowercase hex) of the entry in JSON canonical form, as `hashEntry`
+ * computes it. RFC 8785 orders the members action, actor, at, details, prev_hash, seq, target; the
+ * parts around prev_hash and seq are canonicalised here, the two values are spliced in by the
+ * database (a seq is a non-negative integer, whose canonical form is its decimal digits).
+ * `prefix` lets a caller put a WITH clause in front (writeWithAudit); its `?` come first.
+ */
+function pgAppend(name: string, input: AuditInput, prefix = '', prefixParams: unknown[] = [], when = ''): { sql: string; params: unknown[] } {
+  const e = entryFields(input);
+  const before = `{"action":${jcs(e.action)},"actor":${jcs(e.actor)},"at":${jcs(e.at)},"details":${jcs(e.details)},"prev_hash":"`;
+  const after = `,"target":${jcs(e.target)}}`;
+  const sql =
+    `${prefix}INSERT INTO ${name} (seq, at, actor, action, target, details, prev_hash, hash) ` +
+    `SELECT h.seq + 1, ?, ?, ?, ?, ?, h.hash, encode(sha256(convert_to(CAST(? AS text) || h.hash || '","seq":' || (h.seq + 1)::text || CAST(? AS text), 'UTF8')), 'hex') ` +
+    `FROM (SELECT 0 AS seq, '${GENESIS}' AS hash UNION ALL (SELECT seq, hash FROM ${name} ORDER BY seq DESC LIMIT 1) ORDER BY seq DESC LIMIT 1) h${when} ` +
+    'ON CONFLICT (seq) DO NOTHING RETURNING seq, prev_hash, hash';
+  return { sql, params: [...prefixParams, e.at, e.actor, e.action, e.target, JSON.stringify(e.details), before, after] };
+}
+
+/**
+ * Runs one write (an INSERT or UPDATE with `?` placeholders, no RETURNING) and appends its audit
+ * entry, atomically; the entry only when the write changed a row. Returns the entry, or null when
+ * the write changed nothing.
+ *
+ * SQLite: both in one transaction. PostgreSQL: one statement, the write as a data-modifying WITH
+ * clause (issue 16: four round trips and a transaction fewer on every offer and request). If the
+ * seq was taken meanwhile, the statement fails as a whole on the chain's primary key (nothing is
+ * kept, not even the write) and runs again.
+ */
+export async function writeWithAudit(ds: DataSource, table: EntitySchema<AuditRow>, write: { sql: string; params: unknown[] }, input: AuditInput): Promise<AuditEntry | null> {
+  if (ds.options.type !== 'postgres') {
+    return inTransaction(ds, async (m) => ((await sqlRun(m, write.sql, write.params)) === 0 ? null : appendAuditEntry(m, table, input)));
+  }
+  const { table: name } = tableOf(table as EntitySchema<unknown>);
+  const statement = pgAppend(name, input, `WITH w AS (${write.sql} RETURNING 1) `, write.params, ' WHERE EXISTS (SELECT 1 FROM w)');
+  // Without ON CONFLICT here: a lost race must undo the write too, so the statement fails as a whole.
+  const sql = statement.sql.replace(' ON CONFLICT (seq) DO NOTHING', '');
+  for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
+    try {
+      const [row] = await sqlAll<{ seq: number | string; prev_hash: string; hash: string }>(ds.manager, sql, statement.params);
+      return row ? { seq: Number(row.seq), ...entryFields(input), prev_hash: row.prev_hash, hash: row.hash } : null;
+    } catch (e) {
+      if (!isSeqConflict(e, name)) throw e;
+    }
+  }
+  throw new Error('audit chain: no free sequence number after repeated attempts');
+}
+
+/** A unique violation (SQLSTATE 23505) on the audit table itself: another writer took the seq. */
+function isSeqConflict(e: unknown, table: string): boolean {
+  const d = (e as { driverError?: { code?: string; table?: string } }).driverError ?? (e as { code?: string; table?: string });
+  return d?.code === '23505' && d.table === table;
 }
 
 export async function readAudit(m: EntityManager, table: EntitySchema<AuditRow>): Promise<AuditEntry[]> {

@@ -118,8 +118,7 @@ function parseStored<T>(schema: { safeParse(v: unknown): { success: true; data: 
   }
 }
 
-/** As issuer/store/issuer-store.ts: writers of the audit chain take turns (SQLite IMMEDIATE; PostgreSQL table lock). */
+/** Appends to the issuer's chain in the caller's transaction (racing writers: core/audit/audit-table.ts appendAuditEntry). */
 async function appendAudit(m: EntityManager, e: AuditInput): Promise<void> {
-  if (m.connection.options.type === 'postgres') await m.query('LOCK TABLE issuer_audit IN SHARE ROW EXCLUSIVE MODE');
   await appendAuditEntry(m, IssuerAuditTable, e);
 }

@@ -1,23 +1,18 @@
 import { type DataSource, type EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
-import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
+import { insertAll, selectAll, sqlAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
-import { appendAuditEntry, readAudit, type AuditInput } from '../../core/audit/audit-table.ts';
+import { appendAuditEntry, readAudit, writeWithAudit, type AuditInput } from '../../core/audit/audit-table.ts';
 import { StatusListStore } from './status-list-store.ts';
 import { CredentialTable, IssuerAuditTable, NonceTable, OfficeKeyTable, OfferTable, type CredentialRow, type CredentialStatus, type OfferRow, type OfficeKeyRow } from './schema.ts';
 
 export type { AuditInput };
 
 /**
- * Appends to the audit chain inside the caller's transaction. The next entry is read-then-insert
- * (seq + 1, prev_hash), so writers must take turns: SQLite transactions begin IMMEDIATE (one writer
- * at a time); on PostgreSQL (a pool, several instances) a table lock that only writers of the chain
- * take serialises them until commit, where READ COMMITTED alone let two read the same head.
+ * Appends to the audit chain inside the caller's transaction. Racing writers (workers, instances)
+ * never fork the chain: core/audit/audit-table.ts appendAuditEntry.
  */
-const appendAudit = async (m: EntityManager, e: AuditInput) => {
-  if (m.connection.options.type === 'postgres') await m.query('LOCK TABLE issuer_audit IN SHARE ROW EXCLUSIVE MODE');
-  return appendAuditEntry(m, IssuerAuditTable, e);
-};
+const appendAudit = (m: EntityManager, e: AuditInput) => appendAuditEntry(m, IssuerAuditTable, e);
 
 // Hot-path statements (issue 16): fixed texts with bound parameters, prepared once (core/store/prepared.ts).
 const INSERT_OFFER = insertAll(OfferTable as never);
@@ -26,6 +21,31 @@ const INSERT_CREDENTIAL = insertAll(CredentialTable as never);
 /** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
 const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
   r ? ({ ...r, expires_at: Number(r.expires_at), tx_code_failures: Number(r.tx_code_failures) } as unknown as OfferRow) : null;
+
+/**
+ * IssuerStore.completeIssuance on PostgreSQL as one statement (issue 16: five round trips, BEGIN to
+ * COMMIT, become one; a statement is atomic by itself). The same three writes as the SQLite
+ * transaction, as data-modifying WITH clauses that write only if the offer closed: the offer moves
+ * to `issued`, each slot becomes its credential's (StatusListStore.markIssued's upsert), each
+ * credential row is inserted. A slot another credential holds stays as it is, and the unique
+ * (list, index) of issuer_credentials then fails the whole statement, as it fails the transaction.
+ * Values are cast to their column types: in INSERT … SELECT an untyped parameter would be text.
+ */
+function completeIssuancePg(offerId: string, credentials: CredentialRow[]): { sql: string; params: unknown[] } {
+  const parts = ["WITH closed AS (UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred') RETURNING id)"];
+  const params: unknown[] = [offerId];
+  credentials.forEach((c, i) => {
+    parts.push(
+      `s${i} AS (INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at, credential_id) SELECT CAST(? AS varchar), CAST(? AS integer), CAST(? AS varchar), CAST(? AS varchar) FROM closed ` +
+        'ON CONFLICT (status_list, status_idx) DO UPDATE SET credential_id = excluded.credential_id WHERE issuer_status_slots.credential_id IS NULL)',
+      `c${i} AS (INSERT INTO issuer_credentials (${CREDENTIAL_COLUMNS.map(([name]) => name).join(', ')}) SELECT ${CREDENTIAL_COLUMNS.map(([, type]) => `CAST(? AS ${type})`).join(', ')} FROM closed)`,
+    );
+    params.push(c.status_list, c.status_idx, c.issued_at, c.id, ...CREDENTIAL_COLUMNS.map(([name]) => c[name] ?? null));
+  });
+  return { sql: `${parts.join(', ')} SELECT count(*) AS closed FROM closed`, params };
+}
+/** The credential table's columns and their PostgreSQL types, from its schema. */
+const CREDENTIAL_COLUMNS = Object.entries((CredentialTable.options as { columns: Record<string, { type: string }> }).columns).map(([name, col]) => [name as keyof CredentialRow, col.type] as const);
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
 export const MAX_TX_CODE_FAILURES = 5;
@@ -53,10 +73,7 @@ export class IssuerStore {
   /** Stores a new offer; with `audit`, its audit entry in the same transaction (no offer without its entry after a crash). */
   insertOffer(row: OfferRow, audit?: AuditInput): Promise<void> {
     if (!audit) return this.db(async (m) => void (await sqlRun(m, INSERT_OFFER.sql, INSERT_OFFER.values(row as never))));
-    return this.transaction(async (m) => {
-      await sqlRun(m, INSERT_OFFER.sql, INSERT_OFFER.values(row as never));
-      await appendAudit(m, audit);
-    });
+    return writeWithAudit(this.ds, IssuerAuditTable, { sql: INSERT_OFFER.sql, params: INSERT_OFFER.values(row as never) }, audit).then(() => undefined);
   }
 
   getOffer(office: string, id: string): Promise<OfferRow | null> {
@@ -134,7 +151,12 @@ export class IssuerStore {
    * status slot is marked as its own in the same transaction (draft-ietf-oauth-status-list §13.3:
    * no double allocation); a caller that gets false releases its reservations.
    */
-  completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
+  async completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
+    if (this.ds.options.type === 'postgres') {
+      const statement = completeIssuancePg(offerId, credentials);
+      const [row] = await sqlAll<{ closed: number | string }>(this.ds.manager, statement.sql, statement.params);
+      return Number(row?.closed) === 1;
+    }
     return this.transaction(async (m) => {
       const closed = await sqlRun(m, "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')", [offerId]);
       if (closed !== 1) return false;

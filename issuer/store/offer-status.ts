@@ -31,12 +31,8 @@ export function deskState(row: Pick<OfferRow, 'state' | 'approval' | 'approved_a
   }
 }
 
-/**
- * Same lock as the store's own audit writes (issuer/store/issuer-store.ts appendAudit): on
- * PostgreSQL, writers of the chain take turns until commit; SQLite transactions begin IMMEDIATE.
- */
+/** Appends to the issuer's chain in the caller's transaction (racing writers: core/audit/audit-table.ts appendAuditEntry). */
 async function appendAudit(m: EntityManager, e: AuditInput): Promise<void> {
-  if (m.connection.options.type === 'postgres') await m.query('LOCK TABLE issuer_audit IN SHARE ROW EXCLUSIVE MODE');
   await appendAuditEntry(m, IssuerAuditTable, e);
 }
 

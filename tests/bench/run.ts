@@ -36,7 +36,7 @@ console.log(`ID-Ideal benchmark: ${seconds} s per run, concurrency ${concurrency
 const issuance = !part('issuance') ? [] : [
   { label: '1 process (SQLite', r: await profiled((dir) => benchIssuance({ seconds, concurrency, ...(dir ? { profileDir: dir } : {}) })) },
   { label: '2 workers, ISSUER_WORKERS=2 (SQLite', r: await profiled((dir) => benchIssuance({ seconds, concurrency, workers: 2, ...(dir ? { profileDir: dir } : {}) })) },
-  ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await benchIssuance({ seconds, concurrency, databaseUrl, instances: 2 }) }] : []),
+  ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await profiled((dir) => benchIssuance({ seconds, concurrency, databaseUrl, instances: 2, ...(dir ? { profileDir: dir } : {}) })) }] : []),
 ];
 for (const { label, r } of issuance) {
   console.log(`\n${r.name}, ${label}, HTTP on loopback; create offer, fetch offer, token, nonce, credential)`);
@@ -45,7 +45,7 @@ for (const { label, r } of issuance) {
 const verification = !part('verification') ? [] : [
   { label: '1 process (SQLite', r: await profiled((dir) => benchVerification({ seconds, concurrency, ...(dir ? { profileDir: dir } : {}) })) },
   { label: '2 workers, VERIFIER_WORKERS=2 (SQLite', r: await profiled((dir) => benchVerification({ seconds, concurrency, workers: 2, ...(dir ? { profileDir: dir } : {}) })) },
-  ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await benchVerification({ seconds, concurrency, databaseUrl, instances: 2 }) }] : []),
+  ...(databaseUrl ? [{ label: '2 instances on one PostgreSQL, steps alternating (PostgreSQL', r: await profiled((dir) => benchVerification({ seconds, concurrency, databaseUrl, instances: 2, ...(dir ? { profileDir: dir } : {}) })) }] : []),
 ];
 for (const { label, r } of verification) {
   console.log(`\nverifications, ${label}, HTTP on loopback; create request, fetch request object, present with KB-JWT, post response, read verdict)`);

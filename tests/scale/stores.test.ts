@@ -110,12 +110,28 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     expect((await store.getOffer('buergerbuero', o.id))!).toMatchObject({ state: 'issued', claims_sealed: null });
   });
 
-  it('keeps one valid audit chain under concurrent appends', async () => {
-    const store = new IssuerStore(await openStore('issuer'));
-    await Promise.all(Array.from({ length: 15 }, (_, i) => store.audit({ at: new Date().toISOString(), actor: 'test', action: 'test.append', target: `t${i}`, details: { i } })));
-    const entries = await store.auditEntries();
-    expect(entries.length).toBeGreaterThanOrEqual(15);
+  it('keeps one valid audit chain under concurrent appends from two connections, alone and with the write they record', async () => {
+    // PostgreSQL: two data sources (pools) on one database, as two instances. SQLite: one, as a
+    // worker has (better-sqlite3 waits for a lock synchronously, so two in one thread would wait on each other).
+    const a = new IssuerStore(await openStore('issuer'));
+    const b = databaseUrl ? new IssuerStore(await openStore('issuer')) : a;
+    const before = (await a.auditEntries()).length;
+    // Values whose canonical JSON needs escaping and ordering: the database-side hash (PostgreSQL) must match hashEntry.
+    const details = (i: number) => ({ i, zeta: 'Straße "7" \\ ✓ 😀', alpha: [1.5, null, { b: 2, a: '\u0007' }], nested: { z: true, 'ä': -0 } });
+    const offers = Array.from({ length: 10 }, () => offer());
+    await Promise.all([
+      ...Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).audit({ at: new Date().toISOString(), actor: 'test "actor"', action: 'test.append', target: `t${i}\n`, details: details(i) })),
+      ...offers.map((o, i) => (i % 2 ? b : a).insertOffer(o, { ...audit(o.id), details: details(100 + i) })),
+    ]);
+    const entries = await a.auditEntries();
+    expect(entries.length - before).toBe(20);
     expect(checkChain(entries)).toEqual([]);
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    // Every offer was stored with exactly one entry of its own.
+    for (const o of offers) {
+      expect(await b.getOffer('buergerbuero', o.id)).not.toBeNull();
+      expect(entries.filter((e) => e.target === o.id)).toHaveLength(1);
+    }
   });
 
   it('ends a request with a verified verdict exactly once among concurrent callers, only while pending and unexpired; failed attempts leave it open', async () => {

@@ -30,10 +30,10 @@ export function adminRoutes(deps: VerifierDeps, access: AdminAccess, audit: Audi
 
   r.post('/api/verifiers/:slug/requests', clerk, requireJson, async (req, res) => {
     const p = rp(req.params.slug);
-    // Audited without the query's claims: which counter, which template, when, by whom; in the
-    // transaction that stores the request (one commit instead of two, and never one without the other).
+    // Audited without the query's claims: which counter, which template, when, by whom; atomically
+    // with storing the request (one commit instead of two, and never one without the other).
     const created = await createRequest(deps, p, req.body, {
-      record: (m, id) => audit.appendIn(m, { at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'request.create', target: id, details: { verifier: p.slug, template: (req.body as { template?: unknown }).template ?? null } }),
+      record: { log: audit, entry: (id) => ({ at: new Date(deps.clock()).toISOString(), actor: String(res.locals.actor), action: 'request.create', target: id, details: { verifier: p.slug, template: (req.body as { template?: unknown }).template ?? null } }) },
     });
     res.status(201).location(`/api/verifiers/${p.slug}/requests/${created.request_id}`).json(created);
   });

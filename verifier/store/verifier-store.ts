@@ -1,5 +1,7 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { inTransaction, withDb } from '../../core/store/data-source.ts';
+import type { DataSource } from 'typeorm';
+import type { AuditLog } from '../../core/access/api-key-store.ts';
+import type { AuditInput } from '../../core/audit/audit-table.ts';
+import { withDb } from '../../core/store/data-source.ts';
 import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { RequestTable, type RequestRow } from './schema.ts';
 
@@ -14,13 +16,11 @@ const requestRow = (r: Record<string, unknown> | undefined): RequestRow | null =
 export class VerifierStore {
   constructor(readonly ds: DataSource) {}
 
-  /** Stores a new request; with `alsoIn`, in one transaction with what that writes (the audit entry of its creation). */
-  insertRequest(row: RequestRow, alsoIn?: (m: EntityManager) => Promise<unknown>): Promise<void> {
-    const insert = async (m: EntityManager) => {
-      await sqlRun(m, INSERT_REQUEST.sql, INSERT_REQUEST.values(row as never));
-      if (alsoIn) await alsoIn(m);
-    };
-    return alsoIn ? inTransaction(this.ds, insert) : withDb(this.ds, insert);
+  /** Stores a new request; with `audit`, atomically with the audit entry of its creation. */
+  async insertRequest(row: RequestRow, audit?: { log: AuditLog; entry: AuditInput }): Promise<void> {
+    const insert = { sql: INSERT_REQUEST.sql, params: INSERT_REQUEST.values(row as never) };
+    if (audit) await audit.log.writeWith(insert, audit.entry);
+    else await withDb(this.ds, (m) => sqlRun(m, insert.sql, insert.params));
   }
 
   getRequest(rp: string, id: string): Promise<RequestRow | null> {

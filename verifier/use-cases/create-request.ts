@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DcqlQuery } from 'dcql';
-import type { EntityManager } from 'typeorm';
+import type { AuditLog } from '../../core/access/api-key-store.ts';
+import type { AuditInput } from '../../core/audit/audit-table.ts';
 import { exportJWK, generateKeyPair } from 'jose';
 import { z } from 'zod';
 import { badRequest, notFound, ProblemError } from '../../core/http/errors.ts';
@@ -49,7 +50,7 @@ export const responseUri = (deps: Pick<VerifierDeps, 'publicUrl'>, rp: RelyingPa
  * Credentials API, stored as `dc_api.jwt` so that neither request_uri nor the response endpoint
  * ever serve or take it. Not a body member: a client cannot ask for it here.
  */
-export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl' | 'trust'>, rp: RelyingParty, body: unknown, opts: { dcApi?: boolean; record?: (m: EntityManager, requestId: string) => Promise<unknown> } = {}) {
+export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'settings' | 'publicUrl' | 'trust'>, rp: RelyingParty, body: unknown, opts: { dcApi?: boolean; record?: { log: AuditLog; entry: (requestId: string) => AuditInput } } = {}) {
   const input = parseOrThrow(zCreateRequest, body);
   let query: unknown;
   let parsed: DcqlQuery;
@@ -91,7 +92,7 @@ export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' 
     created_at: toIso(now),
     expires_at: expiresAt,
     result_expires_at: null,
-  }, opts.record && ((m) => opts.record!(m, id)));
+  }, opts.record && { log: opts.record.log, entry: opts.record.entry(id) });
   const authorization_request = `openid4vp://?client_id=${encodeURIComponent(rp.clientId)}&request_uri=${encodeURIComponent(requestUri(deps, rp, id))}`;
   return { request_id: id, authorization_request, expires_at: toIso(expiresAt) };
 }
