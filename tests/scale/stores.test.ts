@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { checkChain } from '../../core/audit/audit-chain.ts';
+import { appendAuditEntry } from '../../core/audit/audit-table.ts';
 import { openDataSource } from '../../core/store/data-source.ts';
 import { IssuerApiKeyTable } from '../../issuer/service.ts';
 import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore, MAX_TX_CODE_FAILURES } from '../../issuer/store/issuer-store.ts';
-import { issuerTables, type CredentialRow, type OfferRow } from '../../issuer/store/schema.ts';
+import { IssuerAuditTable, issuerTables, type CredentialRow, type OfferRow } from '../../issuer/store/schema.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
 import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
@@ -132,6 +133,26 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
       expect(await b.getOffer('buergerbuero', o.id)).not.toBeNull();
       expect(entries.filter((e) => e.target === o.id)).toHaveLength(1);
     }
+  });
+
+  it.skipIf(!databaseUrl)('lets a writer that lost the race for a seq (PostgreSQL, other instance) try again after the winner commits, with the write it records', async () => {
+    const a = new IssuerStore(await openStore('issuer'));
+    const b = new IssuerStore(await openStore('issuer'));
+    const o = offer();
+    let late: Promise<void> | undefined;
+    // A holds seq n + 1 uncommitted while B's offer and its entry aim at the same seq.
+    const held = await a.transaction(async (m) => {
+      const entry = await appendAuditEntry(m, IssuerAuditTable, { at: new Date().toISOString(), actor: 'test', action: 'test.hold', target: 'held', details: {} });
+      late = b.insertOffer(o, audit(o.id));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await b.getOffer('buergerbuero', o.id)).toBeNull();
+      return entry;
+    });
+    await late;
+    const entries = await b.auditEntries();
+    expect(checkChain(entries)).toEqual([]);
+    expect(entries.find((e) => e.target === o.id)?.seq).toBe(held.seq + 1);
+    expect(await a.getOffer('buergerbuero', o.id)).not.toBeNull();
   });
 
   it('ends a request with a verified verdict exactly once among concurrent callers, only while pending and unexpired; failed attempts leave it open', async () => {
