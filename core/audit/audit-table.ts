@@ -64,8 +64,8 @@ export async function appendAuditEntry(m: EntityManager, table: EntitySchema<Aud
   if (m.connection.options.type === 'postgres') {
     const append = pgAppend(name, input);
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
-      const [row] = await sqlAll<{ seq: number | string; prev_hash: string; hash: string }>(m, append.sql, append.params);
-      if (row) return { seq: Number(row.seq), ...entryFields(input), prev_hash: row.prev_hash, hash: row.hash };
+      const [row] = await sqlAll<AppendedRow>(m, append.sql, append.params);
+      if (row) return appended(row, input);
     }
     throw new Error('audit chain: no free sequence number after repeated attempts');
   }
@@ -81,24 +81,33 @@ const MAX_APPEND_ATTEMPTS = 100;
 /** Exactly the fields of an entry (an input object with more keys would hash differently from what is stored). */
 const entryFields = (i: AuditInput): AuditInput => ({ at: i.at, actor: i.actor, action: i.action, target: i.target, details: i.details });
 
+/** What the PostgreSQL append returns, and the entry it stands for. */
+type AppendedRow = { seq: number | string; prev_hash: string; hash: string };
+const appended = (row: AppendedRow, input: AuditInput): AuditEntry => ({ seq: Number(row.seq), ...entryFields(input), prev_hash: row.prev_hash, hash: row.hash });
+
 /**
  * One PostgreSQL statement that appends `input` after the current head: seq = head + 1, prev_hash =
  * head's hash, hash = SHA-256 (lowercase hex) of the entry in JSON canonical form, as `hashEntry`
  * computes it. RFC 8785 orders the members action, actor, at, details, prev_hash, seq, target; the
  * parts around prev_hash and seq are canonicalised here, the two values are spliced in by the
  * database (a seq is a non-negative integer, whose canonical form is its decimal digits).
- * `prefix` lets a caller put a WITH clause in front (writeWithAudit); its `?` come first.
+ *
+ * Alone, a lost race inserts nothing (`ON CONFLICT (seq) DO NOTHING`). With `write` (writeWithAudit)
+ * the write is a data-modifying WITH clause, its `?` first, the entry is appended only if it changed
+ * a row, and a lost race fails the whole statement, so the write is undone with it.
  */
-function pgAppend(name: string, input: AuditInput, prefix = '', prefixParams: unknown[] = [], when = ''): { sql: string; params: unknown[] } {
+function pgAppend(name: string, input: AuditInput, write?: { sql: string; params: unknown[] }): { sql: string; params: unknown[] } {
   const e = entryFields(input);
   const before = `{"action":${jcs(e.action)},"actor":${jcs(e.actor)},"at":${jcs(e.at)},"details":${jcs(e.details)},"prev_hash":"`;
   const after = `,"target":${jcs(e.target)}}`;
   const sql =
-    `${prefix}INSERT INTO ${name} (seq, at, actor, action, target, details, prev_hash, hash) ` +
+    (write ? `WITH w AS (${write.sql} RETURNING 1) ` : '') +
+    `INSERT INTO ${name} (seq, at, actor, action, target, details, prev_hash, hash) ` +
     `SELECT h.seq + 1, ?, ?, ?, ?, ?, h.hash, encode(sha256(convert_to(CAST(? AS text) || h.hash || '","seq":' || (h.seq + 1)::text || CAST(? AS text), 'UTF8')), 'hex') ` +
-    `FROM (SELECT 0 AS seq, '${GENESIS}' AS hash UNION ALL (SELECT seq, hash FROM ${name} ORDER BY seq DESC LIMIT 1) ORDER BY seq DESC LIMIT 1) h${when} ` +
-    'ON CONFLICT (seq) DO NOTHING RETURNING seq, prev_hash, hash';
-  return { sql, params: [...prefixParams, e.at, e.actor, e.action, e.target, JSON.stringify(e.details), before, after] };
+    `FROM (SELECT 0 AS seq, '${GENESIS}' AS hash UNION ALL (SELECT seq, hash FROM ${name} ORDER BY seq DESC LIMIT 1) ORDER BY seq DESC LIMIT 1) h ` +
+    (write ? 'WHERE EXISTS (SELECT 1 FROM w) ' : 'ON CONFLICT (seq) DO NOTHING ') +
+    'RETURNING seq, prev_hash, hash';
+  return { sql, params: [...(write?.params ?? []), e.at, e.actor, e.action, e.target, JSON.stringify(e.details), before, after] };
 }
 
 /**
@@ -116,9 +125,7 @@ export async function writeWithAudit(ds: DataSource, table: EntitySchema<AuditRo
     return inTransaction(ds, async (m) => ((await sqlRun(m, write.sql, write.params)) === 0 ? null : appendAuditEntry(m, table, input)));
   }
   const { table: name } = tableOf(table as EntitySchema<unknown>);
-  const statement = pgAppend(name, input, `WITH w AS (${write.sql} RETURNING 1) `, write.params, ' WHERE EXISTS (SELECT 1 FROM w)');
-  // Without ON CONFLICT here: a lost race must undo the write too, so the statement fails as a whole.
-  const sql = statement.sql.replace(' ON CONFLICT (seq) DO NOTHING', '');
+  const statement = pgAppend(name, input, write);
   // Within one process the appends take turns (one statement each, committed when it returns):
   // racing all of them for one seq made each wait for the winner and try again, so n concurrent
   // offers cost about n² attempts (measured: the two-instance bench fell from 72 to 37 offers/s).
@@ -126,8 +133,8 @@ export async function writeWithAudit(ds: DataSource, table: EntitySchema<AuditRo
   return turnOf(ds, name).run(async () => {
     for (let attempt = 0; attempt < MAX_APPEND_ATTEMPTS; attempt++) {
       try {
-        const [row] = await sqlAll<{ seq: number | string; prev_hash: string; hash: string }>(ds.manager, sql, statement.params);
-        return row ? { seq: Number(row.seq), ...entryFields(input), prev_hash: row.prev_hash, hash: row.hash } : null;
+        const [row] = await sqlAll<AppendedRow>(ds.manager, statement.sql, statement.params);
+        return row ? appended(row, input) : null;
       } catch (e) {
         if (!isSeqConflict(e, name)) throw e;
       }

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { appendAuditEntry, type AuditInput } from '../../core/audit/audit-table.ts';
+import { appendAuditEntry } from '../../core/audit/audit-table.ts';
 import { jcs } from '../../core/crypto/canonical.ts';
 import { zCredentialTypeDef, zOfficeDef, type CredentialTypeDef, type OfficeDef } from '../../core/catalog/model.ts';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
@@ -103,7 +103,7 @@ export class CatalogStore {
       if (revisionRow) await m.update(CatalogRevisionTable, { id: 1 }, { revision: next });
       else await m.insert(CatalogRevisionTable, { id: 1, revision: next });
       // Who changed which definition, and the revision it became: the definitions hold no personal data.
-      await appendAudit(m, { at: now, actor, action, target: id, details: { revision: next, created: !row } });
+      await appendAuditEntry(m, IssuerAuditTable, { at: now, actor, action, target: id, details: { revision: next, created: !row } });
       return { created: !row, changed: true, revision: next };
     });
   }
@@ -118,7 +118,3 @@ function parseStored<T>(schema: { safeParse(v: unknown): { success: true; data: 
   }
 }
 
-/** Appends to the issuer's chain in the caller's transaction (racing writers: core/audit/audit-table.ts appendAuditEntry). */
-async function appendAudit(m: EntityManager, e: AuditInput): Promise<void> {
-  await appendAuditEntry(m, IssuerAuditTable, e);
-}

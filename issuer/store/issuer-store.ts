@@ -8,17 +8,13 @@ import { CredentialTable, IssuerAuditTable, NonceTable, OfficeKeyTable, OfferTab
 
 export type { AuditInput };
 
-/**
- * Appends to the audit chain inside the caller's transaction. Racing writers (workers, instances)
- * never fork the chain: core/audit/audit-table.ts appendAuditEntry.
- */
-const appendAudit = (m: EntityManager, e: AuditInput) => appendAuditEntry(m, IssuerAuditTable, e);
-
 // Hot-path statements (issue 16): fixed texts with bound parameters, prepared once (core/store/prepared.ts).
 const INSERT_OFFER = insertAll(OfferTable as never);
 const SELECT_OFFER = selectAll(OfferTable as never);
 const INSERT_CREDENTIAL = insertAll(CredentialTable as never);
 /** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
+/** Closes an offer for good: `issued`, its sealed claims and the wallet's keys dropped. */
+const CLOSE_OFFER = "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')";
 const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
   r ? ({ ...r, expires_at: Number(r.expires_at), tx_code_failures: Number(r.tx_code_failures) } as unknown as OfferRow) : null;
 
@@ -32,7 +28,7 @@ const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
  * Values are cast to their column types: in INSERT … SELECT an untyped parameter would be text.
  */
 function completeIssuancePg(offerId: string, credentials: CredentialRow[]): { sql: string; params: unknown[] } {
-  const parts = ["WITH closed AS (UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred') RETURNING id)"];
+  const parts = [`WITH closed AS (${CLOSE_OFFER} RETURNING id)`];
   const params: unknown[] = [offerId];
   credentials.forEach((c, i) => {
     parts.push(
@@ -158,7 +154,7 @@ export class IssuerStore {
       return Number(row?.closed) === 1;
     }
     return this.transaction(async (m) => {
-      const closed = await sqlRun(m, "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')", [offerId]);
+      const closed = await sqlRun(m, CLOSE_OFFER, [offerId]);
       if (closed !== 1) return false;
       for (const c of credentials) {
         await this.statusLists.markIssued(m, { statusList: c.status_list, idx: c.status_idx }, c.id, c.issued_at);
@@ -182,7 +178,7 @@ export class IssuerStore {
       const r = await m.createQueryBuilder().update(CredentialTable).set({ status }).where('id = :id AND office = :office', { id, office }).execute();
       if (r.affected !== 1) return false;
       await this.statusLists.bumpVersions(m, office, [id]);
-      await appendAudit(m, audit);
+      await appendAuditEntry(m, IssuerAuditTable, audit);
       return true;
     });
   }
@@ -200,14 +196,14 @@ export class IssuerStore {
     return this.transaction(async (m) => {
       const r = await m.createQueryBuilder().update(OfficeKeyTable).set({ revoked_at: at, reason }).where('office = :office AND fragment = :fragment AND revoked_at IS NULL', { office, fragment }).execute();
       if (r.affected !== 1) return false;
-      await appendAudit(m, audit);
+      await appendAuditEntry(m, IssuerAuditTable, audit);
       return true;
     });
   }
 
   /** Appends to the hash-chained audit trail (admin actions: who, what, when; no personal data). */
   audit(entry: AuditInput): Promise<void> {
-    return this.transaction(async (m) => void (await appendAudit(m, entry)));
+    return this.transaction(async (m) => void (await appendAuditEntry(m, IssuerAuditTable, entry)));
   }
 
   auditEntries(): Promise<AuditEntry[]> {

@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { conflict, type ProblemError } from '../../core/http/errors.ts';
 import { appendAuditEntry, type AuditInput } from '../../core/audit/audit-table.ts';
 import type { IssuerStore } from './issuer-store.ts';
@@ -29,11 +28,6 @@ export function deskState(row: Pick<OfferRow, 'state' | 'approval' | 'approved_a
       if (row.approval !== 'manual') return 'waiting';
       return row.approved_at ? 'approved' : 'awaiting_approval';
   }
-}
-
-/** Appends to the issuer's chain in the caller's transaction (racing writers: core/audit/audit-table.ts appendAuditEntry). */
-async function appendAudit(m: EntityManager, e: AuditInput): Promise<void> {
-  await appendAuditEntry(m, IssuerAuditTable, e);
 }
 
 export interface OfferStatusChange {
@@ -76,7 +70,7 @@ export function setOfferCredentialsStatus(
       const r = await q.execute();
       if (r.affected !== changing.length) throw conflict('credential-revoked', 'Eine Kopie wurde gleichzeitig widerrufen; nichts wurde geändert. / A copy was revoked at the same time; nothing was changed.');
       await store.statusLists.bumpVersions(m, office, changing.map((c) => c.id));
-      for (const c of changing) await appendAudit(m, audit(c));
+      for (const c of changing) await appendAuditEntry(m, IssuerAuditTable, audit(c));
     }
     return { credentials: copies.map((c) => ({ ...c, status })), changed: changing.map((c) => c.id) };
   });
