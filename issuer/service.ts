@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { setGlobalConfig } from '@openid4vc/openid4vci';
 import { Sealer } from '../core/crypto/seal.ts';
 import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';
@@ -9,7 +9,8 @@ import { createDidResolver } from '../core/did/resolver.ts';
 import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
 import { adminAccess, authorize, scopeParam } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
-import { rateLimit } from '../core/http/rate-limit.ts';
+import { limitMiddleware, rateLimiter } from '../core/http/rate-limit.ts';
+import { bodyLimitBytes, createFastLane } from '../core/http/fast-lane.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
@@ -25,6 +26,7 @@ import { CodeKeys, type IssuerDeps, type Office } from './deps.ts';
 import { buildOfficeMetadata, type OfficeMetadata } from './metadata.ts';
 import { createLibraries } from './oid4vci-lib.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { createOfferRoute } from './routes/create-offer.ts';
 import { vcApiRoutes } from './routes/vc-api.ts';
 import { loadOfficeIdentity, refreshChangedKeys } from './office-keys.ts';
 import { openApiDocument } from './openapi.ts';
@@ -52,7 +54,7 @@ const STALE_RESERVATION_MS = 10 * 60_000;
 export const IssuerApiKeyTable = apiKeyTable('issuer_api_keys');
 
 export interface IssuerService {
-  app: Express;
+  app: RequestListener;
   deps: IssuerDeps;
   close(): Promise<void>;
 }
@@ -117,8 +119,11 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
   // The citizen's self-service pages (authorize, login callback) count against the same per-client limit.
   const selfServicePath = /^\/offices\/[^/]+\/(authorize|login\/callback|self-service(\/.*)?)$/;
-  const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) || selfServicePath.test(path) });
-  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle: (path) => (oauthPath.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
+  const limiter = rateLimiter({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) || selfServicePath.test(path) });
+  const errorStyle = (path: string) => (oauthPath.test(path) ? 'oauth' : 'problem') as 'oauth' | 'problem';
+  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle, trustProxy: config.trustProxy, beforeBody: [limitMiddleware(limiter)] });
+  // The wallet's hot routes (OID4VCI) on the fast lane; every other request goes on to the Express app.
+  const lane = createFastLane({ logger, bodyLimit: bodyLimitBytes('64kb'), errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(
     indexRoute(
@@ -135,7 +140,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   app.use(officeCertificateRoutes(() => deps.offices, deps.certificates!));
   // SD-JWT VC §5: JWT VC Issuer Metadata for the https `iss` of the offices' x5c credentials (issue 17).
   app.use(jwtVcIssuerMetadataRoutes(() => deps.offices, clock));
-  app.use(oid4vciRoutes(deps, libs, metadata));
+  oid4vciRoutes(lane.app, deps, libs, metadata);
   // Wallet attestation challenges (draft-ietf-oauth-attestation-based-client-auth-07 "Challenge Endpoint").
   app.use(attestationChallengeRoutes(deps));
   // Self-service: PAR, authorization endpoint, login at the city IdP (issue 17, HAIP 1.0).
@@ -152,6 +157,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   });
   app.use(auditAnchorRoutes(anchor));
   app.use(catalogRoutes(catalogCtx, access));
+  createOfferRoute(lane.app, deps, access);
   app.use(adminRoutes(deps, access, hosted, anchor));
   // W3C VC-API for office back-ends (issue 7): the admin API's authentication, a clerk of the office.
   app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: scopeParam('office') })]));
@@ -173,7 +179,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   catalogRefresh.unref();
   await anchor.start();
   return {
-    app,
+    app: await lane.handler(),
     deps,
     close: async () => {
       clearInterval(purge);

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Express } from 'express';
+import type { RequestListener } from 'node:http';
 import { ConfigError } from '../core/config/config-error.ts';
 import { openCityCa } from '../core/x509/city-ca.ts';
 import { RelyingPartyCertificates } from './x509-clients.ts';
@@ -13,7 +13,8 @@ import { ApiKeyStore, apiKeyTable, AuditLog } from '../core/access/api-key-store
 import { auditTable } from '../core/audit/audit-table.ts';
 import { adminAccess, authorize } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
-import { rateLimit } from '../core/http/rate-limit.ts';
+import { limitMiddleware, rateLimiter } from '../core/http/rate-limit.ts';
+import { bodyLimitBytes, createFastLane } from '../core/http/fast-lane.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
@@ -24,8 +25,10 @@ import { systemClock, type Clock } from '../core/util/time.ts';
 import type { VerifierConfig } from './config.ts';
 import type { RelyingParty, VerifierDeps } from './deps.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { requestRoutes } from './routes/requests.ts';
 import { vcApiRoutes } from './routes/vc-api.ts';
 import { oid4vpRoutes } from './routes/oid4vp.ts';
+import { counterRoutes } from './routes/counter.ts';
 import { dcApiRoutes } from './routes/dc-api.ts';
 import { verifierMigrations } from './store/migrations/0001-verifier.ts';
 import { VerifierAuditCheckpointTable, verifierTables } from './store/schema.ts';
@@ -44,7 +47,7 @@ export const VerifierApiKeyTable = apiKeyTable('verifier_api_keys');
 export const VerifierAuditTable = auditTable('verifier_audit');
 
 export interface VerifierService {
-  app: Express;
+  app: RequestListener;
   deps: VerifierDeps;
   close(): Promise<void>;
 }
@@ -89,8 +92,11 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   for (const rp of rps.values()) deps.verifierInfo?.prefetch(rp.identity.did);
   // The response endpoint is an OAuth-family endpoint: its errors are {error, error_description}.
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
-  const limits = rateLimit({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
-  const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle: (path) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem'), trustProxy: config.trustProxy, beforeBody: [limits] });
+  const limiter = rateLimiter({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
+  const errorStyle = (path: string) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem') as 'oauth' | 'problem';
+  const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle, trustProxy: config.trustProxy, beforeBody: [limitMiddleware(limiter)] });
+  // The wallet's hot routes (OID4VP) on the fast lane; every other request goes on to the Express app.
+  const lane = createFastLane({ logger, bodyLimit: bodyLimitBytes('512kb'), errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
   // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
   const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'verifier', audit: VerifierAuditTable, checkpoints: VerifierAuditCheckpointTable, clock, logger });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
@@ -102,7 +108,8 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
     ),
   );
   app.use(didDocumentRoutes('verifiers', hosted));
-  app.use(oid4vpRoutes(deps));
+  oid4vpRoutes(lane.app, deps);
+  app.use(counterRoutes(deps));
   // The counter page's W3C Digital Credentials API calls (OID4VP 1.0 Appendix A), behind the counter API's access.
   app.use(dcApiRoutes(deps, access, audit));
   const openapi = openApiDocument(config.publicUrl);
@@ -112,6 +119,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   });
   app.use(auditAnchorRoutes(anchor));
   app.use(catalogRoutes(deps, access));
+  requestRoutes(lane.app, deps, access, audit);
   app.use(adminRoutes(deps, access, audit, anchor));
   // W3C VC-API verification (issue 7): the admin API's authentication; not tied to one relying party.
   app.use(vcApiRoutes(deps, [access.authenticate, authorize({ role: 'clerk', scope: 'any' })]));
@@ -121,7 +129,7 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   purge.unref();
   await anchor.start();
   return {
-    app,
+    app: await lane.handler(),
     deps,
     close: async () => {
       clearInterval(purge);

@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyStore } from '../access/api-key-store.ts';
 import { ALL_SCOPES, BOOTSTRAP, parseToken, roleSatisfies, secretMatches, type Principal, type Role } from '../access/api-keys.ts';
 import { ProblemError, unauthorized } from './errors.ts';
-import { clientKey, tooManyRequests, TokenBuckets } from './rate-limit.ts';
+import { clientKey, tooManyRequests, TokenBuckets, type ClientLike } from './rate-limit.ts';
 import { systemClock, type Clock } from '../util/time.ts';
 
 const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
@@ -29,6 +30,8 @@ export interface AdminAccessOptions {
 export interface AdminAccess {
   /** Sets `res.locals.principal` and `res.locals.actor` (the key id or `admin:bootstrap`), or answers 401/429. */
   authenticate: RequestHandler;
+  /** The same check for any lane: the principal of an Authorization header, or the 401/429 to answer. */
+  principal(authorization: string | undefined, client: ClientLike): Promise<Principal | ProblemError>;
 }
 
 /**
@@ -54,27 +57,30 @@ export function adminAccess(opts: AdminAccessOptions): AdminAccess {
     return { actor: key.id, keyId: key.id, role: key.role, scopes: key.scopes };
   };
 
-  const authenticate: RequestHandler = async (req, res, next) => {
-    const header = req.get('authorization');
+  const principal = async (header: string | undefined, req: ClientLike): Promise<Principal | ProblemError> => {
     // RFC 6750 §3.1: no credentials at all is a 401 without an error code, and not a guess.
-    if (header === undefined) return next(unauthorized());
+    if (header === undefined) return unauthorized();
     const m = BEARER.exec(header);
-    const principal = m ? await identify(m[1]!) : undefined;
-    if (principal) {
-      res.locals.principal = principal;
-      res.locals.actor = principal.actor;
-      return next();
-    }
+    const found = m ? await identify(m[1]!) : undefined;
+    if (found) return found;
     // A wrong or malformed credential: counted per client address; over the limit, 429.
     if (failures) {
       const client = clientKey(req);
       const blocked = failures.check(client);
       failures.spend(client);
-      if (!blocked.ok) return next(tooManyRequests('problem', blocked.retryAfter));
+      if (!blocked.ok) return tooManyRequests('problem', blocked.retryAfter) as ProblemError;
     }
-    next(m ? unauthorized('The bearer token is not valid.') : unauthorized());
+    return m ? unauthorized('The bearer token is not valid.') : unauthorized();
   };
-  return { authenticate };
+
+  const authenticate: RequestHandler = async (req, res, next) => {
+    const p = await principal(req.get('authorization'), req);
+    if (p instanceof ProblemError) return next(p);
+    res.locals.principal = p;
+    res.locals.actor = p.actor;
+    next();
+  };
+  return { authenticate, principal };
 }
 
 /** RFC 6750 §3.1: a valid token without the rights for this request is `insufficient_scope`, status 403. */
@@ -82,13 +88,24 @@ const forbidden = (code: string, detail: string) =>
   new ProblemError({ status: 403, code, title: 'Forbidden', detail, headers: { 'WWW-Authenticate': 'Bearer realm="admin", error="insufficient_scope"' } });
 
 /** What a route needs: `any` scope of the key's, `global` (`*`), or the scope the request names. */
-export type ScopeRule = 'any' | 'global' | ((req: Request) => string);
+export type ScopeRule = 'any' | 'global' | ((req: { params: unknown }) => string);
 
 /** A scope named by a path parameter: `scopeParam('office')` -> `office:<req.params.slug>`. */
 export const scopeParam =
   (prefix: string, param = 'slug') =>
-  (req: Request): string =>
-    `${prefix}:${String(req.params[param])}`;
+  (req: { params: unknown }): string =>
+    `${prefix}:${String((req.params as Record<string, unknown>)[param])}`;
+
+/** Why a principal may not make this request (403), or undefined when it may. */
+export function refusal(p: Principal | undefined, rule: { role: Role; scope: ScopeRule }, req: { params: unknown }): ProblemError | undefined {
+  if (!p) return unauthorized();
+  if (!roleSatisfies(p.role, rule.role)) return forbidden('insufficient-role', `This action needs the ${rule.role} role.`);
+  if (p.scopes.includes(ALL_SCOPES) || rule.scope === 'any') return undefined;
+  if (rule.scope === 'global') return forbidden('out-of-scope', 'This action needs a key for every scope ("*").');
+  const needed = rule.scope(req);
+  if (!p.scopes.includes(needed)) return forbidden('out-of-scope', `This key is not valid for ${needed}.`);
+  return undefined;
+}
 
 /**
  * Route authorisation after `authenticate`, one line per route or router:
@@ -96,14 +113,30 @@ export const scopeParam =
  * key's role or scopes do not cover the request.
  */
 export function authorize(rule: { role: Role; scope: ScopeRule }): RequestHandler {
-  return (req, res, next) => {
-    const p = res.locals.principal as Principal | undefined;
-    if (!p) return next(unauthorized());
-    if (!roleSatisfies(p.role, rule.role)) return next(forbidden('insufficient-role', `This action needs the ${rule.role} role.`));
-    if (p.scopes.includes(ALL_SCOPES) || rule.scope === 'any') return next();
-    if (rule.scope === 'global') return next(forbidden('out-of-scope', 'This action needs a key for every scope ("*").'));
-    const needed = rule.scope(req);
-    if (!p.scopes.includes(needed)) return next(forbidden('out-of-scope', `This key is not valid for ${needed}.`));
-    next();
+  return (req, res, next) => next(refusal(res.locals.principal as Principal | undefined, rule, req));
+}
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** Who made an admin request on the fast lane (set by `adminHook`): the key id or `admin:bootstrap`. */
+export function actorOf(req: FastifyRequest): string {
+  const p = principals.get(req);
+  if (!p) throw new Error('admin route without adminHook');
+  return p.actor;
+}
+
+/**
+ * `authenticate`, `authorize(rule)` and `Cache-Control: no-store` as one `onRequest` hook of an admin
+ * route on the fast lane (core/http/fast-lane.ts): the same checks and answers as on the Express
+ * routes, taken before the body is read.
+ */
+export function adminHook(access: AdminAccess, rule: { role: Role; scope: ScopeRule }) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    reply.header('Cache-Control', 'no-store');
+    const p = await access.principal(req.headers.authorization, req);
+    if (p instanceof ProblemError) throw p;
+    const refused = refusal(p, rule, req);
+    if (refused) throw refused;
+    principals.set(req, p);
   };
 }

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log/logger.ts';
 import { ProblemError } from './errors.ts';
 import { errorExit, setErrorStyle, type ErrorStyle } from './error-exit.ts';
+import { stampRequest } from './request-stamp.ts';
 
 export interface BaseAppOptions {
   logger: Logger;
@@ -16,18 +16,6 @@ export interface BaseAppOptions {
   beforeBody?: RequestHandler[];
   /** Express `trust proxy` (TRUST_PROXY): which proxies' X-Forwarded-For gives the client address. */
   trustProxy?: boolean | number | string | string[];
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
-
-/** Security headers for API responses (pages set their own CSP). */
-function setSecurityHeaders(res: import('express').Response): void {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'");
-  res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
 }
 
 /**
@@ -46,20 +34,7 @@ export function createBaseApp(opts: BaseAppOptions): Express {
   // router step on every request (issue 16: router and express were 8.5 % of the issuer's busy time).
   const style = opts.errorStyle;
   app.use((req, res, next) => {
-    const incoming = req.get('x-request-id');
-    const id = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = id;
-    res.setHeader('X-Request-Id', id);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // Path only: query strings may carry codes or identifiers of citizens.
-      // Answered requests at `debug`, refused ones at `info`: the default level shows what needs a look.
-      const entry = { reqId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
-      if (res.statusCode >= 400) opts.logger.info(entry, 'request');
-      else opts.logger.debug(entry, 'request');
-    });
-    setSecurityHeaders(res);
+    stampRequest(req, res, opts.logger);
     if (style) setErrorStyle(res, style(req.path));
     next();
   });
@@ -93,10 +68,12 @@ export const noStore: RequestHandler = (_req, res, next) => {
   next();
 };
 
+export const notJson = () => new ProblemError({ status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: 'The request body must be application/json.' });
+
 /** Refuses a body that is not JSON with `415` before any handler runs. */
 export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is(['application/json', 'application/*+json'])) {
-    next(new ProblemError({ status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: 'The request body must be application/json.' }));
+    next(notJson());
     return;
   }
   next();

@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Request, RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import { systemClock, type Clock } from '../util/time.ts';
-import type { ErrorStyle } from './error-exit.ts';
+import { errorStyleOf, type ErrorStyle } from './error-exit.ts';
 import { ProblemError, ProtocolError } from './errors.ts';
 
 /**
@@ -75,12 +75,18 @@ export class TokenBuckets {
   }
 }
 
+/** What a client key is read from: Express' `req` and Fastify's `request` both carry `ip` (with the same proxy-addr trust rules). */
+export interface ClientLike {
+  ip?: string;
+  socket: { remoteAddress?: string | undefined };
+}
+
 /**
  * The client a bucket belongs to: `req.ip` (the socket peer, or the address Express takes from
  * X-Forwarded-For when TRUST_PROXY trusts the proxy). IPv6 clients count per /64, the block a
  * single subscriber usually holds; IPv4-mapped IPv6 addresses count as IPv4.
  */
-export function clientKey(req: Request): string {
+export function clientKey(req: ClientLike): string {
   const ip = (req.ip ?? req.socket.remoteAddress ?? 'unknown').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
   if (isIPv4(ip) || !isIPv6(ip)) return ip;
   return ipv6Prefix64(ip);
@@ -106,17 +112,29 @@ export function tooManyRequests(style: ErrorStyle, retryAfter: number): ProblemE
   return new ProblemError({ status: 429, code: 'rate-limited', title: 'Too many requests', detail, headers, extra: { retry_after: retryAfter } });
 }
 
+/** A per-client limit: the refusal to answer, or undefined when the request may go on. Shared by both lanes of a service (core/http/fast-lane.ts). */
+export type Limiter = (req: ClientLike, path: string, style: ErrorStyle) => ProblemError | ProtocolError | undefined;
+
 /**
  * A per-client limit on the paths `match` selects (all when omitted); `perMinute: 0` turns it off.
- * Mount it after the base app (which sets the error style) and before the routes.
+ * Runs before any body is read, after the error style is set.
  */
-export function rateLimit(opts: Limit & { match?: (path: string) => boolean; clock?: Clock }): RequestHandler {
-  if (opts.perMinute <= 0) return (_req, _res, next) => next();
+export function rateLimiter(opts: Limit & { match?: (path: string) => boolean; clock?: Clock }): Limiter {
+  if (opts.perMinute <= 0) return () => undefined;
   const buckets = new TokenBuckets(opts.perMinute, opts.clock);
-  return (req, res, next) => {
-    if (opts.match && !opts.match(req.path)) return next();
+  return (req, path, style) => {
+    if (opts.match && !opts.match(path)) return undefined;
     const t = buckets.take(clientKey(req));
-    if (t.ok) return next();
-    next(tooManyRequests((res.locals.errorStyle as ErrorStyle | undefined) ?? 'problem', t.retryAfter));
+    return t.ok ? undefined : tooManyRequests(style, t.retryAfter);
   };
+}
+
+/** A limiter as Express middleware: mount it after the base app (which sets the error style) and before the routes. */
+export function limitMiddleware(limiter: Limiter): RequestHandler {
+  return (req, res, next) => next(limiter(req, req.path, errorStyleOf(res)));
+}
+
+/** `rateLimiter` as Express middleware. */
+export function rateLimit(opts: Limit & { match?: (path: string) => boolean; clock?: Clock }): RequestHandler {
+  return limitMiddleware(rateLimiter(opts));
 }

@@ -1,12 +1,12 @@
 import cluster from 'node:cluster';
-import type { Server, ServerResponse } from 'node:http';
-import type { Express } from 'express';
+import { createServer, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.ts';
 
-/** Starts listening; resolves with the server and the port actually bound (0 picks a free one). */
-export function listen(app: Express, host: string, port: number): Promise<{ server: Server; port: number }> {
+/** Starts listening with `app` (an Express app or a fast lane's listener); resolves with the server and the port actually bound (0 picks a free one). */
+export function listen(app: RequestListener, host: string, port: number): Promise<{ server: Server; port: number }> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createServer(app);
+    server.listen(port, host);
     // Responses in progress, so that closing can tell them to close their connection.
     const open = new Set<ServerResponse>();
     inProgress.set(server, open);
@@ -76,7 +76,7 @@ function workersExited(): Promise<void> {
 }
 
 /** A built service (app plus what to close) made to listen; closing stops the server first, then the rest. */
-export async function serve<S extends { app: Express; close(): Promise<void> }>(service: S, host: string, port: number): Promise<S & { server: Server; port: number }> {
+export async function serve<S extends { app: RequestListener; close(): Promise<void> }>(service: S, host: string, port: number): Promise<S & { server: Server; port: number }> {
   const { server, port: bound } = await listen(service.app, host, port);
   return {
     ...service,

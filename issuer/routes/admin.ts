@@ -15,7 +15,7 @@ import QRCode from 'qrcode';
 import type { HostedIdentities } from '../../core/service/did-host.ts';
 import { keyView, revokeKey, rotateKey } from '../office-keys.ts';
 import type { AuditAnchor } from '../../core/audit/audit-anchor.ts';
-import { createOffer, offerUri } from '../use-cases/create-offer.ts';
+import { offerUri } from '../use-cases/create-offer.ts';
 
 const zId = z.string().regex(/^[0-9a-f-]{36}$/, 'must be an id');
 const zStatus = z.strictObject({ status: z.enum(['revoked', 'suspended', 'valid']) });
@@ -50,12 +50,7 @@ export function adminRoutes(deps: IssuerDeps, access: AdminAccess, hosted: Hoste
     return o;
   };
 
-  r.post('/api/offices/:slug/offers', clerk, requireJson, async (req, res) => {
-    const o = office(req.params.slug);
-    // Audited with the offer, without the claims: which office, which type, when, by whom.
-    const created = await createOffer(deps, o, req.body, String(res.locals.actor));
-    res.status(201).location(`/api/offices/${o.slug}/offers/${created.offer_id}`).json(created);
-  });
+  // POST /api/offices/:slug/offers is on the fast lane (issuer/routes/create-offer.ts).
 
   r.get('/api/offices/:slug/offers/:id', clerk, async (req, res) => {
     const o = office(req.params.slug);

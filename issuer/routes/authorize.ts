@@ -85,7 +85,7 @@ export function authorizeRoutes(deps: IssuerDeps, libs: Libraries, metadata: Map
     next();
   }, async (req, res) => {
     const o = office(req.params.slug);
-    res.status(201).json(await pushAuthorizationRequest(deps, libs, o, requestLike(deps.publicUrl, req), req.body));
+    res.status(201).json(await pushAuthorizationRequest(deps, libs, o, requestLike(deps.publicUrl, { method: req.method, url: req.originalUrl, headers: req.headers }), req.body));
   });
 
   // RFC 9126 §4: the authorization endpoint takes only client_id and the request_uri.
