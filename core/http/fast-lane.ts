@@ -148,6 +148,9 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
 
   app.setErrorHandler((err, req, reply) => {
     reply.hijack();
+    // Headers a route set before it failed (DPoP-Nonce, CORS) stay on the error answer, as in Express;
+    // Fastify keeps them on the reply until it sends, which a hijacked reply never does.
+    for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string | number | string[]);
     sendError(err, reply.raw, opts.logger, req.routeOptions.url);
   });
 

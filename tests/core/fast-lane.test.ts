@@ -34,7 +34,8 @@ async function start(opts: { trustProxy?: string | number; perMinute?: number } 
   lane.app.get('/fast/boom', async () => {
     throw new Error('secret detail of an internal failure');
   });
-  lane.app.get('/fast/protocol', async () => {
+  lane.app.get('/fast/protocol', async (_req, reply) => {
+    reply.header('DPoP-Nonce', 'nonce-set-before-the-error');
     throw new ProtocolError('invalid_grant', 'The code was used.');
   });
   const { server, port } = await listen(await lane.handler(), '127.0.0.1', 0);
@@ -119,6 +120,8 @@ describe('fast lane: the same answers as the Express app', () => {
     const protocol = await fetch(`${s.base}/fast/protocol`);
     expect(protocol.status).toBe(400);
     expect(await protocol.json()).toEqual({ error: 'invalid_grant', error_description: 'The code was used.' });
+    // A header the route set before it failed stays on the answer (every token endpoint answer carries DPoP-Nonce).
+    expect(protocol.headers.get('dpop-nonce')).toBe('nonce-set-before-the-error');
     const boom = await fetch(`${s.base}/fast/boom`);
     expect(boom.status).toBe(500);
     const text = await boom.text();

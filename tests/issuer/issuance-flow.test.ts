@@ -165,6 +165,9 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
         body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code, tx_code: o.tx_code }),
       });
       expect(r.status).toBe(400);
+      // RFC 9449 §8: the token endpoint's answers carry a DPoP nonce, refusals too; never cached.
+      expect(r.headers.get('dpop-nonce')).toMatch(/^[A-Za-z0-9_.-]{16,}$/);
+      expect(r.headers.get('cache-control')).toBe('no-store');
       expect(await r.json()).toMatchObject({ error: 'invalid_grant', error_description: expect.stringMatching(/expired/) });
       expect((await (await iss.admin(`/api/offices/buergerbuero/offers/${o.offer_id}`)).json()).status).toBe('expired');
     } finally {
