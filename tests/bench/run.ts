@@ -70,7 +70,7 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   console.log(`  ${unit.padEnd(17)} ${fmt(r.perSecond)}   (${r.count} ${noun}, ${r.errors} errors)`);
   if (r.firstError) console.log(`  first error       ${r.firstError}`);
   console.log(`  latency p50/p99   ${fmt(r.p50)} ms / ${fmt(r.p99)} ms   (closed loop, ${concurrency} in flight)`);
-  console.log(`  at half the rate  p50/p99 ${fmt(r.half.p50)} ms / ${fmt(r.half.p99)} ms   (open loop, ${fmt(r.half.rate)}/s scheduled, ${r.half.count} done, ${r.half.errors} errors)`);
+  console.log(`  at half the rate  p50/p99 ${fmt(r.half.p50)} ms / ${fmt(r.half.p99)} ms   (open loop, ${fmt(r.half.rate)}/s scheduled, ${r.half.count} done, ${r.half.errors} errors), server CPU/flow ${fmt(r.half.cpuPerFlowMs ?? NaN, 2)} ms`);
   if (r.half.firstError) console.log(`  first error       ${r.half.firstError}`);
   console.log(`  jose ceiling      ${fmt(r.ceiling)} ES256 sign+verify per s (one thread, same run)`);
   console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window)`);

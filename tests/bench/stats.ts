@@ -55,7 +55,7 @@ export interface BenchResult {
   /** The measured window on the monotonic clock (µs, the clock of V8's CPU profiles): profiles are cut to it. */
   window: { startUs: number; endUs: number };
   /** Latency at half the measured rate (open loop: flows started on a fixed schedule, timed from their scheduled start). */
-  half: { rate: number; count: number; errors: number; firstError?: string; p50: number; p99: number };
+  half: { rate: number; count: number; errors: number; firstError?: string; p50: number; p99: number; cpuPerFlowMs?: number };
 }
 
 export function percentile(values: number[], p: number): number {
@@ -123,7 +123,11 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const elapsed = (endUs - startUs) / 1e6;
   const cpuPerFlowMs = ((opts.cpu?.() ?? NaN) - cpu0) * 1000 / Math.max(1, latencies.length);
   const perSecond = latencies.length / elapsed;
-  const half = await openLoop(flow, perSecond / 2, opts.seconds);
+  // Server CPU per flow at half the rate too: a second reading of the same cost with fewer flows in
+  // flight (less contention for the two cores; fixed per-second work spread over fewer flows).
+  const cpuHalf0 = opts.cpu?.() ?? NaN;
+  const openHalf = await openLoop(flow, perSecond / 2, opts.seconds);
+  const half = { ...openHalf, cpuPerFlowMs: ((opts.cpu?.() ?? NaN) - cpuHalf0) * 1000 / Math.max(1, openHalf.count + openHalf.errors) };
   const ceiling = await ceilingSignVerify(3);
   return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, window: { startUs, endUs }, half };
 }
