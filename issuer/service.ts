@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { setGlobalConfig } from '@openid4vc/openid4vci';
 import { Sealer } from '../core/crypto/seal.ts';
 import { VcJwtIssuer } from '../core/formats/vc-jwt/vc-jwt-issuer.ts';

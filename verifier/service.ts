@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { RequestListener } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import { ConfigError } from '../core/config/config-error.ts';
 import { openCityCa } from '../core/x509/city-ca.ts';
 import { RelyingPartyCertificates } from './x509-clients.ts';
