@@ -9,7 +9,7 @@ import { ApiKeyStore, apiKeyTable } from '../core/access/api-key-store.ts';
 import { adminAccess, authorize, scopeParam } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
 import { limitMiddleware, rateLimiter } from '../core/http/rate-limit.ts';
-import { bodyLimitBytes, createFastLane } from '../core/http/fast-lane.ts';
+import { createFastLane } from '../core/http/fast-lane.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
@@ -120,9 +120,10 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
   const selfServicePath = /^\/offices\/[^/]+\/(authorize|login\/callback|self-service(\/.*)?)$/;
   const limiter = rateLimiter({ perMinute: config.rateLimits.public, match: (path) => oauthPath.test(path) || selfServicePath.test(path) });
   const errorStyle = (path: string) => (oauthPath.test(path) ? 'oauth' : 'problem') as 'oauth' | 'problem';
-  const app = createBaseApp({ logger, bodyLimit: '64kb', errorStyle, trustProxy: config.trustProxy, beforeBody: [limitMiddleware(limiter)] });
+  const bodyLimit = '64kb';
+  const app = createBaseApp({ logger, bodyLimit, errorStyle, trustProxy: config.trustProxy, beforeBody: [limitMiddleware(limiter)] });
   // The wallet's hot routes (OID4VCI) on the fast lane; every other request goes on to the Express app.
-  const lane = createFastLane({ logger, bodyLimit: bodyLimitBytes('64kb'), errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
+  const lane = createFastLane({ logger, bodyLimit, errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: IssuerApiKeyTable, audit: IssuerAuditTable }), failuresPerMinute: config.rateLimits.authFailures });
   app.use(
     indexRoute(

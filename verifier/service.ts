@@ -13,7 +13,7 @@ import { auditTable } from '../core/audit/audit-table.ts';
 import { adminAccess, authorize } from '../core/http/admin-auth.ts';
 import { createBaseApp, finish } from '../core/http/app.ts';
 import { limitMiddleware, rateLimiter } from '../core/http/rate-limit.ts';
-import { bodyLimitBytes, createFastLane } from '../core/http/fast-lane.ts';
+import { createFastLane } from '../core/http/fast-lane.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { didDocumentRoutes, openHostedIdentities } from '../core/service/did-host.ts';
 import { serve } from '../core/service/run.ts';
@@ -93,9 +93,10 @@ export async function createVerifierService(config: VerifierConfig, logger: Logg
   // Hardening: client addresses behind a proxy (TRUST_PROXY), per-client limits on the wallet-facing endpoints.
   const limiter = rateLimiter({ perMinute: config.rateLimits.public, match: (path) => /^\/verifiers\/[^/]+\/(response|requests\/[^/]+\/request\.jwt)$/.test(path) });
   const errorStyle = (path: string) => (/^\/verifiers\/[^/]+\/response$/.test(path) ? 'oauth' : 'problem') as 'oauth' | 'problem';
-  const app = createBaseApp({ logger, bodyLimit: '512kb', errorStyle, trustProxy: config.trustProxy, beforeBody: [limitMiddleware(limiter)] });
+  const bodyLimit = '512kb';
+  const app = createBaseApp({ logger, bodyLimit, errorStyle, trustProxy: config.trustProxy, beforeBody: [limitMiddleware(limiter)] });
   // The wallet's hot routes (OID4VP) on the fast lane; every other request goes on to the Express app.
-  const lane = createFastLane({ logger, bodyLimit: bodyLimitBytes('512kb'), errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
+  const lane = createFastLane({ logger, bodyLimit, errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
   // The audit trail anchored in signed checkpoints (issue 18): at start, every minute, on shutdown, on each check.
   const anchor = await openAuditAnchor({ hosted, publicUrl: config.publicUrl, service: 'verifier', audit: VerifierAuditTable, checkpoints: VerifierAuditCheckpointTable, clock, logger });
   const access = adminAccess({ token: config.adminToken, keys: new ApiKeyStore(hosted.dataSource, { keys: VerifierApiKeyTable, audit: VerifierAuditTable }), failuresPerMinute: config.rateLimits.authFailures });

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../log/logger.ts';
 import { ProblemError } from './errors.ts';
@@ -70,14 +71,18 @@ export const noStore: RequestHandler = (_req, res, next) => {
 
 export const notJson = () => new ProblemError({ status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: 'The request body must be application/json.' });
 
+/**
+ * Whether a request carries a JSON body: a body (Transfer-Encoding, or a Content-Length: type-is'
+ * rule) of type `application/json` or `application/*+json`. The one rule of both lanes.
+ */
+export function hasJsonBody(headers: IncomingHttpHeaders): boolean {
+  const hasBody = headers['transfer-encoding'] !== undefined || !Number.isNaN(Number.parseInt(headers['content-length'] ?? '', 10));
+  const type = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  return hasBody && (type === 'application/json' || /^application\/[^/\s]+\+json$/.test(type));
+}
+
 /** Refuses a body that is not JSON with `415` before any handler runs. */
-export const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is(['application/json', 'application/*+json'])) {
-    next(notJson());
-    return;
-  }
-  next();
-};
+export const requireJson: RequestHandler = (req, _res, next) => next(hasJsonBody(req.headers) ? undefined : notJson());
 
 /** Public, credential-less documents (DID documents, metadata, snapshots) may be read from any origin. */
 export const publicCors: RequestHandler = (_req, res, next) => {

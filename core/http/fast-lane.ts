@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import { parse as parseForm } from 'node:querystring';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from '../log/logger.ts';
-import { notJson } from './app.ts';
+import { hasJsonBody, notJson } from './app.ts';
 import { errorStyleOf, sendError, setErrorStyle, type ErrorStyle } from './error-exit.ts';
 import type { Limiter } from './rate-limit.ts';
 import { pathOf, stampRequest } from './request-stamp.ts';
@@ -28,8 +28,8 @@ import { pathOf, stampRequest } from './request-stamp.ts';
  */
 export interface FastLaneOptions {
   logger: Logger;
-  /** Largest request body in bytes (the Express app's limit). */
-  bodyLimit: number;
+  /** Largest request body, in body-parser syntax (`64kb`): the Express app's limit. */
+  bodyLimit: string;
   /** The error style of a path, decided before the body is parsed. */
   errorStyle?: (path: string) => ErrorStyle;
   /** Per-client limit, checked before the body is read (the Express app's limiter, the same buckets). */
@@ -98,7 +98,7 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
   let listener: RequestListener | undefined;
   const app: FastifyInstance = Fastify({
     logger: false,
-    bodyLimit: opts.bodyLimit,
+    bodyLimit: bodyLimitBytes(opts.bodyLimit),
     // Express' own compiled trust function: Fastify reads a bare hop count differently (it trusts none).
     ...(opts.trustProxy ? { trustProxy: opts.trustProxy } : {}),
     routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
@@ -164,18 +164,13 @@ export function createFastLane(opts: FastLaneOptions): FastLane {
   };
 }
 
-/**
- * `requireJson` of the Express app for a fast-lane route (as a `preValidation` hook): `415` unless the
- * request has a body (type-is' rule: Transfer-Encoding, or a Content-Length) of a JSON media type.
- */
+/** `requireJson` of the Express app for a fast-lane route (as a `preValidation` hook): `415` unless the body is JSON. */
 export async function requireJsonBody(req: FastifyRequest): Promise<void> {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number.parseInt(req.headers['content-length'] ?? '', 10));
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (!hasBody || !(type === 'application/json' || /^application\/[^/\s]+\+json$/.test(type))) throw notJson();
+  if (!hasJsonBody(req.headers)) throw notJson();
 }
 
-/** Body limits in body-parser syntax (`64kb`, `512kb`) as bytes, for the fast lane. */
-export function bodyLimitBytes(limit: string): number {
+/** Body limits in body-parser syntax (`64kb`, `512kb`) as bytes. */
+function bodyLimitBytes(limit: string): number {
   const m = /^(\d+)(b|kb|mb)?$/i.exec(limit.trim());
   if (!m) throw new Error(`body limit: cannot read "${limit}"`);
   return Number(m[1]) * { b: 1, kb: 1024, mb: 1024 * 1024 }[(m[2] ?? 'b').toLowerCase() as 'b' | 'kb' | 'mb'];

@@ -12,9 +12,9 @@ export type { AuditInput };
 const INSERT_OFFER = insertAll(OfferTable as never);
 const SELECT_OFFER = selectAll(OfferTable as never);
 const INSERT_CREDENTIAL = insertAll(CredentialTable as never);
-/** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
 /** Closes an offer for good: `issued`, its sealed claims and the wallet's keys dropped. */
 const CLOSE_OFFER = "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')";
+/** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
 const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
   r ? ({ ...r, expires_at: Number(r.expires_at), tx_code_failures: Number(r.tx_code_failures) } as unknown as OfferRow) : null;
 

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import express from 'express';
 import { createBaseApp, finish } from '../../core/http/app.ts';
-import { bodyLimitBytes, createFastLane } from '../../core/http/fast-lane.ts';
+import { createFastLane } from '../../core/http/fast-lane.ts';
 import { createLogger } from '../../core/log/logger.ts';
 import { listen } from '../../core/service/run.ts';
 import { freePort } from '../helpers/net.ts';
@@ -20,7 +20,7 @@ if (process.argv[2] === 'floor-server' && process.argv[4] === 'lane') {
   const logger = createLogger('floor', 'silent');
   const app = createBaseApp({ logger, bodyLimit: '64kb' });
   finish(app, logger);
-  const lane = createFastLane({ logger, bodyLimit: bodyLimitBytes('64kb'), fallback: app });
+  const lane = createFastLane({ logger, bodyLimit: '64kb', fallback: app });
   let n = 0;
   lane.app.post('/a', async (req, reply) => {
     reply.code(201);

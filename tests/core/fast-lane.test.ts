@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBaseApp, finish, requireJson } from '../../core/http/app.ts';
 import { ProtocolError } from '../../core/http/errors.ts';
-import { bodyLimitBytes, createFastLane, requireJsonBody } from '../../core/http/fast-lane.ts';
+import { createFastLane, requireJsonBody } from '../../core/http/fast-lane.ts';
 import { limitMiddleware, rateLimiter } from '../../core/http/rate-limit.ts';
 import { createLogger } from '../../core/log/logger.ts';
 import { closeServer, listen } from '../../core/service/run.ts';
@@ -25,7 +25,7 @@ async function start(opts: { trustProxy?: string | number; perMinute?: number } 
   app.post('/slow/express', (_req, res) => res.json({ lane: 'express' }));
   app.get('/express/ip', (req, res) => res.json({ ip: req.ip }));
   finish(app, logger);
-  const lane = createFastLane({ logger, bodyLimit: bodyLimitBytes('1kb'), errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
+  const lane = createFastLane({ logger, bodyLimit: '1kb', errorStyle, limiter, trustProxy: app.get('trust proxy fn'), fallback: app });
   lane.app.post('/fast/echo', async (req) => ({ lane: 'fast', body: req.body ?? null }));
   lane.app.post('/fast/json-only', { preValidation: requireJsonBody }, async (req) => ({ lane: 'fast', body: req.body }));
   lane.app.post('/oauth/token', async (req) => ({ lane: 'fast', body: req.body ?? null }));
