@@ -73,7 +73,7 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   console.log(`  at half the rate  p50/p99 ${fmt(r.half.p50)} ms / ${fmt(r.half.p99)} ms   (open loop, ${fmt(r.half.rate)}/s scheduled, ${r.half.count} done, ${r.half.errors} errors), server CPU/flow ${fmt(r.half.cpuPerFlowMs ?? NaN, 2)} ms`);
   if (r.half.firstError) console.log(`  first error       ${r.half.firstError}`);
   console.log(`  jose ceiling      ${fmt(r.ceiling)} ES256 sign+verify per s (one thread, same run)`);
-  console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window)`);
+  console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window), of it main threads ${fmt(r.mainCpuPerFlowMs, 2)} ms, other threads (V8 GC helpers, libuv pool) ${fmt(r.cpuPerFlowMs - r.mainCpuPerFlowMs, 2)} ms`);
   console.log(`  ratio             ${fmt(r.ratio, 3)}`);
   console.log(`  ${target}`);
   const dir = profiles.get(r);

@@ -1,13 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** CPU seconds (user + system): `all` threads of the processes, and their `main` (JavaScript) threads alone. */
+export interface CpuReading {
+  all: number;
+  main: number;
+}
+
 /**
  * CPU seconds (user + system) the given processes and all their descendants have used so far, read
  * from /proc (Linux). The bench takes it before and after the measured window, so start-up work
  * (migrations, key creation) does not count, and divides by the flows: CPU per flow.
- * Returns NaN where /proc is not there.
+ * `main` is the processes' main threads alone (`/proc/<pid>/task/<pid>/stat`): the rest of `all` is
+ * V8's helper threads (concurrent marking, parallel scavenges) and libuv's pool, which a CPU profile
+ * of the main thread does not see. NaN where /proc is not there.
  */
-export function cpuSeconds(roots: number[]): number {
+export function cpuSeconds(roots: number[]): CpuReading {
   const tick = 100; // USER_HZ on Linux
   let stats: { pid: number; ppid: number; cpu: number }[];
   try {
@@ -15,21 +23,35 @@ export function cpuSeconds(roots: number[]): number {
       .filter((d) => /^\d+$/.test(d))
       .flatMap((d) => {
         try {
-          // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
-          const raw = readFileSync(join('/proc', d, 'stat'), 'utf8');
-          const rest = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-          return [{ pid: Number(d), ppid: Number(rest[1]), cpu: (Number(rest[11]) + Number(rest[12])) / tick }];
+          const [all, ppid] = statCpu(join('/proc', d, 'stat'));
+          return [{ pid: Number(d), ppid, cpu: all / tick }];
         } catch {
           return [];
         }
       });
   } catch {
-    return NaN;
+    return { all: NaN, main: NaN };
   }
   const tree = new Set(roots);
   for (let grew = true; grew; ) {
     grew = false;
     for (const s of stats) if (!tree.has(s.pid) && tree.has(s.ppid)) (tree.add(s.pid), (grew = true));
   }
-  return stats.filter((s) => tree.has(s.pid)).reduce((sum, s) => sum + s.cpu, 0);
+  const mine = stats.filter((s) => tree.has(s.pid));
+  const main = (pid: number) => {
+    try {
+      return statCpu(join('/proc', String(pid), 'task', String(pid), 'stat'))[0] / tick;
+    } catch {
+      return 0; // ended between the two reads
+    }
+  };
+  return { all: mine.reduce((sum, s) => sum + s.cpu, 0), main: mine.reduce((sum, s) => sum + main(s.pid), 0) };
+}
+
+/** utime + stime (ticks) and the parent pid from a /proc stat line. */
+function statCpu(path: string): [number, number] {
+  // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
+  const raw = readFileSync(path, 'utf8');
+  const rest = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
+  return [Number(rest[11]) + Number(rest[12]), Number(rest[1])];
 }

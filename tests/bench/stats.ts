@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
-import { cpuSeconds } from './server-cpu.ts';
+import { cpuSeconds, type CpuReading } from './server-cpu.ts';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
@@ -52,6 +52,8 @@ export interface BenchResult {
   ratio: number;
   /** Server CPU (all service processes) per completed flow in the measured window, ms; NaN without /proc. */
   cpuPerFlowMs: number;
+  /** Of it, the services' main (JavaScript) threads; the rest is V8's helper threads (garbage collection) and libuv's pool. */
+  mainCpuPerFlowMs: number;
   /** The measured window on the monotonic clock (µs, the clock of V8's CPU profiles): profiles are cut to it. */
   window: { startUs: number; endUs: number };
   /** Latency at half the measured rate (open loop: flows started on a fixed schedule, timed from their scheduled start). */
@@ -98,9 +100,10 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
  * half the rate reached, then the jose ceiling, in one run. The window of the closed-loop run (on
  * the monotonic clock, as V8 stamps its profile samples) is returned so profiles cover only it.
  */
-export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number; cpu?: () => number }): Promise<BenchResult> {
+export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number; cpu?: () => CpuReading }): Promise<BenchResult> {
   for (let i = 0; i < opts.warmup; i++) await flow();
-  const cpu0 = opts.cpu?.() ?? NaN;
+  const none = { all: NaN, main: NaN };
+  const cpu0 = opts.cpu?.() ?? none;
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
@@ -121,15 +124,17 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   );
   const endUs = nowUs();
   const elapsed = (endUs - startUs) / 1e6;
-  const cpuPerFlowMs = ((opts.cpu?.() ?? NaN) - cpu0) * 1000 / Math.max(1, latencies.length);
+  const cpu1 = opts.cpu?.() ?? none;
+  const cpuPerFlowMs = (cpu1.all - cpu0.all) * 1000 / Math.max(1, latencies.length);
+  const mainCpuPerFlowMs = (cpu1.main - cpu0.main) * 1000 / Math.max(1, latencies.length);
   const perSecond = latencies.length / elapsed;
   // Server CPU per flow at half the rate too: a second reading of the same cost with fewer flows in
   // flight (less contention for the two cores; fixed per-second work spread over fewer flows).
-  const cpuHalf0 = opts.cpu?.() ?? NaN;
+  const cpuHalf0 = opts.cpu?.() ?? none;
   const openHalf = await openLoop(flow, perSecond / 2, opts.seconds);
-  const half = { ...openHalf, cpuPerFlowMs: ((opts.cpu?.() ?? NaN) - cpuHalf0) * 1000 / Math.max(1, openHalf.count + openHalf.errors) };
+  const half = { ...openHalf, cpuPerFlowMs: ((opts.cpu?.() ?? none).all - cpuHalf0.all) * 1000 / Math.max(1, openHalf.count + openHalf.errors) };
   const ceiling = await ceilingSignVerify(3);
-  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, window: { startUs, endUs }, half };
+  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, window: { startUs, endUs }, half };
 }
 
 /**
@@ -184,7 +189,7 @@ export function benchServices(opts: { databaseUrl?: string | undefined; env: Rec
       procs.push(spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
     },
     /** CPU seconds the services (and their workers) have used so far. */
-    cpu(): number {
+    cpu(): CpuReading {
       return cpuSeconds(procs.map((p) => p.pid!).filter(Boolean));
     },
     async stop(): Promise<void> {
