@@ -1,7 +1,7 @@
 import { benchIssuance } from './issuance.ts';
 import { benchVerification } from './verification.ts';
 import { benchFloor } from './floor.ts';
-import type { BenchResult } from './stats.ts';
+import { WARMUP_SECONDS, type BenchResult } from './stats.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { summarizeProfiles, topFunctions } from './profile-summary.ts';
  * `npm run bench`: prints figures, asserts nothing (targets belong to the issues, not to tests).
  * BENCH_SECONDS (default 10) and BENCH_CONCURRENCY (default 32) tune the run. BENCH_DATABASE_URL
  * (or TEST_DATABASE_URL) adds runs with two instances on that PostgreSQL, beside the SQLite ones.
- * BENCH_ONLY=issuance|verification|floor runs one part. With `--profile`, BENCH_PROFILE_FUNCTIONS=n
+ * BENCH_ONLY=issuance|verification|floor runs one part. Each measured window follows BENCH_WARMUP_SECONDS
+ * (default 5) of the same load, unmeasured; BENCH_NODE_FLAGS passes Node/V8 flags to the services. With `--profile`, BENCH_PROFILE_FUNCTIONS=n
  * also prints the n costliest functions by self time.
  */
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -32,7 +33,7 @@ const profiled = async (run: (dir: string | undefined) => Promise<BenchResult>):
 };
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-console.log(`ID-Ideal benchmark: ${seconds} s per run, concurrency ${concurrency}, node ${process.version}`);
+console.log(`ID-Ideal benchmark: ${seconds} s per run after ${WARMUP_SECONDS} s of warm-up load, concurrency ${concurrency}, node ${process.version}`);
 const issuance = !part('issuance') ? [] : [
   { label: '1 process (SQLite', r: await profiled((dir) => benchIssuance({ seconds, concurrency, ...(dir ? { profileDir: dir } : {}) })) },
   { label: '2 workers, ISSUER_WORKERS=2 (SQLite', r: await profiled((dir) => benchIssuance({ seconds, concurrency, workers: 2, ...(dir ? { profileDir: dir } : {}) })) },
@@ -73,7 +74,7 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   console.log(`  at half the rate  p50/p99 ${fmt(r.half.p50)} ms / ${fmt(r.half.p99)} ms   (open loop, ${fmt(r.half.rate)}/s scheduled, ${r.half.count} done, ${r.half.errors} errors), server CPU/flow ${fmt(r.half.cpuPerFlowMs ?? NaN, 2)} ms`);
   if (r.half.firstError) console.log(`  first error       ${r.half.firstError}`);
   console.log(`  jose ceiling      ${fmt(r.ceiling)} ES256 sign+verify per s (one thread, same run)`);
-  console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window), of it main threads ${fmt(r.mainCpuPerFlowMs, 2)} ms, other threads (V8 GC helpers, libuv pool) ${fmt(r.cpuPerFlowMs - r.mainCpuPerFlowMs, 2)} ms`);
+  console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window), of it main threads ${fmt(r.mainCpuPerFlowMs, 2)} ms, other threads (V8 compiler and GC helpers, libuv pool) ${fmt(r.cpuPerFlowMs - r.mainCpuPerFlowMs, 2)} ms`);
   console.log(`  ratio             ${fmt(r.ratio, 3)}`);
   console.log(`  ${target}`);
   const dir = profiles.get(r);

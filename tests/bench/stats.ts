@@ -52,7 +52,7 @@ export interface BenchResult {
   ratio: number;
   /** Server CPU (all service processes) per completed flow in the measured window, ms; NaN without /proc. */
   cpuPerFlowMs: number;
-  /** Of it, the services' main (JavaScript) threads; the rest is V8's helper threads (garbage collection) and libuv's pool. */
+  /** Of it, the services' main (JavaScript) threads; the rest is V8's helper threads (optimising compiler, garbage collection) and libuv's pool. */
   mainCpuPerFlowMs: number;
   /** The measured window on the monotonic clock (µs, the clock of V8's CPU profiles): profiles are cut to it. */
   window: { startUs: number; endUs: number };
@@ -95,22 +95,17 @@ export async function waitHealthy(url: string, ms = 120_000): Promise<void> {
 
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
-/**
- * Runs `flow` with `concurrency` loops for `seconds` (after a warm-up), then the same flow open-loop at
- * half the rate reached, then the jose ceiling, in one run. The window of the closed-loop run (on
- * the monotonic clock, as V8 stamps its profile samples) is returned so profiles cover only it.
- */
-export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number; cpu?: () => CpuReading }): Promise<BenchResult> {
-  for (let i = 0; i < opts.warmup; i++) await flow();
-  const none = { all: NaN, main: NaN };
-  const cpu0 = opts.cpu?.() ?? none;
+/** Seconds of unmeasured closed-loop load before each measured window (BENCH_WARMUP_SECONDS, default 5). */
+export const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+
+/** `concurrency` loops running `flow` back to back for `seconds`: each completed flow's latency (ms), and the errors. */
+async function closedLoop(flow: () => Promise<void>, concurrency: number, seconds: number): Promise<{ latencies: number[]; errors: number; firstError?: string }> {
   const latencies: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
-  const until = Date.now() + opts.seconds * 1000;
-  const startUs = nowUs();
+  const until = Date.now() + seconds * 1000;
   await Promise.all(
-    Array.from({ length: opts.concurrency }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (Date.now() < until) {
         const s = process.hrtime.bigint();
         try {
@@ -122,6 +117,23 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
       }
     }),
   );
+  return { latencies, errors, ...(firstError !== undefined ? { firstError } : {}) };
+}
+
+/**
+ * Runs `flow` with `concurrency` loops for `seconds` (after a warm-up), then the same flow open-loop at
+ * half the rate reached, then the jose ceiling, in one run. The window of the closed-loop run (on
+ * the monotonic clock, as V8 stamps its profile samples) is returned so profiles cover only it.
+ */
+export async function runLoad(name: string, flow: () => Promise<void>, opts: { seconds: number; concurrency: number; warmup: number; cpu?: () => CpuReading }): Promise<BenchResult> {
+  for (let i = 0; i < opts.warmup; i++) await flow();
+  // Then the closed loop itself, unmeasured, until V8 has compiled the hot path: without it the first
+  // seconds of the window carry the optimising compiler's threads and unoptimised code (issue 16).
+  await closedLoop(flow, opts.concurrency, WARMUP_SECONDS);
+  const none = { all: NaN, main: NaN };
+  const cpu0 = opts.cpu?.() ?? none;
+  const startUs = nowUs();
+  const { latencies, errors, firstError } = await closedLoop(flow, opts.concurrency, opts.seconds);
   const endUs = nowUs();
   const elapsed = (endUs - startUs) / 1e6;
   const cpu1 = opts.cpu?.() ?? none;
@@ -184,6 +196,8 @@ export function benchServices(opts: { databaseUrl?: string | undefined; env: Rec
   // Node itself with tsx as a loader (not the tsx CLI, which would run the service in a child), so
   // the pid is the service's: its CPU is read from /proc and `--cpu-prof` profiles the service.
   const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
+  // BENCH_NODE_FLAGS: Node/V8 flags for the service processes only (some, such as V8's GC flags, NODE_OPTIONS refuses).
+  profile.push(...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean));
   return {
     start(entry: string, extra: Record<string, string> = {}): void {
       procs.push(spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
