@@ -54,6 +54,8 @@ export interface BenchResult {
   cpuPerFlowMs: number;
   /** Of it, the services' main (JavaScript) threads; the rest is V8's helper threads (optimising compiler, garbage collection) and libuv's pool. */
   mainCpuPerFlowMs: number;
+  /** CPU of the load generator (this process: HTTP client, holder keys, proofs, KB-JWTs) per completed flow, ms; it shares the cores. */
+  loadCpuPerFlowMs: number;
   /** The measured window on the monotonic clock (µs, the clock of V8's CPU profiles): profiles are cut to it. */
   window: { startUs: number; endUs: number };
   /** Latency at half the measured rate (open loop: flows started on a fixed schedule, timed from their scheduled start). */
@@ -132,11 +134,14 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   await closedLoop(flow, opts.concurrency, WARMUP_SECONDS);
   const none = { all: NaN, main: NaN };
   const cpu0 = opts.cpu?.() ?? none;
+  const own0 = process.cpuUsage();
   const startUs = nowUs();
   const { latencies, errors, firstError } = await closedLoop(flow, opts.concurrency, opts.seconds);
   const endUs = nowUs();
   const elapsed = (endUs - startUs) / 1e6;
   const cpu1 = opts.cpu?.() ?? none;
+  const own = process.cpuUsage(own0);
+  const loadCpuPerFlowMs = (own.user + own.system) / 1000 / Math.max(1, latencies.length);
   const cpuPerFlowMs = (cpu1.all - cpu0.all) * 1000 / Math.max(1, latencies.length);
   const mainCpuPerFlowMs = (cpu1.main - cpu0.main) * 1000 / Math.max(1, latencies.length);
   const perSecond = latencies.length / elapsed;
@@ -146,7 +151,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const openHalf = await openLoop(flow, perSecond / 2, opts.seconds);
   const half = { ...openHalf, cpuPerFlowMs: ((opts.cpu?.() ?? none).all - cpuHalf0.all) * 1000 / Math.max(1, openHalf.count + openHalf.errors) };
   const ceiling = await ceilingSignVerify(3);
-  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, window: { startUs, endUs }, half };
+  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, loadCpuPerFlowMs, window: { startUs, endUs }, half };
 }
 
 /**
