@@ -64,6 +64,17 @@ export function publicKeyObject(jwk: JWK): KeyObject {
   return key;
 }
 
+/**
+ * Whether two JWKs name the same public key, exactly as equal RFC 7638 thumbprints would say: the
+ * thumbprint hashes the key type's required members (§3.2) verbatim, so comparing those members is
+ * the same test without two hashes (jose's thumbprint goes through WebCrypto, which made it most of a
+ * presentation's cost, issue 16).
+ */
+export function sameJwkKey(a: JWK, b: JWK): boolean {
+  const members = a.kty === 'EC' ? (['kty', 'crv', 'x', 'y'] as const) : a.kty === 'OKP' ? (['kty', 'crv', 'x'] as const) : a.kty === 'RSA' ? (['kty', 'e', 'n'] as const) : undefined;
+  return members !== undefined && members.every((m) => typeof a[m] === 'string' && a[m] === b[m]);
+}
+
 /** RFC 7638 thumbprint (SHA-256, base64url). */
 export function thumbprint(jwk: JWK): Promise<string> {
   return calculateJwkThumbprint(publicPart(jwk), 'sha256');

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { JWK } from 'jose';
-import { thumbprint } from '../../crypto/jwk.ts';
+import { sameJwkKey } from '../../crypto/jwk.ts';
 import type { Signer } from '../../crypto/jws.ts';
 import { type ClaimPath, type ConcretePath, formatPath, isPathPrefix, resolveClaimPath } from './claim-path.ts';
 import { decodeJsonObject, parseCompact } from './compact.ts';
@@ -53,7 +53,7 @@ export async function presentSdJwtVc(args: PresentSdJwtVcArgs): Promise<string> 
   if (!payload) throw new SdJwtVcUsageError('undecodable Issuer-signed JWT payload');
   const processed = processDisclosures(payload, parts.disclosures);
   if (!processed.ok) throw new SdJwtVcUsageError(`credential rejected (${processed.code}): ${processed.message}`);
-  await assertHolderKeyMatchesCnf(payload, privateKey);
+  assertHolderKeyMatchesCnf(payload, privateKey);
 
   const targets: ConcretePath[] = disclose.flatMap((pointer) => {
     const resolved = resolveClaimPath(processed.claims, pointer);
@@ -99,13 +99,13 @@ function presentationFrame(selected: readonly PlacedDisclosure[]): Record<string
 }
 
 /** A presentation signed with a key other than `cnf.jwk` could never verify; fail early and clearly. */
-async function assertHolderKeyMatchesCnf(payload: Record<string, unknown>, privateKey: KeyObject): Promise<void> {
+function assertHolderKeyMatchesCnf(payload: Record<string, unknown>, privateKey: KeyObject): void {
   const cnf = payload['cnf'];
   const jwk = typeof cnf === 'object' && cnf !== null ? (cnf as { jwk?: unknown }).jwk : undefined;
   if (typeof jwk !== 'object' || jwk === null) throw new SdJwtVcUsageError('the credential has no cnf.jwk to bind the presentation to');
   let same: boolean;
   try {
-    same = (await thumbprint(jwk as JWK)) === (await thumbprint(publicJwkOf(privateKey)));
+    same = sameJwkKey(jwk as JWK, publicJwkOf(privateKey));
   } catch {
     same = false;
   }
