@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { compactVerify, type JWK } from 'jose';
 import {
   HashAlgorithm,
@@ -13,6 +13,7 @@ import { Openid4vciIssuer } from '@openid4vc/openid4vci';
 import { ALLOWED_ALGS } from '../core/crypto/jws.ts';
 import { signCompactEs256, verifyCompactEs256 } from '../core/crypto/es256-compact.ts';
 import { publicKeyObject } from '../core/crypto/jwk.ts';
+import { pooledRandomBytes } from '../core/crypto/random.ts';
 import { boundedFetchFunction } from '../core/net/bounded-fetch.ts';
 import { PROTOCOL_MESSAGE_MAX_BYTES, SERVICE_FETCH_TIMEOUT_MS } from '../core/net/limits.ts';
 import type { Office } from './deps.ts';
@@ -65,7 +66,7 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
 
   return {
     hash: (data, alg) => new Uint8Array(createHash(HASH[alg] ?? 'unsupported').update(data).digest()),
-    generateRandom: (n) => new Uint8Array(randomBytes(n)),
+    generateRandom: (n) => new Uint8Array(pooledRandomBytes(n)),
     signJwt,
     verifyJwt,
     fetch: localFetch,

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
+import { pooledRandomBytes } from './random.ts';
 
 /**
  * Encryption of personal data that must rest in a database for a short while (claims of an offer
@@ -13,7 +14,7 @@ export class Sealer {
   }
 
   seal(plaintext: string, aad = ''): string {
-    const iv = randomBytes(12);
+    const iv = pooledRandomBytes(12);
     const c = createCipheriv('aes-256-gcm', this.key, iv);
     c.setAAD(Buffer.from(aad));
     const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final(), c.getAuthTag()]);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, Oauth2ResourceUnauthorizedError, type RequestLike } from '@openid4vc/oauth2';
 import type { JWK } from 'jose';
 import { ProtocolError } from '../../core/http/errors.ts';
@@ -8,6 +8,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import { describeLibraryError, fromLibraryError, protocolStep } from '../protocol-errors.ts';
 import { dpopJtiStore } from '../store/dpop-jti-store.ts';
+import { pooledRandomBytes } from '../../core/crypto/random.ts';
 
 /**
  * DPoP (RFC 9449) at the office's authorization server (token endpoint, PAR) and resource server
@@ -49,7 +50,7 @@ export function validDpopNonce(deps: Pick<IssuerDeps, 'codes' | 'clock'>, office
  */
 export function createServerNonce(deps: Pick<IssuerDeps, 'codes' | 'clock'>, office: Office, purpose: string, ttlS: number): string {
   const exp = (toSeconds(deps.clock()) + ttlS).toString(36);
-  const rnd = randomBytes(12).toString('base64url');
+  const rnd = pooledRandomBytes(12).toString('base64url');
   return `${exp}.${rnd}.${mac(deps, office, purpose, exp, rnd)}`;
 }
 

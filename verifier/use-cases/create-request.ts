@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { DcqlQuery } from 'dcql';
 import type { AuditLog } from '../../core/access/api-key-store.ts';
 import type { AuditInput } from '../../core/audit/audit-table.ts';
@@ -9,6 +9,7 @@ import { parseOrThrow } from '../../core/http/validate.ts';
 import { toIso } from '../../core/util/time.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import { refusalOf } from '../catalog/registry-check.ts';
+import { pooledRandomBytes } from '../../core/crypto/random.ts';
 
 export const zCreateRequest = z
   .strictObject({
@@ -82,8 +83,8 @@ export async function createRequest(deps: Pick<VerifierDeps, 'store' | 'sealer' 
   await deps.store.insertRequest({
     id,
     rp: rp.slug,
-    nonce: randomBytes(24).toString('base64url'),
-    state: randomBytes(24).toString('base64url'),
+    nonce: pooledRandomBytes(24).toString('base64url'),
+    state: pooledRandomBytes(24).toString('base64url'),
     dcql_query: JSON.stringify(query),
     response_mode: opts.dcApi ? 'dc_api.jwt' : input.response_mode,
     enc_key_sealed: encKey,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../../crypto/random.ts';
 import { digest } from '@sd-jwt/crypto-nodejs';
 import type { SDJWTVCConfig } from '@sd-jwt/sd-jwt-vc';
 
@@ -35,23 +35,4 @@ export function sdDigest(text: string): string {
  * from @sd-jwt/crypto-nodejs: its `generateSalt(16)` returns the first 16 *hex* characters of
  * 16 random bytes, i.e. only 64 bits of entropy.
  */
-export const randomSalt: SaltGenerator = () => pooledRandom(16).toString('base64url');
-
-/**
- * Random bytes taken from a 4 KiB block filled by the CSPRNG, each byte handed out once. A credential
- * needs a salt per disclosure (ten or more); one `randomBytes` call per salt was 1.9 % of the
- * issuer's busy time in the bench profile (issue 16), one call per 256 salts is not measurable.
- * The bytes are the same CSPRNG output either way; the block lives in this process only.
- */
-const POOL_BYTES = 4096;
-let pool = Buffer.alloc(0);
-let offset = 0;
-function pooledRandom(n: number): Buffer {
-  if (offset + n > pool.length) {
-    pool = randomBytes(POOL_BYTES);
-    offset = 0;
-  }
-  const out = pool.subarray(offset, offset + n);
-  offset += n;
-  return out;
-}
+export const randomSalt: SaltGenerator = () => pooledRandomBytes(16).toString('base64url');
