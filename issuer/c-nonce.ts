@@ -1,5 +1,6 @@
 import type { IssuerDeps, Office } from './deps.ts';
 import { createServerNonce, validServerNonce } from './oauth/dpop.ts';
+import type { UsedNonce } from './store/issuer-store.ts';
 
 /**
  * The c_nonce of the Nonce Endpoint (OID4VCI 1.0 §7) without a write: `<expiry>.<random>.<HMAC>`
@@ -15,9 +16,12 @@ export function createCNonce(deps: Pick<IssuerDeps, 'codes' | 'clock' | 'setting
   return createServerNonce(deps, office, PURPOSE, deps.settings.nonceTtl);
 }
 
-/** True for exactly one caller: the nonce is ours, for this office, unexpired, and not used before. */
-export async function consumeCNonce(deps: Pick<IssuerDeps, 'codes' | 'clock' | 'settings' | 'store'>, office: Office, nonce: string): Promise<boolean> {
-  if (!validServerNonce(deps, office, PURPOSE, nonce, deps.settings.nonceTtl)) return false;
-  const expiresAt = parseInt(nonce.slice(0, nonce.indexOf('.')), 36) * 1000;
-  return deps.store.useNonce(nonce, office.slug, expiresAt);
+/**
+ * The nonce as a row to mark used, if it is ours, for this office and unexpired (checked without the
+ * database). Marking it used is the store's: IssuerStore.completeIssuance together with the
+ * credentials it was spent on, or IssuerStore.useNonce on its own (a deferred issuance).
+ */
+export function checkCNonce(deps: Pick<IssuerDeps, 'codes' | 'clock' | 'settings'>, office: Office, nonce: string): UsedNonce | undefined {
+  if (!validServerNonce(deps, office, PURPOSE, nonce, deps.settings.nonceTtl)) return undefined;
+  return { value: nonce, office: office.slug, expiresAt: parseInt(nonce.slice(0, nonce.indexOf('.')), 36) * 1000 };
 }

@@ -12,6 +12,7 @@ export type { AuditInput };
 const INSERT_OFFER = insertAll(OfferTable as never);
 const SELECT_OFFER = selectAll(OfferTable as never);
 const INSERT_CREDENTIAL = insertAll(CredentialTable as never);
+const INSERT_NONCE = 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?) ON CONFLICT (value) DO NOTHING';
 /** Closes an offer for good: `issued`, its sealed claims and the wallet's keys dropped. */
 const CLOSE_OFFER = "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')";
 /** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
@@ -20,16 +21,19 @@ const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
 
 /**
  * IssuerStore.completeIssuance on PostgreSQL as one statement (issue 16: five round trips, BEGIN to
- * COMMIT, become one; a statement is atomic by itself). The same three writes as the SQLite
- * transaction, as data-modifying WITH clauses that write only if the offer closed: the offer moves
- * to `issued`, each slot becomes its credential's (StatusListStore.markIssued's upsert), each
- * credential row is inserted. A slot another credential holds stays as it is, and the unique
+ * COMMIT, become one; a statement is atomic by itself). The same writes as the SQLite transaction,
+ * as data-modifying WITH clauses: the request's used c_nonces and, only if each was new and the
+ * offer was still open, the rest: the offer moves to `issued`, each slot becomes its credential's
+ * (StatusListStore.markIssued's upsert), each credential row is inserted. A slot another credential holds stays as it is, and the unique
  * (list, index) of issuer_credentials then fails the whole statement, as it fails the transaction.
  * Values are cast to their column types: in INSERT … SELECT an untyped parameter would be text.
  */
-function completeIssuancePg(offerId: string, credentials: CredentialRow[]): { sql: string; params: unknown[] } {
-  const parts = [`WITH closed AS (${CLOSE_OFFER} RETURNING id)`];
-  const params: unknown[] = [offerId];
+function completeIssuancePg(offerId: string, credentials: CredentialRow[], nonces: UsedNonce[]): { sql: string; params: unknown[] } {
+  // The used c_nonces first: each a row of its own (primary key), and the offer closes only if every one was new.
+  const parts: string[] = nonces.map((_, i) => `n${i} AS (INSERT INTO issuer_nonces (value, office, expires_at) VALUES (CAST(? AS varchar), CAST(? AS varchar), CAST(? AS bigint)) ON CONFLICT (value) DO NOTHING RETURNING 1)`);
+  const params: unknown[] = nonces.flatMap((n) => [n.value, n.office, n.expiresAt]);
+  parts.push(`closed AS (${CLOSE_OFFER}${nonces.map((_, i) => ` AND (SELECT count(*) FROM n${i}) = 1`).join('')} RETURNING id)`);
+  params.push(offerId);
   credentials.forEach((c, i) => {
     parts.push(
       `s${i} AS (INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at, credential_id) SELECT CAST(? AS varchar), CAST(? AS integer), CAST(? AS varchar), CAST(? AS varchar) FROM closed ` +
@@ -38,10 +42,21 @@ function completeIssuancePg(offerId: string, credentials: CredentialRow[]): { sq
     );
     params.push(c.status_list, c.status_idx, c.issued_at, c.id, ...CREDENTIAL_COLUMNS.map(([name]) => c[name] ?? null));
   });
-  return { sql: `${parts.join(', ')} SELECT count(*) AS closed FROM closed`, params };
+  const fresh = nonces.map((_, i) => `(SELECT count(*) FROM n${i})`).join(' + ') || '0';
+  return { sql: `WITH ${parts.join(', ')} SELECT (SELECT count(*) FROM closed) AS closed, ${fresh} AS fresh`, params };
 }
 /** The credential table's columns and their PostgreSQL types, from its schema. */
 const CREDENTIAL_COLUMNS = Object.entries((CredentialTable.options as { columns: Record<string, { type: string }> }).columns).map(([name, col]) => [name as keyof CredentialRow, col.type] as const);
+
+/** A c_nonce spent by a credential request: kept (primary key) until it expires, so it is accepted once. */
+export interface UsedNonce {
+  value: string;
+  office: string;
+  expiresAt: number;
+}
+
+/** What completeIssuance did: recorded the credentials; found the offer no longer open; or found a c_nonce used before. Nothing is recorded but in `issued`. */
+export type CompletionResult = 'issued' | 'offer_closed' | 'nonce_used';
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
 export const MAX_TX_CODE_FAILURES = 5;
@@ -117,7 +132,7 @@ export class IssuerStore {
    * expires (`expiresAt`), then the purge removes it. The nonce's own MAC binds it to its office.
    */
   useNonce(value: string, office: string, expiresAt: number): Promise<boolean> {
-    return this.db(async (m) => (await sqlRun(m, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?) ON CONFLICT (value) DO NOTHING', [value, office, expiresAt])) === 1);
+    return this.db(async (m) => (await sqlRun(m, INSERT_NONCE, [value, office, expiresAt])) === 1);
   }
 
   purgeExpiredNonces(now: number): Promise<void> {
@@ -145,22 +160,26 @@ export class IssuerStore {
    * Records issued credentials and closes the offer in one transaction: the offer moves to
    * `issued` and its sealed claims are dropped, so no personal data stays behind. Each credential's
    * status slot is marked as its own in the same transaction (draft-ietf-oauth-status-list §13.3:
-   * no double allocation); a caller that gets false releases its reservations.
+   * no double allocation); a caller that gets anything but `issued` releases its reservations.
+   * `nonces`, the request's c_nonces, are marked used in the same write (issue 16: one commit per
+   * credential request instead of two); a nonce used before records nothing.
    */
-  async completeIssuance(offerId: string, credentials: CredentialRow[]): Promise<boolean> {
+  async completeIssuance(offerId: string, credentials: CredentialRow[], nonces: UsedNonce[] = []): Promise<CompletionResult> {
     if (this.ds.options.type === 'postgres') {
-      const statement = completeIssuancePg(offerId, credentials);
-      const [row] = await sqlAll<{ closed: number | string }>(this.ds.manager, statement.sql, statement.params);
-      return Number(row?.closed) === 1;
+      const statement = completeIssuancePg(offerId, credentials, nonces);
+      const [row] = await sqlAll<{ closed: number | string; fresh: number | string }>(this.ds.manager, statement.sql, statement.params);
+      if (Number(row?.closed) === 1) return 'issued';
+      return Number(row?.fresh) < nonces.length ? 'nonce_used' : 'offer_closed';
     }
     return this.transaction(async (m) => {
+      for (const n of nonces) if ((await sqlRun(m, INSERT_NONCE, [n.value, n.office, n.expiresAt])) !== 1) return 'nonce_used';
       const closed = await sqlRun(m, CLOSE_OFFER, [offerId]);
-      if (closed !== 1) return false;
+      if (closed !== 1) return 'offer_closed';
       for (const c of credentials) {
         await this.statusLists.markIssued(m, { statusList: c.status_list, idx: c.status_idx }, c.id, c.issued_at);
         await sqlRun(m, INSERT_CREDENTIAL.sql, INSERT_CREDENTIAL.values(c as never));
       }
-      return true;
+      return 'issued';
     });
   }
 

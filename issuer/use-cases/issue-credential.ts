@@ -15,13 +15,14 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import { didJwkKey, signerKey, type Libraries } from '../oid4vci-lib.ts';
 import type { IssuerMetadataResult } from '@openid4vc/openid4vci';
 import { protocolStep } from '../protocol-errors.ts';
-import { consumeCNonce } from '../c-nonce.ts';
+import { checkCNonce } from '../c-nonce.ts';
 import { grantedCredentialIdentifiers, parseCredentialRequest, requestedConfigurationId } from '../credential-request.ts';
 import { verifyResourceRequest } from '../oauth/dpop.ts';
 import { checkKeyAttestation, proofVerifier } from '../oauth/key-attestation.ts';
 import { StatusListUnavailable, withStatusSlots, type ReservedSlot } from '../allocate-status-slots.ts';
 import { familyOf, listUri, vcJwtStatusEntry } from '../status-lists.ts';
 import type { CredentialRow, OfferRow } from '../store/schema.ts';
+import type { UsedNonce } from '../store/issuer-store.ts';
 
 const err = (code: string, description: string, status = 400) => new ProtocolError(code, description, status);
 /** Proof `iat` must be within this many seconds in the past (and not in the future beyond skew). */
@@ -57,17 +58,19 @@ export async function issueCredential(deps: IssuerDeps, libs: Libraries, office:
   if (!proofs || proofs.length === 0) throw err('invalid_proof', 'proofs.jwt is required: one key proof per credential.');
   if (proofs.length > deps.settings.batchSize) throw err('invalid_credential_request', `At most ${deps.settings.batchSize} proofs per request (batch_size).`);
 
-  const holderKeys = await verifyProofs(deps, libs, office, issuerMetadata, configuration, proofs, clientId);
+  const { keys: holderKeys, nonces } = await verifyProofs(deps, libs, office, issuerMetadata, configuration, proofs, clientId);
 
   await requireTrust(deps, office, configuration);
 
   // Deferred issuance (§9): an offer that needs a clerk's approval parks the proven keys and answers 202.
   if (offer.approval === 'manual' && !offer.approved_at) {
+    for (const n of nonces) if (!(await deps.store.useNonce(n.value, n.office, n.expiresAt))) throw nonceUsed();
     const transactionId = randomBytes(24).toString('base64url');
     if (!(await deps.store.deferIssuance(offer.id, deps.codes.transactionHash(transactionId), JSON.stringify(holderKeys)))) throw invalidToken('The access token has already been used.');
     return { status: 202, body: await protocolStep(() => libs.issuer.createCredentialResponse({ credentialRequest: LIBRARY_1_0_REQUEST, transactionId, interval: DEFERRED_INTERVAL })) };
   }
-  const credentials = await signAndRecord(deps, office, configuration, offer, holderKeys);
+  // The c_nonces are marked used in the transaction that records the credentials (one commit, issue 16).
+  const credentials = await signAndRecord(deps, office, configuration, offer, holderKeys, nonces);
   // §8.3: `credentials`, an array of objects with `credential`, one per proof. Written out: the library's
   // createCredentialResponse validates our own answer with zod (0.65 % of the issuer's busy time, issue 16).
   return { status: 200, body: { credentials } };
@@ -120,7 +123,7 @@ export async function requireTrust(deps: Pick<IssuerDeps, 'trust' | 'clock'>, of
  * transaction that records them; a request that loses the race for the offer (or fails otherwise)
  * gives them back, so concurrent requests on one token leave one set of slots claimed.
  */
-export async function signAndRecord(deps: IssuerDeps, office: Office, configuration: CredentialConfiguration, offer: OfferRow, holderKeys: JWK[]): Promise<{ credential: string }[]> {
+export async function signAndRecord(deps: IssuerDeps, office: Office, configuration: CredentialConfiguration, offer: OfferRow, holderKeys: JWK[], nonces: UsedNonce[] = []): Promise<{ credential: string }[]> {
   const claims = JSON.parse(deps.sealer.open(offer.claims_sealed!, offer.id)) as Record<string, unknown>;
   const now = deps.clock();
   const exp = expiry(configuration, claims, now);
@@ -134,7 +137,9 @@ export async function signAndRecord(deps: IssuerDeps, office: Office, configurat
         out.push({ credential: await sign(deps, office, configuration, claims, jwk, now, exp, slot) });
         rows.push({ id: randomUUID(), offer_id: offer.id, office: office.slug, configuration_id: configuration.id, format: configuration.format, status_list: slot.statusList, status_idx: slot.idx, status: 'valid', issued_at: toIso(now), expires_at: toIso(exp) });
       }
-      if (!(await deps.store.completeIssuance(offer.id, rows))) throw invalidToken('The credential for this access token has already been issued.');
+      const done = await deps.store.completeIssuance(offer.id, rows, nonces);
+      if (done === 'nonce_used') throw nonceUsed();
+      if (done === 'offer_closed') throw invalidToken('The credential for this access token has already been issued.');
       return out;
     });
   } catch (e) {
@@ -158,7 +163,12 @@ function checkProofShape(p: unknown): void {
 export const invalidToken = (d: string) =>
   new ProtocolError('invalid_token', d, 401, { headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${d.replace(/["\\]/g, '')}"` } });
 
-async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, configuration: CredentialConfiguration, proofs: string[], clientId: string | undefined): Promise<JWK[]> {
+/**
+ * Verifies every key proof; returns the proven keys and the proofs' c_nonces, each checked as ours,
+ * for this office and unexpired. Marking them used (once each, across instances) is the caller's,
+ * together with what they were spent on.
+ */
+async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, configuration: CredentialConfiguration, proofs: string[], clientId: string | undefined): Promise<{ keys: JWK[]; nonces: UsedNonce[] }> {
   const keys: JWK[] = [];
   const thumbprints = new Set<string>();
   const nonces = new Set<string>();
@@ -197,10 +207,16 @@ async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, i
     keys.push(key.did ? { ...key.jwk, kid: `${key.did}#0` } : key.jwk);
     nonces.add(nonce);
   }
-  // Only after every proof verified: consume the c_nonces, once each, across instances.
-  for (const n of nonces) if (!(await consumeCNonce(deps, office, n))) throw err('invalid_nonce', 'The c_nonce is unknown, used or expired; fetch a new one.');
-  return keys;
+  const used: UsedNonce[] = [];
+  for (const n of nonces) {
+    const u = checkCNonce(deps, office, n);
+    if (!u) throw nonceUsed();
+    used.push(u);
+  }
+  return { keys, nonces: used };
 }
+
+const nonceUsed = () => err('invalid_nonce', 'The c_nonce is unknown, used or expired; fetch a new one.');
 
 /** Credential expiry: its validity period, but never past the document's own `gueltig_bis`. */
 function expiry(c: CredentialConfiguration, claims: Record<string, unknown>, now: number): number {

@@ -223,5 +223,5 @@ async function record(deps: Pick<IssuerDeps, 'store'>, office: Office, configura
   };
   const row: CredentialRow = { id: c.id, offer_id: offer.id, office: office.slug, configuration_id: offer.configuration_id, format: c.format, status_list: c.slot.statusList, status_idx: c.slot.idx, status: 'valid', issued_at: toIso(c.now), expires_at: toIso(c.validUntil) };
   await deps.store.insertOffer(offer);
-  if (!(await deps.store.completeIssuance(offer.id, [row]))) throw new Error('VC-API credential could not be recorded');
+  if ((await deps.store.completeIssuance(offer.id, [row])) !== 'issued') throw new Error('VC-API credential could not be recorded');
 }

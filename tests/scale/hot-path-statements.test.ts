@@ -76,11 +76,12 @@ describe('hot-path statements are prepared once (SQLite)', () => {
       expect(await store.useNonce(nonce, 'buergerbuero', nonceExpiry)).toBe(true);
       expect(await store.useNonce(nonce, 'buergerbuero', nonceExpiry)).toBe(false);
       expect(await store.statusLists.newestList('buergerbuero', 'tsl')).toMatchObject({ status_list: list.status_list, number: 1, size: 1024 });
+      const spent = { value: randomBytes(16).toString('base64url'), office: 'buergerbuero', expiresAt: nonceExpiry };
       const slot = ++idx * 7;
       expect(await store.statusLists.claim(list.status_list, [slot], new Date().toISOString())).toEqual([slot]);
       const at = new Date().toISOString();
-      expect(await store.completeIssuance(o.id, [{ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list.status_list, status_idx: slot, status: 'valid', issued_at: at, expires_at: at }])).toBe(true);
-      expect(await store.completeIssuance(o.id, [])).toBe(false);
+      expect(await store.completeIssuance(o.id, [{ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list.status_list, status_idx: slot, status: 'valid', issued_at: at, expires_at: at }], [spent])).toBe('issued');
+      expect(await store.completeIssuance(o.id, [])).toBe('offer_closed');
     };
     await flow();
     const prepared = countPrepares(ds);

@@ -106,9 +106,38 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     await store.insertOffer(o, audit(o.id));
     const cred = (idx: number): CredentialRow => ({ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list, status_idx: idx, status: 'valid', issued_at: new Date().toISOString(), expires_at: new Date(Date.now() + 86_400_000).toISOString() });
     const done = await Promise.all([store.completeIssuance(o.id, [cred(1)]), store.completeIssuance(o.id, [cred(2)])]);
-    expect(done.filter(Boolean)).toHaveLength(1);
+    expect(done.sort()).toEqual(['issued', 'offer_closed']);
     expect(await store.credentialsOf(o.id)).toHaveLength(1);
     expect((await store.getOffer('buergerbuero', o.id))!).toMatchObject({ state: 'issued', claims_sealed: null });
+  });
+
+  it('marks the c_nonces used together with the credentials: a nonce is spent once, and a spent one records nothing', async () => {
+    const store = new IssuerStore(await openStore('issuer'));
+    const list = `list-${randomUUID()}`;
+    const opened = async () => {
+      const o = offer({ state: 'token_issued' });
+      await store.insertOffer(o, audit(o.id));
+      return o;
+    };
+    const cred = (o: OfferRow, idx: number): CredentialRow => ({ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list, status_idx: idx, status: 'valid', issued_at: new Date().toISOString(), expires_at: new Date(Date.now() + 86_400_000).toISOString() });
+    const nonce = () => ({ value: randomUUID(), office: 'buergerbuero', expiresAt: Date.now() + 300_000 });
+
+    const n1 = nonce();
+    const [o1, o2] = [await opened(), await opened()];
+    expect(await store.completeIssuance(o1.id, [cred(o1, 1)], [n1])).toBe('issued');
+    expect(await store.useNonce(n1.value, n1.office, n1.expiresAt)).toBe(false);
+    // Spent: the second offer stays open, with no credential and its slot not marked.
+    expect(await store.completeIssuance(o2.id, [cred(o2, 2)], [nonce(), n1])).toBe('nonce_used');
+    expect(await store.credentialsOf(o2.id)).toEqual([]);
+    expect((await store.getOffer('buergerbuero', o2.id))!.state).toBe('token_issued');
+    // Two requests spending one fresh nonce at once, on two open offers: one is issued.
+    const n2 = nonce();
+    const [o3, o4] = [await opened(), await opened()];
+    const done = await Promise.all([store.completeIssuance(o3.id, [cred(o3, 3)], [n2]), store.completeIssuance(o4.id, [cred(o4, 4)], [n2])]);
+    expect(done.sort()).toEqual(['issued', 'nonce_used']);
+    expect((await store.credentialsOf(o3.id)).length + (await store.credentialsOf(o4.id)).length).toBe(1);
+    // A fresh nonce on an offer already closed: the offer's answer.
+    expect(await store.completeIssuance(o1.id, [], [nonce()])).toBe('offer_closed');
   });
 
   it('keeps one valid audit chain under concurrent appends from two connections, alone and with the write they record', async () => {
