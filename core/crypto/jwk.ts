@@ -67,8 +67,8 @@ export function publicKeyObject(jwk: JWK): KeyObject {
 /**
  * Whether two JWKs name the same public key, exactly as equal RFC 7638 thumbprints would say: the
  * thumbprint hashes the key type's required members (§3.2) verbatim, so comparing those members is
- * the same test without two hashes (jose's thumbprint goes through WebCrypto, which made it most of a
- * presentation's cost, issue 16).
+ * the same test without two hashes (jose's thumbprint goes through WebCrypto: about two thirds of a
+ * presentation's CPU in the bench's load generator, issue 16).
  */
 export function sameJwkKey(a: JWK, b: JWK): boolean {
   const members = a.kty === 'EC' ? (['kty', 'crv', 'x', 'y'] as const) : a.kty === 'OKP' ? (['kty', 'crv', 'x'] as const) : a.kty === 'RSA' ? (['kty', 'e', 'n'] as const) : undefined;

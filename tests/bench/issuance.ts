@@ -10,8 +10,8 @@ const TOKEN = 'bench-issuer-admin-token-0123456789';
 /** A holder key of its own for one flow (issue 16: a fresh holder key per flow, so no server-side cache keyed by it can flatter a figure). */
 export async function freshHolderKey(): Promise<{ privateKey: KeyObject; jwk: Record<string, unknown> }> {
   // node:crypto, not jose's generateKeyPair: that goes through WebCrypto (promises, WebIDL checks, a
-  // CryptoKey turned into a KeyObject), which made key generation most of the load generator's CPU;
-  // the key (P-256) and the proof signed with it are the same.
+  // CryptoKey turned into a KeyObject), with jose's signing through WebCrypto the largest share of the
+  // load generator's CPU in its profile; the key (P-256) and the proof signed with it are the same.
   const { privateKey, publicKey } = await generateP256('ec', { namedCurve: 'P-256' });
   const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
   return { privateKey, jwk: { kty, crv, x, y } };
