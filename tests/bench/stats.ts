@@ -200,12 +200,11 @@ export function benchServices(opts: { databaseUrl?: string | undefined; env: Rec
   const procs: ChildProcess[] = [];
   // Node itself with tsx as a loader (not the tsx CLI, which would run the service in a child), so
   // the pid is the service's: its CPU is read from /proc and `--cpu-prof` profiles the service.
-  const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
   // BENCH_NODE_FLAGS: Node/V8 flags for the service processes only (some, such as V8's GC flags, NODE_OPTIONS refuses).
-  profile.push(...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean));
+  const nodeArgs = [...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : []), ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean)];
   return {
     start(entry: string, extra: Record<string, string> = {}): void {
-      procs.push(spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
+      procs.push(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
     },
     /** CPU seconds the services (and their workers) have used so far. */
     cpu(): CpuReading {
