@@ -22,10 +22,11 @@ const offerRow = (r: Record<string, unknown> | undefined): OfferRow | null =>
 /**
  * IssuerStore.completeIssuance on PostgreSQL as one statement (issue 16: five round trips, BEGIN to
  * COMMIT, become one; a statement is atomic by itself). The same writes as the SQLite transaction,
- * as data-modifying WITH clauses: the request's used c_nonces and, only if each was new and the
- * offer was still open, the rest: the offer moves to `issued`, each slot becomes its credential's
- * (StatusListStore.markIssued's upsert), each credential row is inserted. A slot another credential holds stays as it is, and the unique
- * (list, index) of issuer_credentials then fails the whole statement, as it fails the transaction.
+ * as data-modifying WITH clauses: the request's c_nonces and, only if each was new and the offer
+ * was still open, the rest: the offer moves to `issued`, each slot becomes its credential's
+ * (StatusListStore.markIssued's upsert), each credential row is inserted. A slot another credential
+ * holds stays as it is, and the unique (list, index) of issuer_credentials then fails the whole
+ * statement, as it fails the transaction.
  * Values are cast to their column types: in INSERT … SELECT an untyped parameter would be text.
  */
 function completeIssuancePg(offerId: string, credentials: CredentialRow[], nonces: UsedNonce[]): { sql: string; params: unknown[] } {
@@ -55,7 +56,11 @@ export interface UsedNonce {
   expiresAt: number;
 }
 
-/** What completeIssuance did: recorded the credentials; found the offer no longer open; or found a c_nonce used before. Nothing is recorded but in `issued`. */
+/**
+ * What completeIssuance did: recorded the credentials; found the offer no longer open; or found a
+ * c_nonce used before. No credential, slot or offer change is recorded but in `issued`; the
+ * request's new c_nonces are spent in every case, as they were when they were spent before signing.
+ */
 export type CompletionResult = 'issued' | 'offer_closed' | 'nonce_used';
 
 /** Most failed tx_code attempts before an offer locks (issue: "after five wrong codes the offer is locked"). */
@@ -162,7 +167,7 @@ export class IssuerStore {
    * status slot is marked as its own in the same transaction (draft-ietf-oauth-status-list §13.3:
    * no double allocation); a caller that gets anything but `issued` releases its reservations.
    * `nonces`, the request's c_nonces, are marked used in the same write (issue 16: one commit per
-   * credential request instead of two); a nonce used before records nothing.
+   * credential request instead of two); if one was used before, no credential is recorded.
    */
   async completeIssuance(offerId: string, credentials: CredentialRow[], nonces: UsedNonce[] = []): Promise<CompletionResult> {
     if (this.ds.options.type === 'postgres') {
