@@ -177,7 +177,10 @@ export class IssuerStore {
       return Number(row?.fresh) < nonces.length ? 'nonce_used' : 'offer_closed';
     }
     return this.transaction(async (m) => {
-      for (const n of nonces) if ((await sqlRun(m, INSERT_NONCE, [n.value, n.office, n.expiresAt])) !== 1) return 'nonce_used';
+      // Every nonce is written, as in the PostgreSQL statement; then one used before refuses the request.
+      let fresh = 0;
+      for (const n of nonces) fresh += await sqlRun(m, INSERT_NONCE, [n.value, n.office, n.expiresAt]);
+      if (fresh < nonces.length) return 'nonce_used';
       const closed = await sqlRun(m, CLOSE_OFFER, [offerId]);
       if (closed !== 1) return 'offer_closed';
       for (const c of credentials) {
