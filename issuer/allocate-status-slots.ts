@@ -3,6 +3,7 @@ import { toIso } from '../core/util/time.ts';
 import type { IssuerDeps, Office } from './deps.ts';
 import type { StatusListStore } from './store/status-list-store.ts';
 import type { StatusListFamily, StatusListRow } from './store/schema.ts';
+import { StatusSlotPool } from './status-slot-pool.ts';
 
 /**
  * Status list slots for credentials about to be signed.
@@ -44,7 +45,7 @@ type Deps = Pick<IssuerDeps, 'store' | 'settings' | 'clock' | 'logger'>;
  * (StatusListStore.purgeStaleReservations).
  */
 export async function withStatusSlots<T>(deps: Deps, office: Office, family: StatusListFamily, count: number, issue: (slots: ReservedSlot[]) => Promise<T>): Promise<T> {
-  const slots = await reserveStatusSlots(deps, office, family, count);
+  const slots = await takeStatusSlots(deps, office, family, count);
   let done = false;
   try {
     const result = await issue(slots);
@@ -53,6 +54,32 @@ export async function withStatusSlots<T>(deps: Deps, office: Office, family: Sta
   } finally {
     if (!done) await giveBack(deps, slots);
   }
+}
+
+/**
+ * Pools of slots reserved ahead, one per store (that is, per process), for large lists only: in a
+ * small list (tests, a town with few documents) reservations held ahead would fill it early.
+ */
+const pools = new WeakMap<StatusListStore, StatusSlotPool>();
+
+function takeStatusSlots(deps: Deps, office: Office, family: StatusListFamily, count: number): Promise<ReservedSlot[]> {
+  if (deps.settings.statusListSize <= READ_WHOLE_BELOW) return reserveStatusSlots(deps, office, family, count);
+  const lists = deps.store.statusLists;
+  let pool = pools.get(lists);
+  if (!pool) pools.set(lists, (pool = new StatusSlotPool()));
+  return pool.take(
+    `${family}:${office.slug}`,
+    count,
+    deps.clock(),
+    (n) => reserveStatusSlots(deps, office, family, n),
+    (old) => void giveBack(deps, old),
+  );
+}
+
+/** Gives back the slots reserved ahead in this process (the service stops). */
+export async function releasePooledSlots(deps: Deps): Promise<void> {
+  const slots = pools.get(deps.store.statusLists)?.drain() ?? [];
+  await giveBack(deps, slots);
 }
 
 async function giveBack(deps: Deps, slots: ReservedSlot[]): Promise<void> {

@@ -40,6 +40,7 @@ import { OfficeCertificateTable } from './store/certificate-table.ts';
 import { openCityCa } from '../core/x509/city-ca.ts';
 import { statusListRoutes } from './routes/status-lists.ts';
 import { issuerMigrations } from './store/migrations/0001-issuer.ts';
+import { releasePooledSlots } from './allocate-status-slots.ts';
 import { IssuerStore } from './store/issuer-store.ts';
 import { IssuerAuditCheckpointTable, IssuerAuditTable, issuerTables } from './store/schema.ts';
 import { auditAnchorRoutes } from '../core/audit/anchor-routes.ts';
@@ -186,6 +187,7 @@ export async function createIssuerService(config: IssuerConfig, logger: Logger, 
       clearInterval(keyRefresh);
       clearInterval(catalogRefresh);
       await anchor.close();
+      await releasePooledSlots(deps);
       await hosted.dataSource.destroy();
     },
   };
