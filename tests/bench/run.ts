@@ -75,6 +75,7 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   if (r.half.firstError) console.log(`  first error       ${r.half.firstError}`);
   console.log(`  jose ceiling      ${fmt(r.ceiling)} ES256 sign+verify per s (one thread, same run)`);
   console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window), of it main threads ${fmt(r.mainCpuPerFlowMs, 2)} ms, other threads (V8 compiler and GC helpers, libuv pool) ${fmt(r.cpuPerFlowMs - r.mainCpuPerFlowMs, 2)} ms`);
+  if (r.dbCpuPerFlowMs > 0) console.log(`  PostgreSQL CPU    ${fmt(r.dbCpuPerFlowMs, 2)} ms per flow (the server's processes on this machine, same cores; not in server CPU/flow)`);
   console.log(`  load generator    ${fmt(r.loadCpuPerFlowMs, 2)} ms CPU per flow (this process, same cores)`);
   console.log(`  ratio             ${fmt(r.ratio, 3)}`);
   console.log(`  ${target}`);

@@ -1,10 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** CPU seconds (user + system): `all` threads of the processes, and their `main` (JavaScript) threads alone. */
+/**
+ * CPU seconds (user + system): `all` threads of the processes, their `main` (JavaScript) threads
+ * alone, and `db`, the processes of a PostgreSQL server on this machine (0 without one).
+ */
 export interface CpuReading {
   all: number;
   main: number;
+  db: number;
 }
 
 /**
@@ -13,24 +17,26 @@ export interface CpuReading {
  * (migrations, key creation) does not count, and divides by the flows: CPU per flow.
  * `main` is the processes' main threads alone (`/proc/<pid>/task/<pid>/stat`): the rest of `all` is
  * V8's helper threads (concurrent marking, parallel scavenges) and libuv's pool, which a CPU profile
- * of the main thread does not see. NaN where /proc is not there.
+ * of the main thread does not see. `db` sums every process named `postgres` (the server's backends and
+ * its background processes; with PostgreSQL on this machine they share the cores with the services).
+ * NaN where /proc is not there.
  */
 export function cpuSeconds(roots: number[]): CpuReading {
   const tick = 100; // USER_HZ on Linux
-  let stats: { pid: number; ppid: number; cpu: number }[];
+  let stats: { pid: number; ppid: number; cpu: number; comm: string }[];
   try {
     stats = readdirSync('/proc')
       .filter((d) => /^\d+$/.test(d))
       .flatMap((d) => {
         try {
-          const [all, ppid] = statCpu(join('/proc', d, 'stat'));
-          return [{ pid: Number(d), ppid, cpu: all / tick }];
+          const [all, ppid, comm] = statCpu(join('/proc', d, 'stat'));
+          return [{ pid: Number(d), ppid, cpu: all / tick, comm }];
         } catch {
           return [];
         }
       });
   } catch {
-    return { all: NaN, main: NaN };
+    return { all: NaN, main: NaN, db: NaN };
   }
   const tree = new Set(roots);
   for (let grew = true; grew; ) {
@@ -45,13 +51,15 @@ export function cpuSeconds(roots: number[]): CpuReading {
       return 0; // ended between the two reads
     }
   };
-  return { all: mine.reduce((sum, s) => sum + s.cpu, 0), main: mine.reduce((sum, s) => sum + main(s.pid), 0) };
+  const db = stats.filter((s) => s.comm === 'postgres').reduce((sum, s) => sum + s.cpu, 0);
+  return { all: mine.reduce((sum, s) => sum + s.cpu, 0), main: mine.reduce((sum, s) => sum + main(s.pid), 0), db };
 }
 
-/** utime + stime (ticks) and the parent pid from a /proc stat line. */
-function statCpu(path: string): [number, number] {
+/** utime + stime (ticks), the parent pid and the command name from a /proc stat line. */
+function statCpu(path: string): [number, number, string] {
   // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
   const raw = readFileSync(path, 'utf8');
-  const rest = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
-  return [Number(rest[11]) + Number(rest[12]), Number(rest[1])];
+  const close = raw.lastIndexOf(')');
+  const rest = raw.slice(close + 2).split(' ');
+  return [Number(rest[11]) + Number(rest[12]), Number(rest[1]), raw.slice(raw.indexOf('(') + 1, close)];
 }

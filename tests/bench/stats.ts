@@ -54,6 +54,8 @@ export interface BenchResult {
   cpuPerFlowMs: number;
   /** Of it, the services' main (JavaScript) threads; the rest is V8's helper threads (optimising compiler, garbage collection) and libuv's pool. */
   mainCpuPerFlowMs: number;
+  /** CPU of the PostgreSQL server's processes on this machine per completed flow, ms (PostgreSQL runs; 0 when the server is elsewhere). */
+  dbCpuPerFlowMs: number;
   /** CPU of the load generator (this process: HTTP client, holder keys, proofs, KB-JWTs) per completed flow, ms; it shares the cores. */
   loadCpuPerFlowMs: number;
   /** The measured window on the monotonic clock (µs, the clock of V8's CPU profiles): profiles are cut to it. */
@@ -132,7 +134,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   // Then the closed loop itself, unmeasured, until V8 has compiled the hot path: without it the first
   // seconds of the window carry the optimising compiler's threads and unoptimised code (issue 16).
   await closedLoop(flow, opts.concurrency, WARMUP_SECONDS);
-  const none = { all: NaN, main: NaN };
+  const none = { all: NaN, main: NaN, db: NaN };
   const cpu0 = opts.cpu?.() ?? none;
   const own0 = process.cpuUsage();
   const startUs = nowUs();
@@ -144,6 +146,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const loadCpuPerFlowMs = (own.user + own.system) / 1000 / Math.max(1, latencies.length);
   const cpuPerFlowMs = (cpu1.all - cpu0.all) * 1000 / Math.max(1, latencies.length);
   const mainCpuPerFlowMs = (cpu1.main - cpu0.main) * 1000 / Math.max(1, latencies.length);
+  const dbCpuPerFlowMs = (cpu1.db - cpu0.db) * 1000 / Math.max(1, latencies.length);
   const perSecond = latencies.length / elapsed;
   // Server CPU per flow at half the rate too: a second reading of the same cost with fewer flows in
   // flight (less contention for the two cores; fixed per-second work spread over fewer flows).
@@ -151,7 +154,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const openHalf = await openLoop(flow, perSecond / 2, opts.seconds);
   const half = { ...openHalf, cpuPerFlowMs: ((opts.cpu?.() ?? none).all - cpuHalf0.all) * 1000 / Math.max(1, openHalf.count + openHalf.errors) };
   const ceiling = await ceilingSignVerify(3);
-  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, loadCpuPerFlowMs, window: { startUs, endUs }, half };
+  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, dbCpuPerFlowMs, loadCpuPerFlowMs, window: { startUs, endUs }, half };
 }
 
 /**
@@ -206,9 +209,10 @@ export function benchServices(opts: { databaseUrl?: string | undefined; env: Rec
     start(entry: string, extra: Record<string, string> = {}): void {
       procs.push(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] }));
     },
-    /** CPU seconds the services (and their workers) have used so far. */
+    /** CPU seconds the services (and their workers) have used so far; PostgreSQL's only in its runs. */
     cpu(): CpuReading {
-      return cpuSeconds(procs.map((p) => p.pid!).filter(Boolean));
+      const r = cpuSeconds(procs.map((p) => p.pid!).filter(Boolean));
+      return opts.databaseUrl ? r : { ...r, db: 0 };
     },
     async stop(): Promise<void> {
       await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));
