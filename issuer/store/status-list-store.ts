@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction, withDb } from '../../core/store/data-source.ts';
-import { selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
+import { selectAll, sqlAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { StatusListTable, type StatusListFamily, type StatusListRow } from './schema.ts';
 
 /** A slot: one index in one status list. */
@@ -107,8 +107,9 @@ export class StatusListStore {
   async claim(statusList: string, candidates: number[], at: string): Promise<number[]> {
     if (candidates.length === 0) return [];
     if (this.pg) {
-      const rows: { status_idx: number }[] = await this.ds.query(
-        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at) SELECT $1, x, $2 FROM unnest($3::int[]) AS x ON CONFLICT DO NOTHING RETURNING status_idx',
+      const rows = await sqlAll<{ status_idx: number }>(
+        this.ds.manager,
+        'INSERT INTO issuer_status_slots (status_list, status_idx, claimed_at) SELECT ?, x, ? FROM unnest(CAST(? AS int[])) AS x ON CONFLICT DO NOTHING RETURNING status_idx',
         [statusList, at, candidates],
       );
       return rows.map((r) => Number(r.status_idx));

@@ -3,12 +3,24 @@ import { join } from 'node:path';
 
 /**
  * CPU seconds (user + system): `all` threads of the processes, their `main` (JavaScript) threads
- * alone, and `db`, the processes of a PostgreSQL server on this machine (0 without one).
+ * alone, and `db`, the processes of a PostgreSQL server on this machine (none without one).
  */
 export interface CpuReading {
   all: number;
   main: number;
-  db: number;
+  /** CPU seconds per PostgreSQL process (by pid): `dbCpuBetween` counts only what each used between two readings. */
+  db: Map<number, number>;
+}
+
+/**
+ * PostgreSQL CPU seconds between two readings: per process, so a backend that ends in between (a
+ * pool closing an idle connection) takes out none of what it used before; one that starts in
+ * between counts whole. What an ending backend used in the window itself is missed (a little).
+ */
+export function dbCpuBetween(a: CpuReading, b: CpuReading): number {
+  let sum = 0;
+  for (const [pid, cpu] of b.db) sum += cpu - (a.db.get(pid) ?? 0);
+  return sum;
 }
 
 /**
@@ -17,7 +29,7 @@ export interface CpuReading {
  * (migrations, key creation) does not count, and divides by the flows: CPU per flow.
  * `main` is the processes' main threads alone (`/proc/<pid>/task/<pid>/stat`): the rest of `all` is
  * V8's helper threads (concurrent marking, parallel scavenges) and libuv's pool, which a CPU profile
- * of the main thread does not see. `db` sums every process named `postgres` (the server's backends and
+ * of the main thread does not see. `db` holds every process named `postgres` (the server's backends and
  * its background processes; with PostgreSQL on this machine they share the cores with the services).
  * NaN where /proc is not there.
  */
@@ -36,7 +48,7 @@ export function cpuSeconds(roots: number[]): CpuReading {
         }
       });
   } catch {
-    return { all: NaN, main: NaN, db: NaN };
+    return { all: NaN, main: NaN, db: new Map() };
   }
   const tree = new Set(roots);
   for (let grew = true; grew; ) {
@@ -51,7 +63,7 @@ export function cpuSeconds(roots: number[]): CpuReading {
       return 0; // ended between the two reads
     }
   };
-  const db = stats.filter((s) => s.comm === 'postgres').reduce((sum, s) => sum + s.cpu, 0);
+  const db = new Map(stats.filter((s) => s.comm === 'postgres').map((s) => [s.pid, s.cpu]));
   return { all: mine.reduce((sum, s) => sum + s.cpu, 0), main: mine.reduce((sum, s) => sum + main(s.pid), 0), db };
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
-import { cpuSeconds, type CpuReading } from './server-cpu.ts';
+import { cpuSeconds, dbCpuBetween, type CpuReading } from './server-cpu.ts';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
@@ -134,7 +134,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   // Then the closed loop itself, unmeasured, until V8 has compiled the hot path: without it the first
   // seconds of the window carry the optimising compiler's threads and unoptimised code (issue 16).
   await closedLoop(flow, opts.concurrency, WARMUP_SECONDS);
-  const none = { all: NaN, main: NaN, db: NaN };
+  const none: CpuReading = { all: NaN, main: NaN, db: new Map() };
   const cpu0 = opts.cpu?.() ?? none;
   const own0 = process.cpuUsage();
   const startUs = nowUs();
@@ -146,7 +146,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const loadCpuPerFlowMs = (own.user + own.system) / 1000 / Math.max(1, latencies.length);
   const cpuPerFlowMs = (cpu1.all - cpu0.all) * 1000 / Math.max(1, latencies.length);
   const mainCpuPerFlowMs = (cpu1.main - cpu0.main) * 1000 / Math.max(1, latencies.length);
-  const dbCpuPerFlowMs = (cpu1.db - cpu0.db) * 1000 / Math.max(1, latencies.length);
+  const dbCpuPerFlowMs = dbCpuBetween(cpu0, cpu1) * 1000 / Math.max(1, latencies.length);
   const perSecond = latencies.length / elapsed;
   // Server CPU per flow at half the rate too: a second reading of the same cost with fewer flows in
   // flight (less contention for the two cores; fixed per-second work spread over fewer flows).
@@ -212,7 +212,7 @@ export function benchServices(opts: { databaseUrl?: string | undefined; env: Rec
     /** CPU seconds the services (and their workers) have used so far; PostgreSQL's only in its runs. */
     cpu(): CpuReading {
       const r = cpuSeconds(procs.map((p) => p.pid!).filter(Boolean));
-      return opts.databaseUrl ? r : { ...r, db: 0 };
+      return opts.databaseUrl ? r : { ...r, db: new Map() };
     },
     async stop(): Promise<void> {
       await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(undefined) : (p.once('exit', r), p.kill('SIGTERM'))))));

@@ -13,12 +13,16 @@ import { issuerTables, type OfferRow } from '../../issuer/store/schema.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
 import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
+import { sqlAll } from '../../core/store/prepared.ts';
+import { dropSchemas } from '../helpers/pg-schemas.ts';
 
 /**
  * Issue 16: the statements of one issuance and one verification are prepared once per process and
  * then only run. The ORM wrote every number into the SQL text (expiry times, audit sequence numbers,
  * status indices), so each flow prepared its statements anew and pushed the others out of its cache.
- * Counted on the better-sqlite3 connection itself; SQLite only (PostgreSQL has no such cache here).
+ * Counted on the better-sqlite3 connection itself. On PostgreSQL the same holds for the server's
+ * parser and planner: the statements go out as named prepared statements, which a connection parses
+ * once (checked on the driver's pool and in the server's pg_prepared_statements).
  */
 interface Db {
   prepare(sql: string): unknown;
@@ -111,5 +115,68 @@ describe('hot-path statements are prepared once (SQLite)', () => {
     const prepared = countPrepares(ds);
     for (let i = 0; i < 5; i++) await flow();
     expect(prepared.texts).toEqual([]);
+  });
+});
+
+const url = process.env.TEST_DATABASE_URL;
+if (process.env.CI && !url) throw new Error('TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL for the store suites');
+
+describe.skipIf(!url)('hot-path statements are named prepared statements (PostgreSQL)', () => {
+  const prefix = `h${randomBytes(4).toString('hex')}_`;
+  const open: DataSource[] = [];
+  afterAll(async () => {
+    for (const ds of open) if (ds.isInitialized) await ds.destroy();
+    await dropSchemas(url!, prefix);
+  });
+
+  it('an issuance sends every statement by name, and the server parses each once per connection', async () => {
+    const ds = await openDataSource({ name: `${prefix}issuer`, dataDir: mkdtempSync(join(tmpdir(), 'idideal-hot-path-pg-')), databaseUrl: url, veramo: true, entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
+    open.push(ds);
+    const store = new IssuerStore(ds);
+    const list = await store.statusLists.openList('buergerbuero', 'tsl', 1, 1024, new Date().toISOString());
+    // What goes to the connections of the driver's pool (statements outside a transaction, which is all of these).
+    // TypeORM takes connections with a callback and sends text; ours takes a promise and sends a config. Both are recorded.
+    type Client = { query(...args: unknown[]): unknown };
+    type Connect = (cb?: (err: unknown, client: Client, release: unknown) => void) => Promise<Client> | undefined;
+    const pool = (ds.driver as unknown as { master: { connect: Connect; totalCount: number } }).master;
+    const sent: { name?: string; text: string }[] = [];
+    const seen = new Set<Client>();
+    const watch = (client: Client) => {
+      if (seen.has(client)) return client;
+      seen.add(client);
+      const query = client.query.bind(client);
+      client.query = (...args: unknown[]) => (sent.push(typeof args[0] === 'string' ? { text: args[0] } : (args[0] as { text: string })), query(...args));
+      return client;
+    };
+    const connect = pool.connect.bind(pool);
+    pool.connect = (cb) => (cb ? connect((err, client, release) => cb(err, client && watch(client), release)) : connect()!.then(watch));
+    let idx = 0;
+    const flow = async () => {
+      const o = { id: randomUUID(), office: 'buergerbuero', configuration_id: 'meldebescheinigung_sd_jwt', claims_sealed: 'sealed', pre_auth_code_hash: randomBytes(32).toString('hex'), tx_code_hash: randomBytes(32).toString('hex'), tx_code_failures: 0, approval: 'auto', approved_at: null, state: 'pending', token_jti: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000 } as OfferRow;
+      await store.insertOffer(o, { at: new Date().toISOString(), actor: 'admin', action: 'offer.create', target: o.id, details: { office: 'buergerbuero' } });
+      expect((await store.getOffer('buergerbuero', o.id))?.expires_at).toBe(o.expires_at);
+      expect((await store.findOfferByCode(o.pre_auth_code_hash))?.id).toBe(o.id);
+      expect(await store.redeemCode(o.id, randomUUID())).toBe(true);
+      const slot = ++idx * 7;
+      expect(await store.statusLists.claim(list.status_list, [slot], new Date().toISOString())).toEqual([slot]);
+      const at = new Date().toISOString();
+      const spent = { value: randomBytes(16).toString('base64url'), office: 'buergerbuero', expiresAt: Date.now() + 300_000 };
+      expect(await store.completeIssuance(o.id, [{ id: randomUUID(), offer_id: o.id, office: 'buergerbuero', configuration_id: o.configuration_id, format: 'dc+sd-jwt', status_list: list.status_list, status_idx: slot, status: 'valid', issued_at: at, expires_at: at }], [spent])).toBe('issued');
+    };
+    await flow();
+    const names = new Set(sent.map((c) => c.name));
+    for (let i = 0; i < 5; i++) await flow();
+    expect(sent.filter((c) => !c.name)).toEqual([]);
+    expect(new Set(sent.map((c) => c.name))).toEqual(names);
+    expect(names.size).toBeGreaterThanOrEqual(6);
+    // One after the other, the pool hands out the connection used last; the server holds the statements there.
+    const held = await sqlAll<{ name: string }>(ds.manager, 'SELECT name FROM pg_prepared_statements');
+    expect([...names].filter((n) => !held.some((h) => h.name === n))).toEqual([]);
+    expect(checkChain(await store.auditEntries())).toEqual([]);
+    // A statement that fails (here a unique violation) leaves its connection in the pool, with its statements.
+    const before = pool.totalCount;
+    await expect(sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', ['n', 'buergerbuero', 1]).then(() => sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', ['n', 'buergerbuero', 1]))).rejects.toMatchObject({ name: 'QueryFailedError', driverError: { code: '23505' } });
+    expect(pool.totalCount).toBe(before);
+    expect((await sqlAll<{ name: string }>(ds.manager, 'SELECT name FROM pg_prepared_statements')).length).toBe(held.length + 1);
   });
 });
