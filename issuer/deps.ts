@@ -129,7 +129,17 @@ export class CodeKeys {
     return createHmac('sha256', this.dpopNonce).update(data).digest();
   }
 
-  txCodeHash(offerId: string, txCode: string): string {
+  /**
+   * What is stored to check a tx_code: a MAC of the code bound to the offer's pre-authorized code
+   * (its lookup hash), so the token request alone gives both hashes and the code is redeemed in one
+   * statement (issue 16). Never the tx_code itself.
+   */
+  txCodeHash(codeHash: string, txCode: string): string {
+    return createHmac('sha256', this.txCode).update(`code:${codeHash}:${txCode}`).digest('hex');
+  }
+
+  /** The tx_code hash of offers created before it was bound to the code: bound to the offer id. Checked on the token endpoint's slow path only. */
+  legacyTxCodeHash(offerId: string, txCode: string): string {
     return createHmac('sha256', this.txCode).update(`${offerId}:${txCode}`).digest('hex');
   }
 }

@@ -44,14 +44,14 @@ export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'c
   const id = randomUUID();
   const expiresAt = now + (input.expires_in ?? deps.settings.offerTtl) * 1000;
   const txCode = String(randomInt(0, 1_000_000)).padStart(6, '0');
-  const code = deps.codes.preAuthorizedCode(id);
+  const codeHash = deps.codes.codeHash(deps.codes.preAuthorizedCode(id));
   const row: OfferRow = {
     id,
     office: office.slug,
     configuration_id: configuration.id,
     claims_sealed: deps.sealer.seal(JSON.stringify(claims), id),
-    pre_auth_code_hash: deps.codes.codeHash(code),
-    tx_code_hash: deps.codes.txCodeHash(id, txCode),
+    pre_auth_code_hash: codeHash,
+    tx_code_hash: deps.codes.txCodeHash(codeHash, txCode),
     tx_code_failures: 0,
     approval: input.approval,
     approved_at: null,

@@ -5,6 +5,7 @@ import type { IssuerDeps, Office } from '../deps.ts';
 import type { Libraries } from '../oid4vci-lib.ts';
 import { protocolStep } from '../protocol-errors.ts';
 import { MAX_TX_CODE_FAILURES } from '../store/issuer-store.ts';
+import type { OfferRow } from '../store/schema.ts';
 import { sameHex } from './create-offer.ts';
 import { exchangeAuthorizationCode, grantCredentialIdentifiers, tokenAuthorizationDetails } from './exchange-authorization-code.ts';
 import { checkTokenRequestBinding } from '../oauth/client-binding.ts';
@@ -21,7 +22,9 @@ const invalidGrant = (d: string, reason: GrantReason, extra: Record<string, unkn
 /**
  * Token endpoint, pre-authorized code grant (OID4VCI 1.0 §6.1, RFC 6749 §5): find the offer by its
  * code, check expiry, lock and tx_code, redeem the code exactly once, answer with an access token
- * bound to the offer. No c_nonce here: 1.0 delivers it from the Nonce Endpoint (§7).
+ * bound to the offer. A request that passes all of it is redeemed in one conditional UPDATE; any
+ * other is read first and answered by what fails. No c_nonce here: 1.0 delivers it from the Nonce
+ * Endpoint (§7).
  */
 export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | 'clock' | 'settings'>, libs: Libraries, office: Office, request: RequestLike, body: unknown) {
   const parsed = await protocolStep(() => libs.authorizationServer.parseAccessTokenRequest({ request, accessTokenRequest: (body ?? {}) as Record<string, unknown> }));
@@ -31,17 +34,27 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   // RFC 9449 / wallet attestation (issuer/oauth/client-binding.ts): before the code is looked at, so a
   // `use_dpop_nonce` retry neither redeems nor counts anything.
   const binding = await checkTokenRequestBinding(deps as IssuerDeps, libs, office, request, parsed);
-  const code = parsed.grant.preAuthorizedCode;
-  const offer = await deps.store.findOfferByCode(deps.codes.codeHash(code));
+  const codeHash = deps.codes.codeHash(parsed.grant.preAuthorizedCode);
+  const txCode = parsed.grant.txCode;
+  const requestedDetails = ((body ?? {}) as Record<string, unknown>).authorization_details;
+
+  // The usual request (a tx_code, no authorization_details): redeemed in one statement if all holds.
+  // Otherwise, or if it did not hold, the checks below one by one, each with its own answer.
+  if (typeof txCode === 'string' && txCode.length > 0 && txCode.length <= 64 && requestedDetails === undefined) {
+    const jti = randomUUID();
+    const redeemed = await deps.store.redeemCodeWithTxCode(office.slug, codeHash, deps.codes.txCodeHash(codeHash, txCode), deps.clock(), jti);
+    if (redeemed) return accessTokenResponse(deps, libs, office, redeemed, binding, undefined);
+  }
+
+  const offer = await deps.store.findOfferByCode(codeHash);
   if (!offer || offer.office !== office.slug) throw invalidGrant('The pre-authorized code is not valid.', 'code_unknown');
   if (offer.state === 'locked') throw invalidGrant('The offer is locked after too many wrong transaction codes.', 'offer_locked');
   if (offer.state !== 'pending') throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
   if (offer.expires_at <= deps.clock()) throw invalidGrant('The offer has expired.', 'offer_expired');
 
   // §6.1: tx_code is REQUIRED when the offer announced one (ours always do).
-  const txCode = parsed.grant.txCode;
   if (typeof txCode !== 'string' || txCode.length === 0) throw new ProtocolError('invalid_request', 'The transaction code (tx_code) is missing.');
-  if (txCode.length > 64 || !sameHex(deps.codes.txCodeHash(offer.id, txCode), offer.tx_code_hash)) {
+  if (txCode.length > 64 || !(sameHex(deps.codes.txCodeHash(codeHash, txCode), offer.tx_code_hash) || sameHex(deps.codes.legacyTxCodeHash(offer.id, txCode), offer.tx_code_hash))) {
     const failures = await deps.store.recordTxCodeFailure(offer.id);
     const left = Math.max(0, MAX_TX_CODE_FAILURES - failures);
     throw left > 0 ? invalidGrant(`The transaction code is wrong (${left} attempts left).`, 'tx_code_wrong', { attempts_remaining: left }) : invalidGrant('The transaction code is wrong; the offer is now locked.', 'offer_locked');
@@ -50,13 +63,24 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   // OID4VCI 1.0 §6.1 / RFC 9396 §6.1: authorization_details in the token request may name only what the
   // offer grants, its one configuration; the response then carries credential_identifiers (§6.2). Checked
   // before the code is redeemed, so a malformed request spends nothing.
-  const details = tokenAuthorizationDetails(office, null, offer.configuration_id, ((body ?? {}) as Record<string, unknown>).authorization_details, { selfService: false });
+  const details = tokenAuthorizationDetails(office, null, offer.configuration_id, requestedDetails, { selfService: false });
   const granted = details ? grantCredentialIdentifiers(details) : undefined;
 
   const jti = randomUUID();
   // Single use across instances: exactly one conditional UPDATE succeeds (§4.1.1 "MUST be short lived and single use").
   if (!(await deps.store.redeemCode(offer.id, jti))) throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
+  return accessTokenResponse(deps, libs, office, offer, binding, granted);
+}
 
+/** The access token of a redeemed offer (OID4VCI 1.0 §6.2), bound to the offer; DPoP-bound with a DPoP proof (RFC 9449 §5). */
+function accessTokenResponse(
+  deps: Pick<IssuerDeps, 'clock' | 'settings'>,
+  libs: Libraries,
+  office: Office,
+  offer: Pick<OfferRow, 'id' | 'configuration_id' | 'approval'>,
+  binding: Awaited<ReturnType<typeof checkTokenRequestBinding>>,
+  granted: ReturnType<typeof grantCredentialIdentifiers> | undefined,
+) {
   return protocolStep(() =>
     libs.authorizationServer.createAccessTokenResponse({
       authorizationServer: office.issuerId,

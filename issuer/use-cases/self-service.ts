@@ -86,7 +86,7 @@ export async function createSelfServiceOffer(deps: Pick<IssuerDeps, 'store' | 's
     configuration_id: configuration.id,
     claims_sealed: deps.sealer.seal(JSON.stringify(claims), id),
     pre_auth_code_hash: deps.codes.codeHash(`self-service:${randomBytes(32).toString('base64url')}`),
-    tx_code_hash: deps.codes.txCodeHash(id, randomBytes(32).toString('base64url')),
+    tx_code_hash: deps.codes.txCodeHash('self-service', randomBytes(32).toString('base64url')),
     tx_code_failures: 0,
     approval: 'auto',
     approved_at: null,

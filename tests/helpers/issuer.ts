@@ -2,6 +2,7 @@ import { createLogger } from '../../core/log/logger.ts';
 import type { Clock } from '../../core/util/time.ts';
 import { loadIssuerConfig } from '../../issuer/config.ts';
 import { startIssuer } from '../../issuer/service.ts';
+import type { IssuerDeps } from '../../issuer/deps.ts';
 import { freePort } from './net.ts';
 import { startTestRegistry, type RunningRegistry } from './registry.ts';
 
@@ -13,6 +14,8 @@ export interface RunningIssuer {
   close(): Promise<void>;
   admin(path: string, body?: unknown, token?: string | null): Promise<Response>;
   officeDid(slug: string): string;
+  /** The running service's dependencies (its store, its code keys), for tests that set up a stored state. */
+  deps: IssuerDeps;
 }
 
 /**
@@ -40,5 +43,6 @@ export async function startTestIssuer(opts: { clock?: Clock; env?: Record<string
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       }),
     officeDid: (slug) => `did:web:localhost%3A${issuerPort}:offices:${slug}`,
+    deps: service.deps,
   };
 }

@@ -199,6 +199,27 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect((await token(o.tx_code, 'not-a-code')).status).toBe(400);
   });
 
+  it('redeems the code of an offer stored before tx_code hashes were bound to the code, and only at its own office', async () => {
+    const o = await offer();
+    const credentialOffer = await (await fetch(o.credential_offer_uri)).json();
+    const code = credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code']['pre-authorized_code'];
+    const token = (slug: string) =>
+      fetch(`${iss.url}/offices/${slug}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:pre-authorized_code', 'pre-authorized_code': code, tx_code: o.tx_code }),
+      });
+    // As an earlier version stored it: the tx_code hash bound to the offer id.
+    await iss.deps.store.ds.query('UPDATE issuer_offers SET tx_code_hash = ? WHERE id = ?', [iss.deps.codes.legacyTxCodeHash(o.offer_id, o.tx_code), o.offer_id]);
+    const elsewhere = await token('bibliothek');
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.json()).toMatchObject({ error: 'invalid_grant', id_ideal_reason: 'code_unknown' });
+    const r = await token('buergerbuero');
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(decodeJwt((await r.json()).access_token).sub).toBe(o.offer_id);
+    expect(await (await token('buergerbuero')).json()).toMatchObject({ error: 'invalid_grant', id_ideal_reason: 'code_used' });
+  });
+
   it('gives exactly one access token for one code, also under concurrent requests', async () => {
     const o = await offer();
     const credentialOffer = await (await fetch(o.credential_offer_uri)).json();

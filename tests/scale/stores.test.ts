@@ -80,6 +80,26 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     expect(await store.redeemCode(l.id, randomUUID())).toBe(false);
   });
 
+  it('redeems a code with its tx_code in one statement: once among concurrent callers, and only when office, state, expiry and tx_code hold', async () => {
+    const store = new IssuerStore(await openStore('issuer'));
+    const now = Date.now();
+    const o = offer();
+    await store.insertOffer(o, audit(o.id));
+    const redeem = (over: { office?: string; tx?: string; now?: number } = {}) => store.redeemCodeWithTxCode(over.office ?? 'buergerbuero', o.pre_auth_code_hash, over.tx ?? o.tx_code_hash, over.now ?? now, randomUUID());
+    // Each refusal changes nothing: the offer stays pending for the right request.
+    expect(await redeem({ tx: randomBytes(32).toString('hex') })).toBeNull();
+    expect(await redeem({ office: 'bibliothek' })).toBeNull();
+    expect(await redeem({ now: o.expires_at })).toBeNull();
+    expect((await store.getOffer('buergerbuero', o.id))!.state).toBe('pending');
+    const wins = (await Promise.all(Array.from({ length: 20 }, () => redeem()))).filter(Boolean);
+    expect(wins).toEqual([{ id: o.id, configuration_id: o.configuration_id, approval: 'auto' }]);
+    expect((await store.getOffer('buergerbuero', o.id))!.state).toBe('token_issued');
+
+    const l = offer({ state: 'locked' });
+    await store.insertOffer(l, audit(l.id));
+    expect(await store.redeemCodeWithTxCode('buergerbuero', l.pre_auth_code_hash, l.tx_code_hash, now, randomUUID())).toBeNull();
+  });
+
   it('marks a c_nonce used once, also under concurrent requests, and forgets it only after it expired', async () => {
     const store = new IssuerStore(await openStore('issuer'));
     const now = Date.now();
