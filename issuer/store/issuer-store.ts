@@ -14,7 +14,7 @@ const SELECT_OFFER = selectAll(OfferTable as never);
 const INSERT_CREDENTIAL = insertAll(CredentialTable as never);
 const INSERT_NONCE = 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?) ON CONFLICT (value) DO NOTHING';
 const REDEEM_WITH_TX_CODE =
-  "UPDATE issuer_offers SET state = 'token_issued', token_jti = ? WHERE pre_auth_code_hash = ? AND office = ? AND state = 'pending' AND expires_at > ? AND tx_code_hash = ? RETURNING id, configuration_id, approval";
+  "UPDATE issuer_offers SET state = 'token_issued' WHERE pre_auth_code_hash = ? AND office = ? AND state = 'pending' AND expires_at > ? AND tx_code_hash = ? RETURNING id, configuration_id, approval";
 /** Closes an offer for good: `issued`, its sealed claims and the wallet's keys dropped. */
 const CLOSE_OFFER = "UPDATE issuer_offers SET state = 'issued', claims_sealed = NULL, holder_jwks = NULL WHERE id = ? AND state IN ('token_issued', 'deferred')";
 /** A stored offer as TypeORM gave it: bigint columns as numbers (PostgreSQL returns int8 as text). */
@@ -117,8 +117,8 @@ export class IssuerStore {
   }
 
   /** Redeems the pre-authorized code once: true for exactly one caller. */
-  redeemCode(id: string, tokenJti: string): Promise<boolean> {
-    return this.db(async (m) => (await sqlRun(m, "UPDATE issuer_offers SET state = 'token_issued', token_jti = ? WHERE id = ? AND state = 'pending'", [tokenJti, id])) === 1);
+  redeemCode(id: string): Promise<boolean> {
+    return this.db(async (m) => (await sqlRun(m, "UPDATE issuer_offers SET state = 'token_issued' WHERE id = ? AND state = 'pending'", [id])) === 1);
   }
 
   /**
@@ -127,8 +127,8 @@ export class IssuerStore {
    * and the tx_code hash matches. Returns what the access token needs, or null; then the caller
    * reads the offer to say why (findOfferByCode), and nothing was changed.
    */
-  async redeemCodeWithTxCode(office: string, codeHash: string, txCodeHash: string, now: number, tokenJti: string): Promise<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'> | null> {
-    const [row] = await this.db((m) => sqlAll<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'>>(m, REDEEM_WITH_TX_CODE, [tokenJti, codeHash, office, now, txCodeHash]));
+  async redeemCodeWithTxCode(office: string, codeHash: string, txCodeHash: string, now: number): Promise<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'> | null> {
+    const [row] = await this.db((m) => sqlAll<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'>>(m, REDEEM_WITH_TX_CODE, [codeHash, office, now, txCodeHash]));
     return row ? { id: row.id, configuration_id: row.configuration_id, approval: row.approval } : null;
   }
 

@@ -17,6 +17,11 @@ export interface OfferRow {
   approval: 'auto' | 'manual';
   approved_at: string | null;
   state: OfferState;
+  /**
+   * No longer written (issue 16): a random value nothing read, whose unique index made the code's
+   * redemption take twice as long (54–62 µs against 26–27 µs per UPDATE, measured on 50,000 offers).
+   * Null in new rows; kept for the rows written before.
+   */
   token_jti: string | null;
   created_at: string;
   expires_at: number;

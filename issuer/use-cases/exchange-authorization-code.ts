@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { calculateJwkThumbprint } from 'jose';
 import type { Oauth2AuthorizationServer, RequestLike } from '@openid4vc/oauth2';
 import { ProtocolError } from '../../core/http/errors.ts';
@@ -87,7 +87,7 @@ export async function exchangeAuthorizationCode(deps: IssuerDeps, libs: Librarie
 
   const offer = row.offer_id ? await deps.store.getOffer(office.slug, row.offer_id) : null;
   if (!offer || offer.state !== 'pending' || offer.expires_at <= now) throw invalidGrant('The authorization has expired.', 'offer_expired');
-  if (!(await deps.store.redeemCode(offer.id, randomUUID()))) throw invalidGrant('The authorization code has already been used.', 'code_used');
+  if (!(await deps.store.redeemCode(offer.id))) throw invalidGrant('The authorization code has already been used.', 'code_used');
   // §6.2: REQUIRED in the response when authorization_details were used in the authorization or token request.
   const granted = details ? grantCredentialIdentifiers(details) : undefined;
 

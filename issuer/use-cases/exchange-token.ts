@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { authorizationCodeGrantIdentifier, preAuthorizedCodeGrantIdentifier, type RequestLike } from '@openid4vc/oauth2';
 import { ProtocolError } from '../../core/http/errors.ts';
 import type { IssuerDeps, Office } from '../deps.ts';
@@ -41,8 +40,7 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   // The usual request (a tx_code, no authorization_details): redeemed in one statement if all holds.
   // Otherwise, or if it did not hold, the checks below one by one, each with its own answer.
   if (typeof txCode === 'string' && txCode.length > 0 && txCode.length <= 64 && requestedDetails === undefined) {
-    const jti = randomUUID();
-    const redeemed = await deps.store.redeemCodeWithTxCode(office.slug, codeHash, deps.codes.txCodeHash(codeHash, txCode), deps.clock(), jti);
+    const redeemed = await deps.store.redeemCodeWithTxCode(office.slug, codeHash, deps.codes.txCodeHash(codeHash, txCode), deps.clock());
     if (redeemed) return accessTokenResponse(deps, libs, office, redeemed, binding, undefined);
   }
 
@@ -66,9 +64,8 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   const details = tokenAuthorizationDetails(office, null, offer.configuration_id, requestedDetails, { selfService: false });
   const granted = details ? grantCredentialIdentifiers(details) : undefined;
 
-  const jti = randomUUID();
   // Single use across instances: exactly one conditional UPDATE succeeds (§4.1.1 "MUST be short lived and single use").
-  if (!(await deps.store.redeemCode(offer.id, jti))) throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
+  if (!(await deps.store.redeemCode(offer.id))) throw invalidGrant('The pre-authorized code has already been used.', 'code_used');
   return accessTokenResponse(deps, libs, office, offer, binding, granted);
 }
 

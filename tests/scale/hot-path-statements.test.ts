@@ -74,7 +74,7 @@ describe('hot-path statements are prepared once (SQLite)', () => {
       await store.insertOffer(o, { at: new Date().toISOString(), actor: 'admin', action: 'offer.create', target: o.id, details: { office: 'buergerbuero' } });
       expect((await store.getOffer('buergerbuero', o.id))?.expires_at).toBe(o.expires_at);
       expect((await store.findOfferByCode(o.pre_auth_code_hash))?.id).toBe(o.id);
-      expect(await store.redeemCode(o.id, randomUUID())).toBe(true);
+      expect(await store.redeemCode(o.id)).toBe(true);
       const nonce = randomBytes(16).toString('base64url');
       const nonceExpiry = Date.now() + 300_000 + Math.floor(Math.random() * 1000);
       expect(await store.useNonce(nonce, 'buergerbuero', nonceExpiry)).toBe(true);
@@ -156,7 +156,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
       await store.insertOffer(o, { at: new Date().toISOString(), actor: 'admin', action: 'offer.create', target: o.id, details: { office: 'buergerbuero' } });
       expect((await store.getOffer('buergerbuero', o.id))?.expires_at).toBe(o.expires_at);
       expect((await store.findOfferByCode(o.pre_auth_code_hash))?.id).toBe(o.id);
-      expect(await store.redeemCode(o.id, randomUUID())).toBe(true);
+      expect(await store.redeemCode(o.id)).toBe(true);
       const slot = ++idx * 7;
       expect(await store.statusLists.claim(list.status_list, [slot], new Date().toISOString())).toEqual([slot]);
       const at = new Date().toISOString();

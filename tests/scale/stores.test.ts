@@ -68,7 +68,7 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     const o = offer();
     await store.insertOffer(o, audit(o.id));
     expect(await store.findOfferByCode(o.pre_auth_code_hash)).toMatchObject({ id: o.id, state: 'pending' });
-    const wins = await Promise.all(Array.from({ length: 20 }, () => store.redeemCode(o.id, randomUUID())));
+    const wins = await Promise.all(Array.from({ length: 20 }, () => store.redeemCode(o.id)));
     expect(wins.filter(Boolean)).toHaveLength(1);
     expect((await store.getOffer('buergerbuero', o.id))!.state).toBe('token_issued');
 
@@ -77,7 +77,7 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     const counts = await Promise.all(Array.from({ length: MAX_TX_CODE_FAILURES + 2 }, () => store.recordTxCodeFailure(l.id)));
     expect(Math.max(...counts)).toBeGreaterThanOrEqual(MAX_TX_CODE_FAILURES);
     expect((await store.getOffer('buergerbuero', l.id))!.state).toBe('locked');
-    expect(await store.redeemCode(l.id, randomUUID())).toBe(false);
+    expect(await store.redeemCode(l.id)).toBe(false);
   });
 
   it('redeems a code with its tx_code in one statement: once among concurrent callers, and only when office, state, expiry and tx_code hold', async () => {
@@ -85,7 +85,7 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     const now = Date.now();
     const o = offer();
     await store.insertOffer(o, audit(o.id));
-    const redeem = (over: { office?: string; tx?: string; now?: number } = {}) => store.redeemCodeWithTxCode(over.office ?? 'buergerbuero', o.pre_auth_code_hash, over.tx ?? o.tx_code_hash, over.now ?? now, randomUUID());
+    const redeem = (over: { office?: string; tx?: string; now?: number } = {}) => store.redeemCodeWithTxCode(over.office ?? 'buergerbuero', o.pre_auth_code_hash, over.tx ?? o.tx_code_hash, over.now ?? now);
     // Each refusal changes nothing: the offer stays pending for the right request.
     expect(await redeem({ tx: randomBytes(32).toString('hex') })).toBeNull();
     expect(await redeem({ office: 'bibliothek' })).toBeNull();
@@ -97,7 +97,7 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
 
     const l = offer({ state: 'locked' });
     await store.insertOffer(l, audit(l.id));
-    expect(await store.redeemCodeWithTxCode('buergerbuero', l.pre_auth_code_hash, l.tx_code_hash, now, randomUUID())).toBeNull();
+    expect(await store.redeemCodeWithTxCode('buergerbuero', l.pre_auth_code_hash, l.tx_code_hash, now)).toBeNull();
   });
 
   it('marks a c_nonce used once, also under concurrent requests, and forgets it only after it expired', async () => {
