@@ -36,11 +36,13 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
   const codeHash = deps.codes.codeHash(parsed.grant.preAuthorizedCode);
   const txCode = parsed.grant.txCode;
   const requestedDetails = ((body ?? {}) as Record<string, unknown>).authorization_details;
+  // Computed once: the one-statement redemption and the check below both compare it.
+  const txCodeHash = typeof txCode === 'string' && txCode.length > 0 && txCode.length <= 64 ? deps.codes.txCodeHash(codeHash, txCode) : undefined;
 
   // The usual request (a tx_code, no authorization_details): redeemed in one statement if all holds.
   // Otherwise, or if it did not hold, the checks below one by one, each with its own answer.
-  if (typeof txCode === 'string' && txCode.length > 0 && txCode.length <= 64 && requestedDetails === undefined) {
-    const redeemed = await deps.store.redeemCodeWithTxCode(office.slug, codeHash, deps.codes.txCodeHash(codeHash, txCode), deps.clock());
+  if (txCodeHash && requestedDetails === undefined) {
+    const redeemed = await deps.store.redeemCodeWithTxCode(office.slug, codeHash, txCodeHash, deps.clock());
     if (redeemed) return accessTokenResponse(deps, libs, office, redeemed, binding, undefined);
   }
 
@@ -52,7 +54,7 @@ export async function exchangeToken(deps: Pick<IssuerDeps, 'store' | 'codes' | '
 
   // §6.1: tx_code is REQUIRED when the offer announced one (ours always do).
   if (typeof txCode !== 'string' || txCode.length === 0) throw new ProtocolError('invalid_request', 'The transaction code (tx_code) is missing.');
-  if (txCode.length > 64 || !(sameHex(deps.codes.txCodeHash(codeHash, txCode), offer.tx_code_hash) || sameHex(deps.codes.legacyTxCodeHash(offer.id, txCode), offer.tx_code_hash))) {
+  if (!txCodeHash || !(sameHex(txCodeHash, offer.tx_code_hash) || sameHex(deps.codes.legacyTxCodeHash(offer.id, txCode), offer.tx_code_hash))) {
     const failures = await deps.store.recordTxCodeFailure(offer.id);
     const left = Math.max(0, MAX_TX_CODE_FAILURES - failures);
     throw left > 0 ? invalidGrant(`The transaction code is wrong (${left} attempts left).`, 'tx_code_wrong', { attempts_remaining: left }) : invalidGrant('The transaction code is wrong; the offer is now locked.', 'offer_locked');
