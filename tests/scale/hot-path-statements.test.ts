@@ -121,6 +121,28 @@ describe('hot-path statements are prepared once (SQLite)', () => {
 const url = process.env.TEST_DATABASE_URL;
 if (process.env.CI && !url) throw new Error('TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL for the store suites');
 
+/**
+ * What goes to the connections of the driver's pool (statements outside a transaction). TypeORM takes
+ * connections with a callback and sends text; ours takes a promise and sends a config. Both are recorded.
+ */
+type Client = { query(...args: unknown[]): unknown };
+type Connect = (cb?: (err: unknown, client: Client, release: unknown) => void) => Promise<Client> | undefined;
+function recordPoolQueries(ds: DataSource): { pool: { connect: Connect; totalCount: number }; sent: { name?: string; text: string; values?: unknown[] }[] } {
+  const pool = (ds.driver as unknown as { master: { connect: Connect; totalCount: number } }).master;
+  const sent: { name?: string; text: string; values?: unknown[] }[] = [];
+  const seen = new Set<Client>();
+  const watch = (client: Client) => {
+    if (seen.has(client)) return client;
+    seen.add(client);
+    const query = client.query.bind(client);
+    client.query = (...args: unknown[]) => (sent.push(typeof args[0] === 'string' ? { text: args[0] } : (args[0] as { text: string })), query(...args));
+    return client;
+  };
+  const connect = pool.connect.bind(pool);
+  pool.connect = (cb) => (cb ? connect((err, client, release) => cb(err, client && watch(client), release)) : connect()!.then(watch));
+  return { pool, sent };
+}
+
 describe.skipIf(!url)('hot-path statements are named prepared statements (PostgreSQL)', () => {
   const prefix = `h${randomBytes(4).toString('hex')}_`;
   const open: DataSource[] = [];
@@ -134,22 +156,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     open.push(ds);
     const store = new IssuerStore(ds);
     const list = await store.statusLists.openList('buergerbuero', 'tsl', 1, 1024, new Date().toISOString());
-    // What goes to the connections of the driver's pool (statements outside a transaction, which is all of these).
-    // TypeORM takes connections with a callback and sends text; ours takes a promise and sends a config. Both are recorded.
-    type Client = { query(...args: unknown[]): unknown };
-    type Connect = (cb?: (err: unknown, client: Client, release: unknown) => void) => Promise<Client> | undefined;
-    const pool = (ds.driver as unknown as { master: { connect: Connect; totalCount: number } }).master;
-    const sent: { name?: string; text: string }[] = [];
-    const seen = new Set<Client>();
-    const watch = (client: Client) => {
-      if (seen.has(client)) return client;
-      seen.add(client);
-      const query = client.query.bind(client);
-      client.query = (...args: unknown[]) => (sent.push(typeof args[0] === 'string' ? { text: args[0] } : (args[0] as { text: string })), query(...args));
-      return client;
-    };
-    const connect = pool.connect.bind(pool);
-    pool.connect = (cb) => (cb ? connect((err, client, release) => cb(err, client && watch(client), release)) : connect()!.then(watch));
+    const { pool, sent } = recordPoolQueries(ds);
     let idx = 0;
     const flow = async () => {
       const o = { id: randomUUID(), office: 'buergerbuero', configuration_id: 'meldebescheinigung_sd_jwt', claims_sealed: 'sealed', pre_auth_code_hash: randomBytes(32).toString('hex'), tx_code_hash: randomBytes(32).toString('hex'), tx_code_failures: 0, approval: 'auto', approved_at: null, state: 'pending', token_jti: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000 } as OfferRow;
@@ -178,5 +185,43 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     await expect(sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', ['n', 'buergerbuero', 1]).then(() => sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', ['n', 'buergerbuero', 1]))).rejects.toMatchObject({ name: 'QueryFailedError', driverError: { code: '23505' } });
     expect(pool.totalCount).toBe(before);
     expect((await sqlAll<{ name: string }>(ds.manager, 'SELECT name FROM pg_prepared_statements')).length).toBe(held.length + 1);
+  });
+
+  it('looks an offer up and redeems its code by a unique index, also as planned on a small table without statistics', async () => {
+    // Named statements keep the plan they got on their first runs. Planned while the table was small
+    // and never analysed, an index on (office, created_at) won against the unique ones, and each look-up
+    // then walked every offer of the office until autovacuum next analysed the table (issue 16).
+    const ds = await openDataSource({ name: `${prefix}plans`, dataDir: mkdtempSync(join(tmpdir(), 'idideal-hot-path-pg-')), databaseUrl: url, veramo: true, entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
+    open.push(ds);
+    const store = new IssuerStore(ds);
+    const offers = Array.from({ length: 40 }, (): OfferRow => ({ id: randomUUID(), office: 'buergerbuero', configuration_id: 'meldebescheinigung_sd_jwt', claims_sealed: 'sealed', pre_auth_code_hash: randomBytes(32).toString('hex'), tx_code_hash: randomBytes(32).toString('hex'), tx_code_failures: 0, approval: 'auto', approved_at: null, state: 'pending', token_jti: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000 }));
+    for (const o of offers) await store.insertOffer(o);
+    const { sent } = recordPoolQueries(ds);
+    const o = offers[7]!;
+    expect((await store.getOffer('buergerbuero', o.id))?.id).toBe(o.id);
+    expect(await store.redeemCodeWithTxCode('buergerbuero', o.pre_auth_code_hash, o.tx_code_hash, Date.now())).toMatchObject({ id: o.id });
+    const lookups = sent.filter((c) => c.text.includes('issuer_offers') && c.values);
+    expect(lookups).toHaveLength(2);
+
+    const unique = (await sqlAll<{ name: string }>(ds.manager, "SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'issuer_offers'::regclass AND i.indisunique")).map((r) => r.name);
+    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
+    const scans = (n: PlanNode): PlanNode[] => [...(n['Relation Name'] === 'issuer_offers' && n['Node Type'].endsWith('Scan') ? [n] : []), ...(n.Plans ?? []).flatMap(scans)];
+    const literal = (v: unknown) => (typeof v === 'number' ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+    const qr = ds.createQueryRunner();
+    await qr.connect();
+    try {
+      for (const mode of ['force_generic_plan', 'force_custom_plan']) {
+        await qr.query(`SET plan_cache_mode = ${mode}`);
+        for (const [i, c] of lookups.entries()) {
+          await qr.query(`PREPARE plan_check_${mode}_${i} AS ${c.text}`);
+          const [row] = await qr.query(`EXPLAIN (FORMAT JSON) EXECUTE plan_check_${mode}_${i}(${c.values!.map(literal).join(', ')})`);
+          const found = scans((row['QUERY PLAN'] as { Plan: PlanNode }[])[0]!.Plan);
+          expect(found.length, `${mode}: ${c.text}`).toBe(1);
+          expect(unique, `${mode}: ${c.text}`).toContain(found[0]!['Index Name']);
+        }
+      }
+    } finally {
+      await qr.release();
+    }
   });
 });
