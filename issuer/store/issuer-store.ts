@@ -129,7 +129,7 @@ export class IssuerStore {
    */
   async redeemCodeWithTxCode(office: string, codeHash: string, txCodeHash: string, now: number): Promise<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'> | null> {
     const [row] = await this.db((m) => sqlAll<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'>>(m, REDEEM_WITH_TX_CODE, [codeHash, office, now, txCodeHash]));
-    return row ? { id: row.id, configuration_id: row.configuration_id, approval: row.approval } : null;
+    return row ?? null;
   }
 
   approve(office: string, id: string, at: string): Promise<boolean> {

@@ -39,28 +39,29 @@ function countPrepares(ds: DataSource): { texts: string[] } {
   return seen;
 }
 
+/** A pending offer of the Bürgerbüro with fresh random hashes. */
+const offer = (): OfferRow => ({
+  id: randomUUID(),
+  office: 'buergerbuero',
+  configuration_id: 'meldebescheinigung_sd_jwt',
+  claims_sealed: 'sealed',
+  pre_auth_code_hash: randomBytes(32).toString('hex'),
+  tx_code_hash: randomBytes(32).toString('hex'),
+  tx_code_failures: 0,
+  approval: 'auto',
+  approved_at: null,
+  state: 'pending',
+  token_jti: null,
+  created_at: new Date().toISOString(),
+  // A different number every flow, as in production.
+  expires_at: Date.now() + 600_000 + Math.floor(Math.random() * 1000),
+});
+
 describe('hot-path statements are prepared once (SQLite)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'idideal-hot-path-'));
   const open: DataSource[] = [];
   afterAll(async () => {
     for (const ds of open) if (ds.isInitialized) await ds.destroy();
-  });
-
-  const offer = (): OfferRow => ({
-    id: randomUUID(),
-    office: 'buergerbuero',
-    configuration_id: 'meldebescheinigung_sd_jwt',
-    claims_sealed: 'sealed',
-    pre_auth_code_hash: randomBytes(32).toString('hex'),
-    tx_code_hash: randomBytes(32).toString('hex'),
-    tx_code_failures: 0,
-    approval: 'auto',
-    approved_at: null,
-    state: 'pending',
-    token_jti: null,
-    created_at: new Date().toISOString(),
-    // A different number every flow, as in production.
-    expires_at: Date.now() + 600_000 + Math.floor(Math.random() * 1000),
   });
 
   it('an issuance prepares no statement after the first one, and keeps the audit chain intact', async () => {
@@ -159,7 +160,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     const { pool, sent } = recordPoolQueries(ds);
     let idx = 0;
     const flow = async () => {
-      const o = { id: randomUUID(), office: 'buergerbuero', configuration_id: 'meldebescheinigung_sd_jwt', claims_sealed: 'sealed', pre_auth_code_hash: randomBytes(32).toString('hex'), tx_code_hash: randomBytes(32).toString('hex'), tx_code_failures: 0, approval: 'auto', approved_at: null, state: 'pending', token_jti: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000 } as OfferRow;
+      const o = offer();
       await store.insertOffer(o, { at: new Date().toISOString(), actor: 'admin', action: 'offer.create', target: o.id, details: { office: 'buergerbuero' } });
       expect((await store.getOffer('buergerbuero', o.id))?.expires_at).toBe(o.expires_at);
       expect((await store.findOfferByCode(o.pre_auth_code_hash))?.id).toBe(o.id);
@@ -194,7 +195,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     const ds = await openDataSource({ name: `${prefix}plans`, dataDir: mkdtempSync(join(tmpdir(), 'idideal-hot-path-pg-')), databaseUrl: url, veramo: true, entities: [...issuerTables, IssuerApiKeyTable], migrations: issuerMigrations });
     open.push(ds);
     const store = new IssuerStore(ds);
-    const offers = Array.from({ length: 40 }, (): OfferRow => ({ id: randomUUID(), office: 'buergerbuero', configuration_id: 'meldebescheinigung_sd_jwt', claims_sealed: 'sealed', pre_auth_code_hash: randomBytes(32).toString('hex'), tx_code_hash: randomBytes(32).toString('hex'), tx_code_failures: 0, approval: 'auto', approved_at: null, state: 'pending', token_jti: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000 }));
+    const offers = Array.from({ length: 40 }, offer);
     for (const o of offers) await store.insertOffer(o);
     const { sent } = recordPoolQueries(ds);
     const o = offers[7]!;
