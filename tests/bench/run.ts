@@ -3,7 +3,7 @@ import { benchVerification } from './verification.ts';
 import { benchFloor } from './floor.ts';
 import { WARMUP_SECONDS, type BenchResult } from './stats.ts';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarizeProfiles, topFunctions } from './profile-summary.ts';
 
@@ -31,6 +31,7 @@ const profiled = async (run: (dir: string | undefined) => Promise<BenchResult>):
   if (dir) profiles.set(r, dir);
   return r;
 };
+const cores = availableParallelism();
 const fmt = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 console.log(`ID-Ideal benchmark: ${seconds} s per run after ${WARMUP_SECONDS} s of warm-up load, concurrency ${concurrency}, node ${process.version}`);
@@ -87,6 +88,10 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window), of it main threads ${fmt(r.mainCpuPerFlowMs, 2)} ms, other threads (V8 compiler and GC helpers, libuv pool) ${fmt(r.cpuPerFlowMs - r.mainCpuPerFlowMs, 2)} ms`);
   if (r.dbCpuPerFlowMs > 0) console.log(`  PostgreSQL CPU    ${fmt(r.dbCpuPerFlowMs, 2)} ms per flow (the server's processes on this machine, same cores; not in server CPU/flow)`);
   console.log(`  load generator    ${fmt(r.loadCpuPerFlowMs, 2)} ms CPU per flow (this process, same cores)`);
+  // What the machine allows at these costs: every core busy with the services, PostgreSQL and the load
+  // generator, nothing else; the rate a target asks for needs its CPU per flow under cores * 1000 / rate.
+  const perFlowMs = r.cpuPerFlowMs + r.dbCpuPerFlowMs + r.loadCpuPerFlowMs;
+  console.log(`  cores' ceiling    ${fmt((cores * 1000) / perFlowMs)} ${unit} (${cores} cores / ${fmt(perFlowMs, 2)} ms of all processes' CPU per flow)`);
   console.log(`  ratio             ${fmt(r.ratio, 3)}`);
   console.log(`  ${target}`);
   const dir = profiles.get(r);
