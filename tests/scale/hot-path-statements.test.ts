@@ -9,7 +9,8 @@ import { openDataSource } from '../../core/store/data-source.ts';
 import { IssuerApiKeyTable } from '../../issuer/service.ts';
 import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore } from '../../issuer/store/issuer-store.ts';
-import { issuerTables, type OfferRow } from '../../issuer/store/schema.ts';
+import { issuerTables } from '../../issuer/store/schema.ts';
+import { pendingOffer } from '../helpers/offer-row.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
 import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
@@ -39,23 +40,8 @@ function countPrepares(ds: DataSource): { texts: string[] } {
   return seen;
 }
 
-/** A pending offer of the Bürgerbüro with fresh random hashes. */
-const offer = (): OfferRow => ({
-  id: randomUUID(),
-  office: 'buergerbuero',
-  configuration_id: 'meldebescheinigung_sd_jwt',
-  claims_sealed: 'sealed',
-  pre_auth_code_hash: randomBytes(32).toString('hex'),
-  tx_code_hash: randomBytes(32).toString('hex'),
-  tx_code_failures: 0,
-  approval: 'auto',
-  approved_at: null,
-  state: 'pending',
-  token_jti: null,
-  created_at: new Date().toISOString(),
-  // A different number every flow, as in production.
-  expires_at: Date.now() + 600_000 + Math.floor(Math.random() * 1000),
-});
+// A different expiry every flow, as in production (a number written into the SQL would show as a new text).
+const offer = () => pendingOffer({ expires_at: Date.now() + 600_000 + Math.floor(Math.random() * 1000) });
 
 describe('hot-path statements are prepared once (SQLite)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'idideal-hot-path-'));

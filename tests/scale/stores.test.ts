@@ -11,6 +11,7 @@ import { IssuerApiKeyTable } from '../../issuer/service.ts';
 import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore, MAX_TX_CODE_FAILURES } from '../../issuer/store/issuer-store.ts';
 import { IssuerAuditTable, issuerTables, type CredentialRow, type OfferRow } from '../../issuer/store/schema.ts';
+import { pendingOffer as offer } from '../helpers/offer-row.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
 import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
@@ -45,22 +46,6 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
     if (databaseUrl) await dropSchemas(databaseUrl, prefix);
   });
 
-  const offer = (over: Partial<OfferRow> = {}): OfferRow => ({
-    id: randomUUID(),
-    office: 'buergerbuero',
-    configuration_id: 'meldebescheinigung_sd_jwt',
-    claims_sealed: 'sealed',
-    pre_auth_code_hash: randomBytes(32).toString('hex'),
-    tx_code_hash: randomBytes(32).toString('hex'),
-    tx_code_failures: 0,
-    approval: 'auto',
-    approved_at: null,
-    state: 'pending',
-    token_jti: null,
-    created_at: new Date().toISOString(),
-    expires_at: Date.now() + 600_000,
-    ...over,
-  });
   const audit = (target: string) => ({ at: new Date().toISOString(), actor: 'test', action: 'offer.create', target, details: {} });
 
   it('redeems a pre-authorized code exactly once among 20 concurrent callers, and counts tx_code failures to the lock', async () => {
