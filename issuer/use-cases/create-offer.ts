@@ -56,7 +56,6 @@ export async function createOffer(deps: Pick<IssuerDeps, 'store' | 'sealer' | 'c
     approval: input.approval,
     approved_at: null,
     state: 'pending',
-    token_jti: null,
     created_at: toIso(now),
     expires_at: expiresAt,
   };

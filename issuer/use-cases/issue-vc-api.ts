@@ -217,7 +217,6 @@ async function record(deps: Pick<IssuerDeps, 'store'>, office: Office, configura
     approval: 'auto',
     approved_at: null,
     state: 'token_issued',
-    token_jti: null,
     created_at: toIso(c.now),
     expires_at: c.now,
   };

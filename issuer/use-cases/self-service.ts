@@ -91,7 +91,6 @@ export async function createSelfServiceOffer(deps: Pick<IssuerDeps, 'store' | 's
     approval: 'auto',
     approved_at: null,
     state: 'pending',
-    token_jti: null,
     created_at: toIso(now),
     expires_at: now + deps.settings.offerTtl * 1000,
   };

@@ -13,7 +13,6 @@ export const pendingOffer = (over: Partial<OfferRow> = {}): OfferRow => ({
   approval: 'auto',
   approved_at: null,
   state: 'pending',
-  token_jti: null,
   created_at: new Date().toISOString(),
   expires_at: Date.now() + 600_000,
   ...over,

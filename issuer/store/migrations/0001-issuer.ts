@@ -10,6 +10,7 @@ import { Issuer0009Catalog1764100001009 } from './0009-catalog.ts';
 import { Issuer0010Certificates1764100001010 } from './0010-certificates.ts';
 import { Issuer0013StatusListVersions1764100001013 } from './0013-status-list-versions.ts';
 import { Issuer0014AuthorizationDetails1764100001014 } from './0014-authorization-details.ts';
+import { Issuer0016UnreadUniques1764100001016 } from './0016-unread-uniques.ts';
 import { Issuer0015DropOfferOfficeIndex1764100001015 } from './0015-drop-offer-office-index.ts';
 import { Issuer0012Authorizations1764100001012 } from './0012-authorizations.ts';
 import { Issuer0011DpopJtis1764100001011 } from './0011-dpop-jtis.ts';
@@ -75,4 +76,4 @@ export class Issuer0001Init1764100001001 implements MigrationInterface {
   }
 }
 
-export const issuerMigrations = [Issuer0001Init1764100001001, Issuer0002Deferred1764100001002, Issuer0003Audit1764100001003, Issuer0004OfficeKeys1764100001004, Issuer0005StatusSlots1764100001005, Issuer0006ApiKeys1764100001006, Issuer0007StatusLists1764100001007, Issuer0008AuditCheckpoints1764100001008, Issuer0009Catalog1764100001009, Issuer0010Certificates1764100001010, Issuer0011DpopJtis1764100001011, Issuer0012Authorizations1764100001012, Issuer0013StatusListVersions1764100001013, Issuer0014AuthorizationDetails1764100001014, Issuer0015DropOfferOfficeIndex1764100001015];
+export const issuerMigrations = [Issuer0001Init1764100001001, Issuer0002Deferred1764100001002, Issuer0003Audit1764100001003, Issuer0004OfficeKeys1764100001004, Issuer0005StatusSlots1764100001005, Issuer0006ApiKeys1764100001006, Issuer0007StatusLists1764100001007, Issuer0008AuditCheckpoints1764100001008, Issuer0009Catalog1764100001009, Issuer0010Certificates1764100001010, Issuer0011DpopJtis1764100001011, Issuer0012Authorizations1764100001012, Issuer0013StatusListVersions1764100001013, Issuer0014AuthorizationDetails1764100001014, Issuer0015DropOfferOfficeIndex1764100001015, Issuer0016UnreadUniques1764100001016];

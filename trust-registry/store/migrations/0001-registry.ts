@@ -2,6 +2,7 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from 'ty
 import { Registry0002ApiKeys1764100000002 } from './0002-api-keys.ts';
 import { Registry0003Corrections1764100000003 } from './0003-corrections.ts';
 import { Registry0004TypeDefinitions1764100000004 } from './0004-type-definitions.ts';
+import { Registry0005AuditHashIndex1764100000005 } from './0005-audit-hash-index.ts';
 
 const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 const text = (name: string, nullable = false) => ({ name, type: 'text', isNullable: nullable });
@@ -96,4 +97,4 @@ export class Registry0001Init1764100000001 implements MigrationInterface {
   }
 }
 
-export const registryMigrations = [Registry0001Init1764100000001, Registry0002ApiKeys1764100000002, Registry0003Corrections1764100000003, Registry0004TypeDefinitions1764100000004];
+export const registryMigrations = [Registry0001Init1764100000001, Registry0002ApiKeys1764100000002, Registry0003Corrections1764100000003, Registry0004TypeDefinitions1764100000004, Registry0005AuditHashIndex1764100000005];

@@ -3,6 +3,7 @@ import { Verifier0002Access1764100002002 } from './0002-access.ts';
 import { Verifier0003AuditCheckpoints1764100002003 } from './0003-audit-checkpoints.ts';
 import { Verifier0004LastAttempt1764100002004 } from './0004-last-attempt.ts';
 import { Verifier0005Catalog1764100002005 } from './0005-catalog.ts';
+import { Verifier0006UnreadUniques1764100002006 } from './0006-unread-uniques.ts';
 
 const v = (name: string, length: number, extra: Record<string, unknown> = {}) => ({ name, type: 'varchar', length: String(length), ...extra });
 
@@ -41,4 +42,4 @@ export class Verifier0001Init1764100002001 implements MigrationInterface {
   }
 }
 
-export const verifierMigrations = [Verifier0001Init1764100002001, Verifier0002Access1764100002002, Verifier0003AuditCheckpoints1764100002003, Verifier0004LastAttempt1764100002004, Verifier0005Catalog1764100002005];
+export const verifierMigrations = [Verifier0001Init1764100002001, Verifier0002Access1764100002002, Verifier0003AuditCheckpoints1764100002003, Verifier0004LastAttempt1764100002004, Verifier0005Catalog1764100002005, Verifier0006UnreadUniques1764100002006];
