@@ -1,7 +1,8 @@
 import { compactDecrypt, importJWK, type JWK } from 'jose';
-import { DcqlPresentationResult, DcqlQuery } from 'dcql';
+import { DcqlQuery } from 'dcql';
 import { z } from 'zod';
 import { ProtocolError } from '../../core/http/errors.ts';
+import { dcqlSatisfied, type VerifiedInput } from '../dcql-satisfied.ts';
 import type { RelyingParty, VerifierDeps } from '../deps.ts';
 import type { RequestRow } from '../store/schema.ts';
 import { encodeAttempt, walletErrorCode } from '../last-attempt.ts';
@@ -170,7 +171,7 @@ export async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: Reques
   const errors: VerdictError[] = [];
   const warnings: string[] = [];
   const credentials: VerifiedCredential[] = [];
-  const dcqlInput: Record<string, Record<string, unknown>[]> = {};
+  const dcqlInput: Record<string, VerifiedInput[]> = {};
   const now = deps.clock();
 
   for (const [queryId, presentations] of Object.entries(vpToken)) {
@@ -214,19 +215,14 @@ export async function evaluate(deps: VerifierDeps, rp: RelyingParty, row: Reques
         continue;
       }
       warnings.push(...r.warnings);
-      (dcqlInput[queryId] ??= []).push({ credential_format: 'dc+sd-jwt', vct: r.vct, claims: r.claims as Record<string, never>, cryptographic_holder_binding: true });
+      (dcqlInput[queryId] ??= []).push({ credential_format: 'dc+sd-jwt', vct: r.vct, claims: r.claims, cryptographic_holder_binding: true });
       credentials.push({ credential_query_id: queryId, vct: r.vct, issuer: r.issuer, issuer_name: r.issuer_name, claims: onlyRequested(r.claims, paths) });
     }
   }
 
   if (errors.length === 0) {
     // OID4VP 1.0 §6.4 and §8.6 step 3: the verified presentations together must satisfy the query.
-    try {
-      const result = DcqlPresentationResult.fromDcqlPresentation(dcqlInput as never, { dcqlQuery: query });
-      if (!result.can_be_satisfied) errors.push(reason('query_not_satisfied'));
-    } catch {
-      errors.push(reason('query_not_satisfied'));
-    }
+    if (!dcqlSatisfied(query, dcqlInput)) errors.push(reason('query_not_satisfied'));
   }
   return { verified: errors.length === 0, errors, warnings, credentials: errors.length === 0 ? credentials : [] };
 }
