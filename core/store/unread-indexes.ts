@@ -9,6 +9,7 @@ import { type QueryRunner, TableUnique } from 'typeorm';
  * foreign keys off for the migrations, so tables that refer to it keep their rows).
  */
 export async function dropColumnUnique(q: QueryRunner, tableName: string, column: string): Promise<void> {
+  // The table as it is now, not the query runner's cached copy: an earlier migration may have changed it by SQL.
   const table = await q.getTable(tableName);
   const unique = table?.uniques.find((u) => u.columnNames.length === 1 && u.columnNames[0] === column);
   if (table && unique) await q.dropUniqueConstraint(table, unique);
@@ -16,5 +17,6 @@ export async function dropColumnUnique(q: QueryRunner, tableName: string, column
 
 /** The way back (a migration's `down`): the column's UNIQUE constraint again. */
 export async function addColumnUnique(q: QueryRunner, tableName: string, column: string): Promise<void> {
-  await q.createUniqueConstraint(tableName, new TableUnique({ columnNames: [column] }));
+  const table = await q.getTable(tableName);
+  if (table) await q.createUniqueConstraint(table, new TableUnique({ columnNames: [column] }));
 }

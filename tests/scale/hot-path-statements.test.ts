@@ -11,9 +11,10 @@ import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore } from '../../issuer/store/issuer-store.ts';
 import { issuerTables } from '../../issuer/store/schema.ts';
 import { pendingOffer } from '../helpers/offer-row.ts';
+import { pendingRequest } from '../helpers/request-row.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
-import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
+import { verifierTables } from '../../verifier/store/schema.ts';
 import { sqlAll } from '../../core/store/prepared.ts';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 
@@ -89,7 +90,7 @@ describe('hot-path statements are prepared once (SQLite)', () => {
     const store = new VerifierStore(ds);
     const flow = async () => {
       const now = Date.now();
-      const row: RequestRow = { id: randomUUID(), rp: 'buergerbuero', nonce: randomUUID(), state: randomUUID(), dcql_query: '{}', response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', result_sealed: null, created_at: new Date(now).toISOString(), expires_at: now + 300_000 + Math.floor(Math.random() * 1000), result_expires_at: null, last_attempt: null };
+      const row = pendingRequest({ expires_at: now + 300_000 + Math.floor(Math.random() * 1000) });
       await store.insertRequest(row);
       expect(await store.getRequest('buergerbuero', row.id)).toMatchObject({ id: row.id, expires_at: row.expires_at, result_expires_at: null });
       expect((await store.findByState(row.state))?.id).toBe(row.id);

@@ -12,6 +12,7 @@ import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore, MAX_TX_CODE_FAILURES } from '../../issuer/store/issuer-store.ts';
 import { IssuerAuditTable, issuerTables, type CredentialRow, type OfferRow } from '../../issuer/store/schema.ts';
 import { pendingOffer as offer } from '../helpers/offer-row.ts';
+import { pendingRequest } from '../helpers/request-row.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
 import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
@@ -192,7 +193,7 @@ describe.each(BACKENDS)('issuer and verifier stores on %s', (_name, databaseUrl)
 
   it('ends a request with a verified verdict exactly once among concurrent callers, only while pending and unexpired; failed attempts leave it open', async () => {
     const store = new VerifierStore(await openStore('verifier'));
-    const row = (over: Partial<RequestRow> = {}): RequestRow => ({ id: randomUUID(), rp: 'bibliothek', nonce: randomUUID(), state: randomUUID(), dcql_query: '{}', response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', result_sealed: null, created_at: new Date().toISOString(), expires_at: Date.now() + 600_000, result_expires_at: null, ...over });
+    const row = (over: Partial<RequestRow> = {}): RequestRow => pendingRequest({ rp: 'bibliothek', expires_at: Date.now() + 600_000, ...over });
     const live = row();
     const old = row({ expires_at: Date.now() - 1 });
     await store.insertRequest(live);

@@ -15,8 +15,9 @@ import { issuerTables } from '../../issuer/store/schema.ts';
 import { VerifierAuditTable } from '../../verifier/service.ts';
 import { verifierMigrations } from '../../verifier/store/migrations/0001-verifier.ts';
 import { VerifierStore } from '../../verifier/store/verifier-store.ts';
-import { verifierTables, type RequestRow } from '../../verifier/store/schema.ts';
+import { verifierTables } from '../../verifier/store/schema.ts';
 import { pendingOffer } from '../helpers/offer-row.ts';
+import { pendingRequest as request } from '../helpers/request-row.ts';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 
 /**
@@ -48,8 +49,12 @@ async function uniqueIndexes(ds: DataSource, table: string): Promise<string[]> {
 }
 
 async function columns(ds: DataSource, table: string): Promise<string[]> {
-  const rows = await ds.createQueryRunner().getTable(table);
-  return rows!.columns.map((c) => c.name);
+  const runner = ds.createQueryRunner();
+  try {
+    return (await runner.getTable(table))!.columns.map((c) => c.name);
+  } finally {
+    await runner.release();
+  }
 }
 
 describe.each(BACKENDS)('unread indexes dropped on %s (issuer 0016, verifier 0006)', (_name, databaseUrl) => {
@@ -113,10 +118,6 @@ describe.each(BACKENDS)('unread indexes dropped on %s (issuer 0016, verifier 000
   });
 
   it('the verifier keeps its requests and audit chain; state stays unique', async () => {
-    const request = (): RequestRow => {
-      const now = Date.now();
-      return { id: randomUUID(), rp: 'buergerbuero', nonce: randomBytes(24).toString('base64url'), state: randomBytes(24).toString('base64url'), dcql_query: '{}', response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', result_sealed: null, created_at: new Date(now).toISOString(), expires_at: now + 300_000, result_expires_at: null, last_attempt: null };
-    };
     const entry = (target: string) => ({ at: new Date().toISOString(), actor: 'rp:buergerbuero', action: 'request.create', target, details: {} });
     const before = await openAt('verifier', verifierMigrations.slice(0, -1));
     expect(await uniqueIndexes(before, 'verifier_requests')).toEqual(['nonce', 'state']);
