@@ -66,7 +66,7 @@ describe('x509_hash client identifier (OID4VP 1.0 §5.9.3, HAIP)', () => {
   /** Serves a Request Object built by the verifier's own code for `rp`; returns the openid4vp:// link. */
   async function publish(rp: RelyingParty, id: string, opts: { clientIdInLink?: string } = {}): Promise<{ link: string; jwt: string }> {
     const row = { id, rp: rp.slug, nonce: `nonce-${id}`, state: `state-${id}`, dcql_query: JSON.stringify(DCQL), response_mode: 'direct_post', enc_key_sealed: null, status: 'pending', expires_at: now + 300_000 };
-    const deps = { store: { getRequest: async () => row }, sealer: new Sealer('b2'.repeat(32), 't'), clock: () => now, publicUrl: base };
+    const deps = { store: { openRequest: async () => row }, sealer: new Sealer('b2'.repeat(32), 't'), clock: () => now, publicUrl: base };
     const jwt = await requestObject(deps as never, rp, id);
     served.set(`/r/${id}`, jwt);
     const link = `openid4vp://?${new URLSearchParams({ client_id: opts.clientIdInLink ?? rp.clientId, request_uri: `${base}/r/${id}` })}`;

@@ -3,6 +3,7 @@ import type { AuditLog } from '../../core/access/api-key-store.ts';
 import type { AuditInput } from '../../core/audit/audit-table.ts';
 import { withDb } from '../../core/store/data-source.ts';
 import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
+import { OpenRequests } from './open-requests.ts';
 import { RequestTable, type RequestRow } from './schema.ts';
 
 // Hot-path statements (issue 16): fixed texts with bound parameters, prepared once (core/store/prepared.ts).
@@ -14,6 +15,9 @@ const requestRow = (r: Record<string, unknown> | undefined): RequestRow | null =
 
 /** The verifier's storage port. A response is taken exactly once by a conditional update. */
 export class VerifierStore {
+  /** Requests this process created and has not seen end (verifier/store/open-requests.ts). */
+  private readonly open = new OpenRequests();
+
   constructor(readonly ds: DataSource) {}
 
   /** Stores a new request; with `audit`, atomically with the audit entry of its creation. */
@@ -21,6 +25,21 @@ export class VerifierStore {
     const insert = { sql: INSERT_REQUEST.sql, params: INSERT_REQUEST.values(row as never) };
     if (audit) await audit.log.writeWith(insert, audit.entry);
     else await withDb(this.ds, (m) => sqlRun(m, insert.sql, insert.params));
+    this.open.remember(row);
+  }
+
+  /**
+   * A request for the wallet's next steps (request object, response): this process's copy when it
+   * holds one, else the stored row. Its status may be stale (another instance may have ended it);
+   * `finishVerified` and `noteAttempt` decide. Views of the outcome read `getRequest`.
+   */
+  async openRequest(rp: string, id: string, now: number): Promise<RequestRow | null> {
+    return this.open.get(rp, id, now) ?? this.getRequest(rp, id);
+  }
+
+  /** As `openRequest`, by the request's `state`. */
+  async openRequestByState(state: string, now: number): Promise<RequestRow | null> {
+    return this.open.byState(state, now) ?? this.findByState(state);
   }
 
   getRequest(rp: string, id: string): Promise<RequestRow | null> {
@@ -35,7 +54,9 @@ export class VerifierStore {
    * Ends a request with a verified verdict: true for exactly one caller, only while it is pending
    * and unexpired (a conditional update, so also across instances). Only a verifying response gets here.
    */
-  finishVerified(id: string, now: number, resultSealed: string, resultExpiresAt: number): Promise<boolean> {
+  async finishVerified(id: string, now: number, resultSealed: string, resultExpiresAt: number): Promise<boolean> {
+    // Not open any more, whoever ended it.
+    this.open.forget(id);
     return withDb(
       this.ds,
       async (m) =>
@@ -44,8 +65,10 @@ export class VerifierStore {
   }
 
   /** Notes an answer that did not verify (fixed codes only); the request stays pending and answerable. */
-  noteAttempt(id: string, now: number, attempt: string): Promise<boolean> {
-    return withDb(this.ds, async (m) => (await sqlRun(m, "UPDATE verifier_requests SET last_attempt = ? WHERE id = ? AND status = 'pending' AND expires_at > ?", [attempt, id, now])) === 1);
+  async noteAttempt(id: string, now: number, attempt: string): Promise<boolean> {
+    const noted = await withDb(this.ds, async (m) => (await sqlRun(m, "UPDATE verifier_requests SET last_attempt = ? WHERE id = ? AND status = 'pending' AND expires_at > ?", [attempt, id, now])) === 1);
+    if (!noted) this.open.forget(id);
+    return noted;
   }
 
   /** Retention: verdicts are deleted once their time is up; unanswered requests a day after expiry. */

@@ -48,7 +48,7 @@ export async function receiveResponse(deps: VerifierDeps, rp: RelyingParty, body
   } else {
     const p = zDirectPost.safeParse(b);
     if (!p.success) throw invalidRequest('vp_token and state are required (application/x-www-form-urlencoded).');
-    row = await deps.store.findByState(p.data.state);
+    row = await deps.store.openRequestByState(p.data.state, deps.clock());
     if (!row || row.rp !== rp.slug) throw invalidRequest('No open presentation request for this state.');
     if (row.response_mode !== 'direct_post') throw invalidRequest('This request expects an encrypted response (direct_post.jwt).');
     vpTokenRaw = p.data.vp_token;
@@ -71,8 +71,11 @@ export async function settle(deps: VerifierDeps, rp: RelyingParty, row: RequestR
   if (verdict.verified) {
     // Exactly one verifying response ends the request, also across instances.
     if (!(await deps.store.finishVerified(row.id, now, deps.sealer.seal(JSON.stringify(verdict), row.id), now + deps.settings.resultTtl * 1000))) throw replay();
-  } else {
-    await deps.store.noteAttempt(row.id, now, encodeAttempt({ kind: 'presentation', codes: verdict.errors.map((e) => e.code), at: now }));
+  } else if (!(await deps.store.noteAttempt(row.id, now, encodeAttempt({ kind: 'presentation', codes: verdict.errors.map((e) => e.code), at: now })))) {
+    // Not pending any more: answered, or expired, since `row` was read (by another instance, or in
+    // the meantime). Answered as a fresh read would have been.
+    const fresh = await deps.store.getRequest(rp.slug, row.id);
+    if (fresh) assertOpen(deps, fresh);
   }
   deps.logger.info({ rp: rp.slug, request: row.id, verified: verdict.verified, errors: verdict.errors.map((e) => e.code) }, 'presentation evaluated');
 }
@@ -113,7 +116,7 @@ async function decryptResponse(deps: VerifierDeps, rp: RelyingParty, jwe: string
     throw invalidRequest('The response is not a JWE.');
   }
   const id = typeof header.kid === 'string' && header.kid.startsWith('enc-') ? header.kid.slice(4) : '';
-  const row = /^[0-9a-f-]{36}$/.test(id) ? await deps.store.getRequest(rp.slug, id) : null;
+  const row = /^[0-9a-f-]{36}$/.test(id) ? await deps.store.openRequest(rp.slug, id, deps.clock()) : null;
   if (!row) throw invalidRequest('No open presentation request for this response.');
   // A DC API request (dc-api.ts) is answered through the counter page only, with the origin as audience.
   if (row.response_mode !== 'direct_post.jwt') throw invalidRequest('This request is not answered at the response endpoint.');

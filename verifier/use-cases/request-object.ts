@@ -23,7 +23,7 @@ export const REQUEST_OBJECT_TYP = 'oauth-authz-req+jwt';
  * `expected_origins` instead of response_uri and state.
  */
 export async function requestObject(deps: Pick<VerifierDeps, 'store' | 'sealer' | 'clock' | 'publicUrl' | 'verifierInfo'>, rp: RelyingParty, id: string, opts: { dcApi?: boolean } = {}): Promise<string> {
-  const row = await deps.store.getRequest(rp.slug, id);
+  const row = await deps.store.openRequest(rp.slug, id, deps.clock());
   if (!row || row.status !== 'pending' || row.expires_at <= deps.clock()) throw notFound('unknown-request', 'This presentation request does not exist, was answered or has expired.');
   // A DC API request (verifier/use-cases/dc-api.ts) is handed to the counter page only, never served at request_uri.
   const dcApi = (row.response_mode as string) === 'dc_api.jwt';
