@@ -39,8 +39,8 @@ export interface RegistryService {
   close(): Promise<void>;
 }
 
-export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'> & { databaseSchemaPrefix?: string }, name = config.databaseUrl ? `${config.databaseSchemaPrefix ?? ''}registry` : 'registry'): Promise<DataSource> {
-  return openDataSource({ name, dataDir: config.dataDir, databaseUrl: config.databaseUrl, entities: [...registryTables, RegistryApiKeyTable], migrations: registryMigrations, veramo: true });
+export async function openRegistryDataSource(config: Pick<RegistryConfig, 'dataDir' | 'databaseUrl'> & { databaseSchemaPrefix?: string; databasePoolSize?: number | undefined }, name = config.databaseUrl ? `${config.databaseSchemaPrefix ?? ''}registry` : 'registry'): Promise<DataSource> {
+  return openDataSource({ name, dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, entities: [...registryTables, RegistryApiKeyTable], migrations: registryMigrations, veramo: true });
 }
 
 /** Builds the registry (database, keys, seed, routes) without listening. */

@@ -31,6 +31,8 @@ export interface CommonConfig {
   databaseUrl: string | undefined;
   /** Prefix of the PostgreSQL schema names (DATABASE_SCHEMA_PREFIX), e.g. for several deployments in one database. */
   databaseSchemaPrefix: string;
+  /** Connections each process keeps to PostgreSQL at most (DATABASE_POOL_SIZE; unset: core/store/data-source.ts's default). */
+  databasePoolSize: number | undefined;
   /** 32-byte key-encryption secret as 64 hex characters (Veramo SecretBox). */
   keyEncryptionSecret: string;
   /** Admin bearer token; undefined for services without an admin API. */
@@ -76,6 +78,7 @@ export function checkPublicUrl(name: string, value: string, production: boolean)
 }
 
 const zPort = z.coerce.number().int().min(0).max(65535);
+const zPoolSize = z.coerce.number().int().min(1).max(100);
 const zHex32 = z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)');
 const zToken = z.string().min(24, 'must be at least 24 characters').max(512).regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be a bearer token (RFC 6750 token68)');
 
@@ -128,6 +131,8 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   const databaseSchemaPrefix = env.DATABASE_SCHEMA_PREFIX ?? '';
   if (!/^[a-z0-9_]{0,30}$/.test(databaseSchemaPrefix)) throw new ConfigError('DATABASE_SCHEMA_PREFIX must be lowercase letters, digits and _');
+  const poolSize = zPoolSize.optional().safeParse(env.DATABASE_POOL_SIZE || undefined);
+  if (!poolSize.success) throw new ConfigError('DATABASE_POOL_SIZE must be a whole number from 1 to 100');
 
   let keyEncryptionSecret = env.KEY_ENCRYPTION_SECRET;
   if (keyEncryptionSecret !== undefined) {
@@ -169,6 +174,7 @@ export function loadCommonConfig(service: ServiceName, env: NodeJS.ProcessEnv = 
     dataDir,
     databaseUrl,
     databaseSchemaPrefix,
+    databasePoolSize: poolSize.data,
     keyEncryptionSecret,
     adminToken,
     notices,

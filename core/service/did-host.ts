@@ -27,7 +27,7 @@ export async function openHostedIdentities(
   slugs: string[],
   tables: Pick<DataSourceOptions, 'entities' | 'migrations'> = { entities: [], migrations: [] },
 ): Promise<HostedIdentities> {
-  const dataSource = await openDataSource({ name: config.databaseUrl ? `${config.databaseSchemaPrefix}${config.service}` : config.service, dataDir: config.dataDir, databaseUrl: config.databaseUrl, ...tables, veramo: true });
+  const dataSource = await openDataSource({ name: config.databaseUrl ? `${config.databaseSchemaPrefix}${config.service}` : config.service, dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, ...tables, veramo: true });
   const identities = new Map<string, DidIdentity>();
   const resolver = createDidResolver({ local: (did) => [...identities.values()].find((i) => i.did === did)?.document() });
   const keys = createKeyAgent(dataSource, config.keyEncryptionSecret, resolver);

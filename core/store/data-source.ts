@@ -23,7 +23,19 @@ export interface DataSourceOptions {
   veramo?: boolean;
   /** Use a throwaway in-memory SQLite database (tests of a single store). */
   inMemory?: boolean;
+  /** PostgreSQL: connections this data source keeps at most (DATABASE_POOL_SIZE); default DEFAULT_POOL_SIZE. */
+  poolSize?: number | undefined;
 }
+
+/**
+ * Connections a process keeps to PostgreSQL at most, by default (node-postgres's own default). Each
+ * connection is a process on the server: instances × services × workers × this is what
+ * `max_connections` must allow. Fewer (issue 16, PostgreSQL and two instances on the bench machine's
+ * two cores): 2–4 per process took up to a sixth less of PostgreSQL's CPU per verification in some
+ * runs, none in others, and issuance, whose completion holds its connection for a transaction, was
+ * slower with 4; within the machine's noise, so the default stays.
+ */
+export const DEFAULT_POOL_SIZE = 10;
 
 export async function openDataSource(opts: DataSourceOptions): Promise<DataSource> {
   const entities = [...(opts.veramo ? (VeramoEntities as unknown[]) : []), ...(opts.entities as unknown[])] as MixedList<EntitySchema>;
@@ -36,7 +48,7 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
       type: 'postgres',
       url: opts.databaseUrl,
       schema,
-      extra: { options: `-c search_path=${schema}`, max: 10 },
+      extra: { options: `-c search_path=${schema}`, max: opts.poolSize ?? DEFAULT_POOL_SIZE },
       entities,
       migrations,
       migrationsRun: false,

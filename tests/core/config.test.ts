@@ -104,6 +104,9 @@ describe('service configuration', () => {
     expect(() => loadCommonConfig('registry', { DATA_DIR: dir(), KEY_ENCRYPTION_SECRET: 'short' })).toThrow(/64 hex/);
     expect(() => loadCommonConfig('registry', { DATA_DIR: dir(), REGISTRY_ADMIN_TOKEN: 'short' })).toThrow(/at least 24/);
     expect(() => loadCommonConfig('registry', { DATA_DIR: dir(), DATABASE_URL: 'mysql://x' })).toThrow(/postgres/);
+    for (const bad of ['0', '101', '2.5', 'viele']) expect(() => loadCommonConfig('registry', { DATA_DIR: dir(), DATABASE_POOL_SIZE: bad }), bad).toThrow(/DATABASE_POOL_SIZE/);
+    expect(loadCommonConfig('registry', { DATA_DIR: dir(), DATABASE_POOL_SIZE: '12' }).databasePoolSize).toBe(12);
+    expect(loadCommonConfig('registry', { DATA_DIR: dir() }).databasePoolSize).toBeUndefined();
     expect(loadCommonConfig('registry', { DATA_DIR: dir(), REGISTRY_PUBLIC_URL: 'http://127.0.0.1:9000/' }).publicUrl).toBe('http://127.0.0.1:9000');
   });
 });

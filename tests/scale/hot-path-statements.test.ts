@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { checkChain } from '../../core/audit/audit-chain.ts';
-import { openDataSource } from '../../core/store/data-source.ts';
+import { DEFAULT_POOL_SIZE, openDataSource, withDb } from '../../core/store/data-source.ts';
 import { IssuerApiKeyTable } from '../../issuer/service.ts';
 import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore } from '../../issuer/store/issuer-store.ts';
@@ -210,6 +210,21 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
       }
     } finally {
       await qr.release();
+    }
+  });
+
+  it('keeps at most DATABASE_POOL_SIZE connections per data source (default DEFAULT_POOL_SIZE), statements beyond it wait their turn', async () => {
+    const opened = async (poolSize?: number) => {
+      const ds = await openDataSource({ name: `${prefix}pool${poolSize ?? 'd'}`, dataDir: mkdtempSync(join(tmpdir(), 'idideal-pool-pg-')), databaseUrl: url, entities: verifierTables, migrations: verifierMigrations, poolSize });
+      open.push(ds);
+      return ds;
+    };
+    for (const [size, ds] of [[2, await opened(2)], [DEFAULT_POOL_SIZE, await opened()]] as const) {
+      const pool = (ds.driver as unknown as { master: { totalCount: number } }).master;
+      // 12 statements at once, each holding its connection for 20 ms.
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => withDb(ds, (m) => sqlAll<{ n: number }>(m, 'SELECT pg_sleep(0.02), CAST(? AS integer) AS n', [i]))));
+      expect(answers.map((a) => a[0]!.n)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+      expect(pool.totalCount).toBe(size);
     }
   });
 });
