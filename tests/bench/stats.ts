@@ -7,7 +7,13 @@ import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
 import { cpuSeconds, dbCpuBetween, type CpuReading } from './server-cpu.ts';
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+// `timeout`: an idle kept-alive socket is closed by the services after Node's keepAliveTimeout (5 s),
+// which they announce as `Keep-Alive: timeout=5`. Node 20's agent honours that hint only when a
+// timeout of its own is set; without one it may reuse a socket just as the server closes it, and
+// the request fails with "socket hang up" (seen once in 1,834 open-loop verifications, 2026-12-07).
+// With it, idle sockets are dropped after 4 s (the hint minus Node's one-second buffer); a socket
+// in use is not affected (the agent destroys only free sockets on timeout).
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512, timeout: 5_000 });
 
 export interface LoadResponse {
   status: number;
