@@ -48,7 +48,7 @@ export class OpenRequests {
   byState(state: string, now: number): Readonly<RequestRow> | undefined {
     const id = this.idByState.get(state);
     const row = id === undefined ? undefined : this.byId.get(id);
-    return row && row.state === state ? this.get(row.rp, row.id, now) : undefined;
+    return row && this.get(row.rp, row.id, now);
   }
 
   /** The request ended, or this process can no longer tell that it is open. */
