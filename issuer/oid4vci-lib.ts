@@ -17,6 +17,7 @@ import { pooledRandomBytes } from '../core/crypto/random.ts';
 import { boundedFetchFunction } from '../core/net/bounded-fetch.ts';
 import { PROTOCOL_MESSAGE_MAX_BYTES, SERVICE_FETCH_TIMEOUT_MS } from '../core/net/limits.ts';
 import type { Office } from './deps.ts';
+import { SignedHere } from './oauth/signed-here.ts';
 
 /**
  * The @openid4vc libraries parse and check the OID4VCI and OAuth messages; crypto is ours, passed
@@ -28,6 +29,8 @@ const HASH: Record<string, string> = { [HashAlgorithm.Sha256]: 'sha256', [HashAl
 export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackContext, 'decryptJwe' | 'encryptJwe'> {
   // Looked up on every call: a key rotation replaces an office's signer.
   const signerFor = (kid: string) => [...offices.values()].map((o) => o.identity.signer).find((s) => s.kid === kid);
+  // Access tokens signed here come back here for the credential request (issuer/oauth/signed-here.ts).
+  const signedHere = new SignedHere();
 
   const signJwt: SignJwtCallback = async (signer, { header, payload }) => {
     if (signer.method !== 'custom' || !signer.kid) throw new Error('only office keys sign here');
@@ -36,6 +39,7 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
     // jwtHeaderFromJwtSigner() leaves out `kid` for custom signers: put it back.
     // node:crypto, not jose's WebCrypto: see core/crypto/es256-compact.ts (issue 16).
     const jwt = signCompactEs256(s.privateKey, { ...header, alg: s.alg, kid: s.kid }, payload as Record<string, unknown>);
+    signedHere.remember(jwt, s.publicJwk as JWK);
     return { jwt, signerJwk: s.publicJwk as never };
   };
 
@@ -43,6 +47,8 @@ export function libraryCallbacks(offices: Map<string, Office>): Omit<CallbackCon
     // Proofs carry the holder key as `jwk` or as a did:jwk `kid` (OID4VCI 1.0 Appendix F.1); access tokens are checked with the office key from jwks_uri (also `jwk`).
     const key = signerKey(signer);
     if (!('jwk' in key) || !ALLOWED_ALGS.includes(header.alg as 'ES256') || signer.alg !== header.alg) return { verified: false };
+    // The very bytes this process signed with this very key: what the signature would prove.
+    if (signedHere.signed(compact, key.jwk)) return { verified: true, signerJwk: key.jwk as never };
     try {
       const publicKey = publicKeyObject(key.jwk);
       // node:crypto for the common shape; anything else (crit, b64, odd encodings) is judged by jose as before.
