@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, decodeJwt, HashAlgorithm, type RequestLike } from '@openid4vc/oauth2';
+import { calculateJwkThumbprint, HashAlgorithm, type RequestLike } from '@openid4vc/oauth2';
 import { createHash } from 'node:crypto';
 import type { JWK } from 'jose';
 import { ProtocolError } from '../../core/http/errors.ts';
 import { peekHeader } from '../../core/crypto/jws.ts';
+import { unverifiedClaims } from '../../core/crypto/es256-compact.ts';
 import { disclosablePaths } from '../../core/catalog/claims-schema.ts';
 import { claimPathsOf } from '../../core/catalog/model.ts';
 import { issueSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
@@ -174,12 +175,10 @@ async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, i
   const nonces = new Set<string>();
   const nowS = toSeconds(deps.clock());
   for (const jwt of proofs) {
-    let nonce: unknown;
-    try {
-      nonce = decodeJwt({ jwt }).payload.nonce;
-    } catch {
-      throw err('invalid_proof', 'A proof is not a JWT.');
-    }
+    // A look at the nonce before the library's full check of the proof (core/crypto/es256-compact.ts).
+    const claims = unverifiedClaims(jwt);
+    if (!claims) throw err('invalid_proof', 'A proof is not a JWT.');
+    const nonce = claims.nonce;
     if (typeof nonce !== 'string' || nonce.length === 0) throw err('invalid_nonce', 'A proof has no c_nonce; fetch one from the nonce endpoint.');
     // Appendix F.1: a `kid` names the DID key the credential binds to. Checked here, before the library,
     // so the wallet learns why (only did:jwk, resolved from the DID itself; nothing is fetched).

@@ -2,7 +2,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { compactVerify, jwtVerify, SignJWT } from 'jose';
 import { signJws, signJwt, translateJoseError, verifyJws, verifyJwt, type Signer, type VerifyJwtOptions } from '../../core/crypto/jws.ts';
-import { verifyCompactEs256 } from '../../core/crypto/es256-compact.ts';
+import { decodeJwt } from '@openid4vc/oauth2';
+import { unverifiedClaims, verifyCompactEs256 } from '../../core/crypto/es256-compact.ts';
 
 /**
  * The node:crypto fast path of core/crypto/jws.ts (issue 16) must judge every token exactly as
@@ -100,5 +101,23 @@ describe('ES256 fast path against jose', () => {
     expect(verifyCompactEs256(jwt, privateKey)).toBeUndefined();
     const ed = generateKeyPairSync('ed25519');
     expect(verifyCompactEs256(jwt, ed.publicKey)).toBeUndefined();
+  });
+});
+
+describe('unverifiedClaims', () => {
+  it('reads the claims the library decodeJwt reads, for a look before the full check', () => {
+    const jwt = raw({ alg: 'ES256', typ: 'openid4vci-proof+jwt' }, { nonce: 'n-1', aud: 'https://issuer.example', iat: now });
+    expect(unverifiedClaims(jwt)).toEqual(decodeJwt({ jwt }).payload);
+    expect(unverifiedClaims(jwt)?.nonce).toBe('n-1');
+  });
+
+  it('reads nothing from a payload that is not a JSON object, not UTF-8, too long, or missing', () => {
+    const h = b64({ alg: 'ES256' });
+    for (const payload of [b64('[1]'), b64('"text"'), b64('{"a":'), Buffer.from([0xff, 0xfe]).toString('base64url'), b64({ pad: 'x'.repeat(7000) })]) {
+      expect(unverifiedClaims(`${h}.${payload}.c2ln`)).toBeUndefined();
+    }
+    expect(unverifiedClaims('no-dots')).toBeUndefined();
+    expect(unverifiedClaims(`${h}.${b64({ a: 1 })}`)).toBeUndefined();
+    expect(unverifiedClaims(`${h}.${b64({ a: 1 })}.`)).toEqual({ a: 1 });
   });
 });
