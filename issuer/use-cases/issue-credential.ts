@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, HashAlgorithm, type RequestLike } from '@openid4vc/oauth2';
-import { createHash } from 'node:crypto';
+import type { RequestLike } from '@openid4vc/oauth2';
 import type { JWK } from 'jose';
 import { ProtocolError } from '../../core/http/errors.ts';
 import { peekHeader } from '../../core/crypto/jws.ts';
 import { unverifiedClaims } from '../../core/crypto/es256-compact.ts';
+import { sameJwkKey } from '../../core/crypto/jwk.ts';
 import { disclosablePaths } from '../../core/catalog/claims-schema.ts';
 import { claimPathsOf } from '../../core/catalog/model.ts';
 import { issueSdJwtVc } from '../../core/formats/sd-jwt-vc/index.ts';
@@ -171,7 +171,6 @@ export const invalidToken = (d: string) =>
  */
 async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, issuerMetadata: IssuerMetadataResult, configuration: CredentialConfiguration, proofs: string[], clientId: string | undefined): Promise<{ keys: JWK[]; nonces: UsedNonce[] }> {
   const keys: JWK[] = [];
-  const thumbprints = new Set<string>();
   const nonces = new Set<string>();
   const nowS = toSeconds(deps.clock());
   for (const jwt of proofs) {
@@ -198,9 +197,10 @@ async function verifyProofs(deps: IssuerDeps, libs: Libraries, office: Office, i
     if (payload.iss !== undefined && (clientId === undefined || payload.iss !== clientId)) throw err('invalid_proof', clientId === undefined ? 'The proof must not contain iss for anonymous access.' : 'The proof iss is not the client_id of this access token.');
     const key = signerKey(signer as never);
     if ('refused' in key) throw err('invalid_proof', `The proof key is not accepted: ${key.refused}.`);
-    const jkt = await calculateJwkThumbprint({ jwk: key.jwk as never, hashAlgorithm: HashAlgorithm.Sha256, hashCallback: (d) => new Uint8Array(createHash('sha256').update(d).digest()) });
-    if (thumbprints.has(jkt)) throw err('invalid_proof', 'Each proof must use a different key.');
-    thumbprints.add(jkt);
+    // The same key twice, as equal RFC 7638 thumbprints would say, without hashing (core/crypto/jwk.ts;
+    // issue 16: the library's thumbprint validated the JWK with zod and hashed it for every proof, also
+    // for the usual single one).
+    if (keys.some((k) => sameJwkKey(k, key.jwk))) throw err('invalid_proof', 'Each proof must use a different key.');
     // A did:jwk proof: the credential binds to exactly the DID the wallet sent, kept as the key's `kid`
     // (re-encoding the JWK could order its members differently and give another DID string).
     keys.push(key.did ? { ...key.jwk, kid: `${key.did}#0` } : key.jwk);

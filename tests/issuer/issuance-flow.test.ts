@@ -138,6 +138,28 @@ describe('issuer: OID4VCI 1.0 pre-authorized code flow, played by the @openid4vc
     expect(new Set(payloads.map((p) => p._sd.join())).size).toBe(3);
   });
 
+  it('refuses a batch that proves one key twice, also spelt another way: invalid_proof', async () => {
+    const o = await offer();
+    const { client } = testWallet(keys);
+    const { issuerMetadata, accessToken } = await redeem(o);
+    const { c_nonce } = await client.requestNonce({ issuerMetadata });
+    const first = await proofFor(issuerMetadata, keys[0]!, c_nonce);
+    // The same key, its members in another order and with a kid: another string, the same RFC 7638 thumbprint.
+    const { kty, crv, x, y } = keys[0]!.publicJwk as { kty: string; crv: string; x: string; y: string };
+    const second = await new SignJWT({ nonce: c_nonce })
+      .setProtectedHeader({ alg: 'ES256', typ: 'openid4vci-proof+jwt', jwk: { y, x, crv, kty, kid: 'again' } })
+      .setAudience(issuerMetadata.credentialIssuer.credential_issuer)
+      .setIssuedAt()
+      .sign(keys[0]!.privateKey);
+    const r = await credentialRequest(accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [first, second] } });
+    expect(r.status).toBe(400);
+    expect(await r.json()).toMatchObject({ error: 'invalid_proof', error_description: expect.stringMatching(/different key/) });
+    // With two keys the same request is answered.
+    const other = await proofFor(issuerMetadata, keys[1]!, c_nonce);
+    const ok = await credentialRequest(accessToken, { credential_configuration_id: 'meldebescheinigung_sd_jwt', proofs: { jwt: [first, other] } });
+    expect(ok.status).toBe(200);
+  });
+
   it('completes concurrent flows without a server error (one SQLite connection shared by requests)', async () => {
     const { client } = testWallet(keys);
     const statuses = await Promise.all(
