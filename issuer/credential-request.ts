@@ -19,9 +19,11 @@ import { ProtocolError } from '../core/http/errors.ts';
  */
 const zCompactJwt = z.string().regex(/^[a-zA-Z0-9-_]+\.[a-zA-Z0-9-_]+\.[a-zA-Z0-9-_]+$/);
 
+// Every proof type's value an array (`catchall`), `jwt` and `attestation` arrays of compact JWTs,
+// exactly one type. One object schema: as a record intersected with an object it took twice as long.
 const zProofs = z
-  .record(z.string(), z.array(z.unknown()))
-  .and(z.looseObject({ jwt: z.array(zCompactJwt).optional(), attestation: z.array(zCompactJwt).optional() }))
+  .object({ jwt: z.array(zCompactJwt).optional(), attestation: z.array(zCompactJwt).optional() })
+  .catchall(z.array(z.unknown()))
   .refine((p) => Object.keys(p).length === 1);
 
 // §8.2: `credential_configuration_id` and `credential_identifier` exclude each other; one of them is
