@@ -1,9 +1,9 @@
-import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import type { JWK } from 'jose';
 import type { Signer } from '../../crypto/jws.ts';
 import { publicPart } from '../../crypto/jwk.ts';
 import { es256Sign, p256PublicKey } from './es256.ts';
-import { type SaltGenerator, SD_ALG, randomSalt, sha256Hasher } from './hasher.ts';
+import { type SaltGenerator, SD_ALG, randomSalt } from './hasher.ts';
+import { type DisclosureFrame, packClaims } from './pack.ts';
 import { ISSUER_SET_CLAIMS, SD_JWT_VC_TYP } from './profile.ts';
 import { SdJwtVcUsageError, type StatusListReference } from './result.ts';
 
@@ -55,22 +55,32 @@ export interface IssueSdJwtVcArgs {
  * Throws SdJwtVcUsageError on invalid arguments.
  */
 export async function issueSdJwtVc(args: IssueSdJwtVcArgs): Promise<string> {
+  const { header, payload, frame, salt } = sdJwtVcParts(args);
+  // RFC 9901 §4.2 packing in core/formats/sd-jwt-vc/pack.ts (why not the library's: see there).
+  const { packed, disclosures } = packClaims(payload, frame, salt);
+  // RFC 9901 §4.1.1: `_sd_alg` when anything is disclosable.
+  const body = frame === undefined ? packed : { ...(packed as object), _sd_alg: SD_ALG };
+  // RFC 7515 §5.1 compact JWS.
+  const signingInput = `${b64uJson(header)}.${b64uJson(body)}`;
+  const jwt = `${signingInput}.${es256Sign(args.signer.privateKey)(signingInput)}`;
+  // RFC 9901 §4: `<Issuer-signed JWT>~<Disclosure 1>~…~<Disclosure N>~`.
+  return disclosures.length === 0 ? `${jwt}~` : `${jwt}~${disclosures.join('~')}~`;
+}
+
+/**
+ * What goes into the packing, checked: the JWS header (members in the order @sd-jwt writes them:
+ * typ, kid, x5c, alg), the payload before packing, the disclosure frame in the library's form and
+ * the salt source. Exported for the test that holds our packing to the library's.
+ */
+export function sdJwtVcParts(args: IssueSdJwtVcArgs): { header: Record<string, unknown>; payload: Record<string, unknown>; frame: DisclosureFrame | undefined; salt: SaltGenerator } {
   const payload = buildPayload(args);
   const paths = args.disclosable ?? allMemberPaths(args.claims, []);
   const frame = disclosureFrame(args.claims, paths, args.decoys ?? 0);
-
-  const salt = args.salt ?? randomSalt;
-  const sdjwt = new SDJwtVcInstance({
-    signer: es256Sign(args.signer.privateKey),
-    signAlg: args.signer.alg,
-    hasher: sha256Hasher,
-    hashAlg: SD_ALG,
-    saltGenerator: () => salt(),
-  });
-  // The library does the packing: disclosures, digests, sorted `_sd`, `_sd_alg`, decoys, typ `dc+sd-jwt`.
-  const x5c = args.x5c === undefined ? {} : { x5c: [...args.x5c] };
-  return sdjwt.issue(payload as Parameters<typeof sdjwt.issue>[0], frame as never, { header: { kid: args.signer.kid, typ: SD_JWT_VC_TYP, ...x5c } });
+  const header = { typ: SD_JWT_VC_TYP, kid: args.signer.kid, ...(args.x5c === undefined ? {} : { x5c: [...args.x5c] }), alg: args.signer.alg };
+  return { header, payload, frame, salt: args.salt ?? randomSalt };
 }
+
+const b64uJson = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 function buildPayload(args: IssueSdJwtVcArgs): Record<string, unknown> {
   const { signer, iss, vct, vctIntegrity, x5c, claims, cnf, iat, exp, nbf, status, decoys } = args;
@@ -116,7 +126,7 @@ function allMemberPaths(obj: Record<string, unknown>, prefix: DisclosablePath): 
   });
 }
 
-type Frame = { _sd?: (string | number)[]; _sd_decoy?: number; [member: string]: unknown };
+type Frame = DisclosureFrame & { _sd?: (string | number)[] };
 
 /** Builds the library's DisclosureFrame (`{ _sd: [names], child: { _sd: [...] } }`) from paths. */
 function disclosureFrame(claims: Record<string, unknown>, paths: readonly DisclosablePath[], decoys: number): Frame | undefined {
