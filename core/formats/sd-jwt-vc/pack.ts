@@ -6,14 +6,14 @@ import { createHash } from 'node:crypto';
  * arrays), nested frames are packed first (§4.2.6 recursive disclosure), decoy digests are added
  * (§4.2.5) and `_sd` is sorted so the claims' original order is hidden (§4.2.4.1).
  *
- * Written here rather than left to @sd-jwt/core's `pack` (issue 16): the profile of the issuer under
- * load put the library's issuance at 230 µs a credential in a loop (466 µs in place), nearly all of
- * it in this step, where every disclosure goes through transpiled async code, js-base64 and a
- * per-call hasher; the same packing done synchronously with node:crypto and Buffer takes a fraction
- * of that. The output is byte for byte the library's for the same salts: the frame, the order of
- * salt calls and disclosures, JSON and base64url are the same, and
- * tests/formats/sd-jwt-pack.test.ts holds it to the library's `issue` on every shape we issue.
- * Verification and presentation stay with the library.
+ * Written here rather than left to @sd-jwt/core's `pack` (issue 16): in the library every
+ * disclosure goes through transpiled async code, js-base64 and an awaited hasher. A credential with
+ * ten disclosures took 217 µs in a loop with the library's `issue`, 71 µs with this packing (both
+ * with the same ECDSA signature of about 40 µs); under load in the issuer it was 466 µs.
+ * The output is byte for byte the library's for the same salts: the frame, the order of salt calls
+ * and of disclosures, JSON and base64url are the same. tests/formats/sd-jwt-pack.test.ts holds it
+ * to the library's `issue` on every shape we issue and on random ones. Presentation stays with the
+ * library.
  */
 
 /** The library's disclosure frame: `_sd` names (or indices) to disclose, `_sd_decoy` a count, other members nested frames. */
