@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { DataSource } from 'typeorm';
 import { publicCors } from '../core/http/app.ts';
 import { notFound } from '../core/http/errors.ts';
+import { withDb } from '../core/store/data-source.ts';
 import type { Clock } from '../core/util/time.ts';
 import type { CityCa } from '../core/x509/city-ca.ts';
 import { issueOfficeCertificate } from '../core/x509/issue-certificate.ts';
@@ -40,7 +41,7 @@ export class OfficeCertificates {
     const names = `${office.issuerId} ${office.identity.did}`;
     const cached = this.cache.get(fragment);
     if (cached && cached.names === names && cached.notAfter - now > RENEW_BEFORE_MS) return cached.x5c;
-    let row = await this.ds.manager.findOne(OfficeCertificateTable, { where: { fragment } });
+    let row = await withDb(this.ds, (m) => m.findOne(OfficeCertificateTable, { where: { fragment } }));
     // Renewed 30 days before it ends, and at once when it no longer names the office's current
     // Credential Issuer Identifier and did:web (ISSUER_PUBLIC_URL changed): `iss` must be a SAN URI of the leaf.
     if (!row || Date.parse(row.not_after) - now <= RENEW_BEFORE_MS || !namesOffice(row.x5c, office)) row = await this.issue(office, fragment, row);
@@ -62,14 +63,16 @@ export class OfficeCertificates {
     const now = this.clock();
     const leaf = await issueOfficeCertificate(this.ca!, { publicJwk: office.identity.signer.publicJwk, name: office.name.de, credentialIssuer: office.issuerId, did: office.identity.did, now, days: VALIDITY_DAYS });
     const row: OfficeCertificateRow = { fragment, office: office.slug, x5c: JSON.stringify(leaf.x5c), not_after: leaf.certificate.notAfter.toISOString(), created_at: new Date(now).toISOString() };
-    if (previous) {
-      // Renewal: replace only the row this process read, so two workers renewing together keep one certificate.
-      await this.ds.createQueryBuilder().update(OfficeCertificateTable).set({ x5c: row.x5c, not_after: row.not_after, created_at: row.created_at }).where('fragment = :fragment AND not_after = :old', { fragment, old: previous.not_after }).execute();
-    } else {
-      // First certificate of this key: the first writer wins (several ISSUER_WORKERS may start together).
-      await this.ds.createQueryBuilder().insert().into(OfficeCertificateTable).values(row).orIgnore().execute();
-    }
-    return (await this.ds.manager.findOne(OfficeCertificateTable, { where: { fragment } })) ?? row;
+    return withDb(this.ds, async (m) => {
+      if (previous) {
+        // Renewal: replace only the row this process read, so two workers renewing together keep one certificate.
+        await m.createQueryBuilder().update(OfficeCertificateTable).set({ x5c: row.x5c, not_after: row.not_after, created_at: row.created_at }).where('fragment = :fragment AND not_after = :old', { fragment, old: previous.not_after }).execute();
+      } else {
+        // First certificate of this key: the first writer wins (several ISSUER_WORKERS may start together).
+        await m.createQueryBuilder().insert().into(OfficeCertificateTable).values(row).orIgnore().execute();
+      }
+      return (await m.findOne(OfficeCertificateTable, { where: { fragment } })) ?? row;
+    });
   }
 }
 

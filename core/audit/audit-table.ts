@@ -1,6 +1,6 @@
 import { EntitySchema, type DataSource, type EntityManager } from 'typeorm';
 import { jcs } from '../crypto/canonical.ts';
-import { inTransaction } from '../store/data-source.ts';
+import { inGroupCommit } from '../store/data-source.ts';
 import { Mutex } from '../util/mutex.ts';
 import { GENESIS, sealEntry, type AuditEntry } from './audit-chain.ts';
 import { sqlAll, sqlOne, sqlRun, tableOf } from '../store/prepared.ts';
@@ -122,7 +122,8 @@ function pgAppend(name: string, input: AuditInput, write?: { sql: string; params
  */
 export async function writeWithAudit(ds: DataSource, table: EntitySchema<AuditRow>, write: { sql: string; params: unknown[] }, input: AuditInput): Promise<AuditEntry | null> {
   if (ds.options.type !== 'postgres') {
-    return inTransaction(ds, async (m) => ((await sqlRun(m, write.sql, write.params)) === 0 ? null : appendAuditEntry(m, table, input)));
+    // One member of a group commit (core/store/data-source.ts): the write and its entry in one savepoint.
+    return inGroupCommit(ds, async (m) => ((await sqlRun(m, write.sql, write.params)) === 0 ? null : appendAuditEntry(m, table, input)));
   }
   const { table: name } = tableOf(table as EntitySchema<unknown>);
   const statement = pgAppend(name, input, write);

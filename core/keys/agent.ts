@@ -16,6 +16,12 @@ export interface KeyAgentParts {
   agent: KeyAgent;
   /** Direct access to the encrypted private key store, used once per key at start-up to load signers. */
   privateKeys: PrivateKeyStore;
+  /**
+   * The database Veramo's stores write to, past our statements: their writes run under withDb
+   * (core/keys/did-identity.ts), so they take the connection in turn and never meet an open
+   * transaction or commit group (core/store/data-source.ts).
+   */
+  dataSource: DataSource;
 }
 
 /**
@@ -39,5 +45,5 @@ export function createKeyAgent(dataSource: DataSource, keyEncryptionSecret: stri
       new DIDResolverPlugin({ resolver } as never),
     ],
   });
-  return { agent, privateKeys };
+  return { agent, privateKeys, dataSource };
 }

@@ -2,6 +2,7 @@ import type { IKey } from '@veramo/core';
 import type { Signer } from '../crypto/jws.ts';
 import { p256JwkFromPublicHex, p256KeyFromPrivateHex, thumbprint } from '../crypto/jwk.ts';
 import { buildDidDocument, type DidDocument, type DocumentKey } from '../did/did-web.ts';
+import { withDb } from '../store/data-source.ts';
 import type { KeyAgentParts } from './agent.ts';
 
 /** Revocation of a key, published on its verification method (Controlled Identifiers 1.0 §2.2.1 `revoked`). */
@@ -46,7 +47,8 @@ async function loadKey(parts: KeyAgentParts, did: string, key: IKey): Promise<Lo
  */
 export async function loadDidWebIdentity(parts: KeyAgentParts, did: string, opts: { order?: string[]; revocations?: KeyRevocation[] } = {}): Promise<DidIdentity> {
   if (!did.startsWith('did:web:')) throw new Error('not a did:web');
-  const identifier = await parts.agent.didManagerGetOrCreate({ alias: did.slice('did:web:'.length), provider: 'did:web', kms: 'local', options: { keyType: 'Secp256r1' } });
+  // Veramo's stores save with TypeORM transactions of their own: under withDb, as every other use of the connection.
+  const identifier = await withDb(parts.dataSource, () => parts.agent.didManagerGetOrCreate({ alias: did.slice('did:web:'.length), provider: 'did:web', kms: 'local', options: { keyType: 'Secp256r1' } }));
   if (identifier.did !== did) throw new Error('DID manager returned another DID');
   const p256 = identifier.keys.filter((k) => k.type === 'Secp256r1');
   if (p256.length === 0) throw new Error(`${did} has no P-256 key`);
@@ -69,7 +71,9 @@ export async function loadDidWebIdentity(parts: KeyAgentParts, did: string, opts
 
 /** Adds a new P-256 key to the identity (rotation); returns its Veramo kid. The caller reloads the identity. */
 export async function addDidWebKey(parts: KeyAgentParts, did: string): Promise<string> {
-  const key = await parts.agent.keyManagerCreate({ kms: 'local', type: 'Secp256r1' });
-  await parts.agent.didManagerAddKey({ did, key });
-  return key.kid;
+  return withDb(parts.dataSource, async () => {
+    const key = await parts.agent.keyManagerCreate({ kms: 'local', type: 'Secp256r1' });
+    await parts.agent.didManagerAddKey({ did, key });
+    return key.kid;
+  });
 }

@@ -115,17 +115,21 @@ const lockOf = (ds: DataSource): Mutex => {
  * a statement issued while another request's transaction is open would silently join (and could be
  * rolled back with) that transaction. On SQLite every use therefore takes the connection in turn;
  * transactions begin IMMEDIATE, so across processes (ISSUER_WORKERS) a writer waits for the lock
- * (busy_timeout) instead of failing with SQLITE_BUSY on a stale snapshot. PostgreSQL serves both
- * concurrently from its pool.
+ * (busy_timeout) instead of failing with SQLITE_BUSY on a stale snapshot. Both first commit an open
+ * commit group (inGroupCommit). PostgreSQL serves both concurrently from its pool.
  */
 export function withDb<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
   if (ds.options.type === 'postgres') return fn(ds.manager);
-  return lockOf(ds).run(() => fn(ds.manager));
+  return lockOf(ds).run(() => {
+    closeGroup(ds);
+    return fn(ds.manager);
+  });
 }
 
 export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
   if (ds.options.type === 'postgres') return ds.transaction(fn);
   return lockOf(ds).run(async () => {
+    closeGroup(ds);
     // BEGIN/COMMIT as prepared statements on the one connection (issue 16: the query runner's
     // per-statement overhead showed in the profile); TypeORM's manager shares that connection, so
     // its queries in `fn` run inside this transaction.
@@ -146,10 +150,108 @@ export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promi
   });
 }
 
-const txStatements = new WeakMap<object, { begin: { run(): unknown }; commit: { run(): unknown }; rollback: { run(): unknown } }>();
+/**
+ * Group commit (SQLite): the hot path's statements of all requests the event loop serves in one
+ * turn share one transaction and one COMMIT, and each request's answer waits for that COMMIT.
+ *
+ * Why (issue 16): on SQLite every commit writes each page the transaction changed to the WAL (a
+ * frame header and the page, two writes each), with its checksum, and takes and drops the file
+ * locks. An issuance made four commits and a verification two; the same pages (the tables' and
+ * the audit chain's last pages) were written again by every request.
+ *
+ * How: the first member of a turn begins the transaction (BEGIN IMMEDIATE, so across processes a
+ * writer waits as before) and schedules its COMMIT with setImmediate, after the turn's I/O
+ * callbacks. Each member runs in a SAVEPOINT of its own: one that throws is rolled back alone and
+ * the others go on. Nothing is answered before it is committed: a member's result, or its error,
+ * is delivered only after the COMMIT; if the COMMIT fails, every member of the group gets that
+ * error, and none of their writes was kept. Any other use of the connection (withDb,
+ * inTransaction) commits the open group first, so TypeORM's own transactions never meet it.
+ *
+ * A member's `fn` runs plain statements (core/store/prepared.ts) only: no TypeORM transaction API.
+ * On PostgreSQL it runs as withDb (each statement commits; its pool serves requests concurrently,
+ * and the hot path's multi-statement writes are single statements there).
+ */
+export function inGroupCommit<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>, opts: { read?: boolean } = {}): Promise<T> {
+  if (ds.options.type === 'postgres') return fn(ds.manager);
+  let group: Group | undefined;
+  const outcome = lockOf(ds).run(async (): Promise<{ value: T } | { error: unknown }> => {
+    // A read (`read: true`) opens no group: alone it reads what is committed. Within an open group it
+    // may see the group's writes, so it waits for their COMMIT like a writer.
+    if (opts.read && !openGroups.has(ds)) return { value: await fn(ds.manager) };
+    const s = transactionStatements(ds);
+    group = openGroup(ds);
+    s.savepoint.run();
+    try {
+      const value = await fn(ds.manager);
+      s.release.run();
+      return { value };
+    } catch (error) {
+      try {
+        s.rollbackTo.run();
+        s.release.run();
+      } catch {
+        /* the transaction is gone (SQLite rolled it back itself): the group's COMMIT fails */
+      }
+      return { error };
+    }
+  });
+  return outcome.then(async (o) => {
+    if (group) await group.committed;
+    if ('error' in o) throw o.error;
+    return o.value;
+  });
+}
+
+interface Group {
+  committed: Promise<void>;
+  settle(error?: unknown): void;
+}
+const openGroups = new WeakMap<DataSource, Group>();
+
+/** Inside the lock: the open group, or a new one (its transaction begun, its COMMIT scheduled). */
+function openGroup(ds: DataSource): Group {
+  const open = openGroups.get(ds);
+  if (open && connectionOf(ds).inTransaction) return open;
+  // A group whose transaction SQLite ended under it (it rolls back by itself on some errors) has
+  // failed; its members learn it from their COMMIT, which finds no transaction.
+  if (open) closeGroup(ds);
+  let settle!: Group['settle'];
+  const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
+  committed.catch(() => undefined); // each member awaits it; this only keeps a failure from counting as unhandled
+  const group: Group = { committed, settle };
+  transactionStatements(ds).begin.run();
+  openGroups.set(ds, group);
+  setImmediate(() => void lockOf(ds).run(async () => closeGroup(ds, group)));
+  return group;
+}
+
+/** Inside the lock: commits the open group (or `only` that one, if it is still open) and tells its members. */
+function closeGroup(ds: DataSource, only?: Group): void {
+  const group = openGroups.get(ds);
+  if (!group || (only && group !== only)) return;
+  openGroups.delete(ds);
+  try {
+    transactionStatements(ds).commit.run();
+    group.settle();
+  } catch (e) {
+    try {
+      if (connectionOf(ds).inTransaction) transactionStatements(ds).rollback.run();
+    } catch {
+      /* nothing left to roll back */
+    }
+    group.settle(e ?? new Error('group commit failed'));
+  }
+}
+
+type Run = { run(): unknown };
+const txStatements = new WeakMap<object, { begin: Run; commit: Run; rollback: Run; savepoint: Run; release: Run; rollbackTo: Run }>();
+const connectionOf = (ds: DataSource) => sqliteConnection(ds) as unknown as { prepare(sql: string): Run; inTransaction: boolean };
 function transactionStatements(ds: DataSource) {
-  const db = sqliteConnection(ds) as unknown as { prepare(sql: string): { run(): unknown } };
+  const db = connectionOf(ds);
   let t = txStatements.get(db);
-  if (!t) txStatements.set(db, (t = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK') }));
+  if (!t) {
+    t = { begin: db.prepare('BEGIN IMMEDIATE'), commit: db.prepare('COMMIT'), rollback: db.prepare('ROLLBACK'), savepoint: db.prepare('SAVEPOINT group_member'), release: db.prepare('RELEASE group_member'), rollbackTo: db.prepare('ROLLBACK TO group_member') };
+    txStatements.set(db, t);
+  }
   return t;
 }

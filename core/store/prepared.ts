@@ -9,8 +9,8 @@ import { QueryFailedError, type DataSource, type EntityManager, type EntitySchem
  * One statement text, `?` placeholders, always bound parameters (never interpolated values):
  * - SQLite (better-sqlite3): each text is prepared once per connection and kept. TypeORM's SQLite
  *   driver has one connection per process and every use of it is taken in turn (withDb /
- *   inTransaction, core/store/data-source.ts), so a statement run here inside inTransaction's
- *   callback is part of that transaction, as a TypeORM query would be.
+ *   inTransaction, inGroupCommit, core/store/data-source.ts), so a statement run here inside their
+ *   callback is part of that transaction (or commit group), as a TypeORM query would be.
  * - PostgreSQL: `$n` placeholders, as a named prepared statement of the driver (node-postgres): each
  *   connection parses and plans a text once and then only binds and executes it (issue 16: with
  *   PostgreSQL on the same two cores, its processes used about 4 ms of CPU per issuance, a third of

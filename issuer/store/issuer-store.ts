@@ -1,5 +1,5 @@
 import { type DataSource, type EntityManager } from 'typeorm';
-import { inTransaction, withDb } from '../../core/store/data-source.ts';
+import { inGroupCommit, inTransaction, withDb } from '../../core/store/data-source.ts';
 import { insertAll, selectAll, sqlAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import type { AuditEntry } from '../../core/audit/audit-chain.ts';
 import { appendAuditEntry, readAudit, writeWithAudit, type AuditInput } from '../../core/audit/audit-table.ts';
@@ -95,7 +95,7 @@ export class IssuerStore {
   }
 
   getOffer(office: string, id: string): Promise<OfferRow | null> {
-    return this.db(async (m) => offerRow(await sqlOne(m, `${SELECT_OFFER} WHERE office = ? AND id = ?`, [office, id])));
+    return inGroupCommit(this.ds, async (m) => offerRow(await sqlOne(m, `${SELECT_OFFER} WHERE office = ? AND id = ?`, [office, id])), { read: true });
   }
 
   findOfferByCode(codeHash: string): Promise<OfferRow | null> {
@@ -128,7 +128,7 @@ export class IssuerStore {
    * reads the offer to say why (findOfferByCode), and nothing was changed.
    */
   async redeemCodeWithTxCode(office: string, codeHash: string, txCodeHash: string, now: number): Promise<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'> | null> {
-    const [row] = await this.db((m) => sqlAll<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'>>(m, REDEEM_WITH_TX_CODE, [codeHash, office, now, txCodeHash]));
+    const [row] = await inGroupCommit(this.ds, (m) => sqlAll<Pick<OfferRow, 'id' | 'configuration_id' | 'approval'>>(m, REDEEM_WITH_TX_CODE, [codeHash, office, now, txCodeHash]));
     return row ?? null;
   }
 
@@ -189,7 +189,7 @@ export class IssuerStore {
       if (Number(row?.closed) === 1) return 'issued';
       return Number(row?.fresh) < nonces.length ? 'nonce_used' : 'offer_closed';
     }
-    return this.transaction(async (m) => {
+    return inGroupCommit(this.ds, async (m) => {
       // Every nonce is written, as in the PostgreSQL statement; then one used before refuses the request.
       let fresh = 0;
       for (const n of nonces) fresh += await sqlRun(m, INSERT_NONCE, [n.value, n.office, n.expiresAt]);

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { inTransaction, withDb } from '../../core/store/data-source.ts';
+import { inGroupCommit, inTransaction, withDb } from '../../core/store/data-source.ts';
 import { selectAll, sqlAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { StatusListTable, type StatusListFamily, type StatusListRow } from './schema.ts';
 
@@ -117,7 +117,7 @@ export class StatusListStore {
     const insert = 'INSERT OR IGNORE INTO issuer_status_slots (status_list, status_idx, claimed_at) VALUES (?, ?, ?)';
     // One candidate (one credential per request, the usual case): one statement, atomic by itself, and
     // its change count says whether it inserted; no transaction around it (issue 16: three statements less).
-    if (candidates.length === 1) return this.db(async (m) => ((await sqlRun(m, insert, [statusList, candidates[0], at])) === 1 ? [candidates[0]!] : []));
+    if (candidates.length === 1) return inGroupCommit(this.ds, async (m) => ((await sqlRun(m, insert, [statusList, candidates[0], at])) === 1 ? [candidates[0]!] : []));
     return inTransaction(this.ds, async (m) => {
       const claimed: number[] = [];
       for (const idx of candidates) {

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AuditLog } from '../../core/access/api-key-store.ts';
 import type { AuditInput } from '../../core/audit/audit-table.ts';
-import { withDb } from '../../core/store/data-source.ts';
+import { inGroupCommit, withDb } from '../../core/store/data-source.ts';
 import { insertAll, selectAll, sqlOne, sqlRun } from '../../core/store/prepared.ts';
 import { OpenRequests } from './open-requests.ts';
 import { RequestTable, type RequestRow } from './schema.ts';
@@ -24,7 +24,7 @@ export class VerifierStore {
   async insertRequest(row: RequestRow, audit?: { log: AuditLog; entry: AuditInput }): Promise<void> {
     const insert = { sql: INSERT_REQUEST.sql, params: INSERT_REQUEST.values(row as never) };
     if (audit) await audit.log.writeWith(insert, audit.entry);
-    else await withDb(this.ds, (m) => sqlRun(m, insert.sql, insert.params));
+    else await inGroupCommit(this.ds, (m) => sqlRun(m, insert.sql, insert.params));
     this.open.remember(row);
   }
 
@@ -43,7 +43,7 @@ export class VerifierStore {
   }
 
   getRequest(rp: string, id: string): Promise<RequestRow | null> {
-    return withDb(this.ds, async (m) => requestRow(await sqlOne(m, `${SELECT_REQUEST} WHERE rp = ? AND id = ?`, [rp, id])));
+    return inGroupCommit(this.ds, async (m) => requestRow(await sqlOne(m, `${SELECT_REQUEST} WHERE rp = ? AND id = ?`, [rp, id])), { read: true });
   }
 
   findByState(state: string): Promise<RequestRow | null> {
@@ -57,7 +57,7 @@ export class VerifierStore {
   async finishVerified(id: string, now: number, resultSealed: string, resultExpiresAt: number): Promise<boolean> {
     // Not open any more, whoever ended it.
     this.open.forget(id);
-    return withDb(
+    return inGroupCommit(
       this.ds,
       async (m) =>
         (await sqlRun(m, "UPDATE verifier_requests SET status = 'verified', result_sealed = ?, result_expires_at = ?, enc_key_sealed = NULL, last_attempt = NULL WHERE id = ? AND status = 'pending' AND expires_at > ?", [resultSealed, resultExpiresAt, id, now])) === 1,
