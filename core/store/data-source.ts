@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { chmodSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Entities as VeramoEntities, migrations as veramoMigrations } from '@veramo/data-store';
@@ -173,6 +174,12 @@ export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promi
  */
 export function inGroupCommit<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>, opts: { read?: boolean } = {}): Promise<T> {
   if (ds.options.type === 'postgres') return fn(ds.manager);
+  // A cluster worker (ISSUER_WORKERS, VERIFIER_WORKERS) shares the file's write lock with its
+  // siblings. A group holds it for a whole turn, and the next turn takes it again at once; a sibling
+  // waiting in SQLite's busy handler (sleeps of 1, 2, 5, 10 … ms) then finds it free too seldom.
+  // Measured with two issuer workers, half the rate: p99 27.9–122.2 ms grouped against 20.8–26.0 ms
+  // without. So workers keep one transaction per call.
+  if (cluster.isWorker) return opts.read ? withDb(ds, fn) : inTransaction(ds, fn);
   let group: Group | undefined;
   const outcome = lockOf(ds).run(async (): Promise<{ value: T } | { error: unknown }> => {
     // A read (`read: true`) opens no group: alone it reads what is committed. Within an open group it
