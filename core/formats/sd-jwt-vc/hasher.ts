@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { pooledRandomBytes } from '../../crypto/random.ts';
 import { digest } from '@sd-jwt/crypto-nodejs';
 import type { SDJWTVCConfig } from '@sd-jwt/sd-jwt-vc';
@@ -27,7 +28,7 @@ export const sha256Hasher: Hasher = (data, alg) => {
  * the `sd_hash` of a presentation (RFC 9901 §4.3.1).
  */
 export function sdDigest(text: string): string {
-  return Buffer.from(digest(text, SD_ALG)).toString('base64url');
+  return createHash('sha256').update(text).digest('base64url');
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { JWK } from 'jose';
 import type { Signer } from '../../crypto/jws.ts';
+import { signCompactEs256 } from '../../crypto/es256-compact.ts';
 import { publicPart } from '../../crypto/jwk.ts';
-import { es256Sign, p256PublicKey } from './es256.ts';
+import { assertP256Private, p256PublicKey } from './es256.ts';
 import { type SaltGenerator, SD_ALG, randomSalt } from './hasher.ts';
 import { type DisclosureFrame, packClaims } from './pack.ts';
 import { ISSUER_SET_CLAIMS, SD_JWT_VC_TYP } from './profile.ts';
@@ -61,8 +62,8 @@ export async function issueSdJwtVc(args: IssueSdJwtVcArgs): Promise<string> {
   // RFC 9901 §4.1.1: `_sd_alg` when anything is disclosable.
   const body = frame === undefined ? packed : { ...(packed as object), _sd_alg: SD_ALG };
   // RFC 7515 §5.1 compact JWS.
-  const signingInput = `${b64uJson(header)}.${b64uJson(body)}`;
-  const jwt = `${signingInput}.${es256Sign(args.signer.privateKey)(signingInput)}`;
+  assertP256Private(args.signer.privateKey, 'signing key');
+  const jwt = signCompactEs256(args.signer.privateKey, header, body as Record<string, unknown>);
   // RFC 9901 §4: `<Issuer-signed JWT>~<Disclosure 1>~…~<Disclosure N>~`.
   return disclosures.length === 0 ? `${jwt}~` : `${jwt}~${disclosures.join('~')}~`;
 }
@@ -79,8 +80,6 @@ export function sdJwtVcParts(args: IssueSdJwtVcArgs): { header: Record<string, u
   const header = { typ: SD_JWT_VC_TYP, kid: args.signer.kid, ...(args.x5c === undefined ? {} : { x5c: [...args.x5c] }), alg: args.signer.alg };
   return { header, payload, frame, salt: args.salt ?? randomSalt };
 }
-
-const b64uJson = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
 function buildPayload(args: IssueSdJwtVcArgs): Record<string, unknown> {
   const { signer, iss, vct, vctIntegrity, x5c, claims, cnf, iat, exp, nbf, status, decoys } = args;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sdDigest } from './hasher.ts';
 
 /**
  * Packing of selectively disclosable claims (RFC 9901 §4.2): each disclosed member or array
@@ -24,9 +24,6 @@ export interface Packed {
   /** Encoded disclosures (base64url of the JSON array), in the order the library emits them. */
   disclosures: string[];
 }
-
-/** base64url(SHA-256(ASCII of `encoded`)) (RFC 9901 §4.2.3); the only `_sd_alg` we issue is sha-256. */
-const digestOf = (text: string): string => createHash('sha256').update(text).digest('base64url');
 
 /** RFC 9901 §4.2.1/§4.2.2: base64url of the UTF-8 JSON array [salt, name, value] or [salt, value]. */
 const encodeDisclosure = (parts: unknown[]): string => Buffer.from(JSON.stringify(parts), 'utf8').toString('base64url');
@@ -55,13 +52,13 @@ function packValue(claims: unknown, frame: DisclosureFrame, salt: () => string, 
       const value = nested.get(String(i)) ?? element;
       if (sd.includes(i)) {
         const encoded = encodeDisclosure([salt(), value]);
-        result.push({ '...': digestOf(encoded) });
+        result.push({ '...': sdDigest(encoded) });
         out.push(encoded);
       } else {
         result.push(value);
       }
     });
-    for (let j = 0; j < decoys; j++) result.push({ '...': digestOf(salt()) });
+    for (let j = 0; j < decoys; j++) result.push({ '...': sdDigest(salt()) });
     return result;
   }
   const result: Record<string, unknown> = {};
@@ -70,13 +67,13 @@ function packValue(claims: unknown, frame: DisclosureFrame, salt: () => string, 
     const value = nested.get(key) ?? (claims as Record<string, unknown>)[key];
     if (sd.includes(key)) {
       const encoded = encodeDisclosure([salt(), key, value]);
-      digests.push(digestOf(encoded));
+      digests.push(sdDigest(encoded));
       out.push(encoded);
     } else {
       result[key] = value;
     }
   }
-  for (let j = 0; j < decoys; j++) digests.push(digestOf(salt()));
+  for (let j = 0; j < decoys; j++) digests.push(sdDigest(salt()));
   if (digests.length > 0) result['_sd'] = digests.sort();
   return result;
 }
