@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Entities as VeramoEntities, migrations as veramoMigrations } from '@veramo/data-store';
 import { DataSource, type EntityManager, type EntitySchema, type MixedList, type MigrationInterface } from 'typeorm';
 import { Mutex } from '../util/mutex.ts';
+import { closePipelines } from './pg-pipeline.ts';
 import { sqliteConnection } from './prepared.ts';
 
 /**
@@ -85,6 +86,14 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
     });
   }
   await ds.initialize();
+  if (opts.databaseUrl) {
+    // The pipelined connections of the hot path (core/store/pg-pipeline.ts) end with the data source.
+    const destroy = ds.destroy.bind(ds);
+    ds.destroy = async () => {
+      await closePipelines(ds);
+      await destroy();
+    };
+  }
   // WAL with synchronous=NORMAL: a commit survives a crash of the process (kill -9); only a power
   // loss can take the last commits back. FULL would fsync on every commit.
   if (ds.options.type !== 'postgres' && !opts.inMemory) await ds.query('PRAGMA synchronous = NORMAL');
@@ -117,7 +126,8 @@ const lockOf = (ds: DataSource): Mutex => {
  * rolled back with) that transaction. On SQLite every use therefore takes the connection in turn;
  * transactions begin IMMEDIATE, so across processes (ISSUER_WORKERS) a writer waits for the lock
  * (busy_timeout) instead of failing with SQLITE_BUSY on a stale snapshot. Both first commit an open
- * commit group (inGroupCommit). PostgreSQL serves both concurrently from its pool.
+ * commit group (inGroupCommit). On PostgreSQL a transaction takes a connection of the pool; other
+ * statements of core/store/prepared.ts go over pipelined connections (core/store/pg-pipeline.ts).
  */
 export function withDb<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
   if (ds.options.type === 'postgres') return fn(ds.manager);
@@ -169,8 +179,8 @@ export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promi
  * inTransaction) commits the open group first, so TypeORM's own transactions never meet it.
  *
  * A member's `fn` runs plain statements (core/store/prepared.ts) only: no TypeORM transaction API.
- * On PostgreSQL it runs as withDb (each statement commits; its pool serves requests concurrently,
- * and the hot path's multi-statement writes are single statements there).
+ * On PostgreSQL it runs as withDb: each statement commits by itself, over the pipelined connections
+ * of core/store/pg-pipeline.ts (the hot path's multi-statement writes are single statements there).
  */
 export function inGroupCommit<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>, opts: { read?: boolean } = {}): Promise<T> {
   if (ds.options.type === 'postgres') return fn(ds.manager);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityManager, type EntitySchema } from 'typeorm';
+import { pipelinedQuery } from './pg-pipeline.ts';
 
 /**
  * Hot-path SQL without the ORM (issue 16: in the CPU profile of the issuer under load TypeORM took
@@ -15,9 +16,9 @@ import { QueryFailedError, type DataSource, type EntityManager, type EntitySchem
  *   connection parses and plans a text once and then only binds and executes it (issue 16: with
  *   PostgreSQL on the same two cores, its processes used about 4 ms of CPU per issuance, a third of
  *   the whole; parsing and planning each statement anew was part of it). Inside a transaction on
- *   that transaction's connection, else on a connection of the pool; past TypeORM's query runner,
- *   whose per-query events and logging we do not use. Errors are TypeORM's QueryFailedError, as
- *   from `m.query`, so callers see one error type.
+ *   that transaction's connection, else on a pipelined connection (core/store/pg-pipeline.ts);
+ *   past TypeORM's query runner, whose per-query events and logging we do not use. Errors are
+ *   TypeORM's QueryFailedError, as from `m.query`, so callers see one error type.
  */
 
 interface Statement {
@@ -62,9 +63,6 @@ interface PgResult {
 interface PgQueryable {
   query(config: { text: string; name?: string; values: unknown[] }): Promise<PgResult>;
 }
-interface PgPool {
-  connect(): Promise<PgQueryable & { release(): void }>;
-}
 const pgStatements = new Map<string, PgStatement>();
 /**
  * Texts that get a name: every connection keeps each named statement until it closes, so the names
@@ -92,15 +90,9 @@ async function pgQuery(m: EntityManager, sql: string, params: unknown[]): Promis
     // In a transaction: its query runner's connection.
     const runner = m.queryRunner as (EntityManager['queryRunner'] & { connect(): Promise<PgQueryable> }) | undefined;
     if (runner && !runner.isReleased) return await (await runner.connect()).query(config);
-    // Else a connection of the driver's pool for this one statement. Not `pool.query`: it closes the
-    // connection after any failed statement, and a unique violation (the audit chain's race for a
-    // seq, which is retried) is an answer, not a broken connection; the pool drops a broken one itself.
-    const client = await (m.connection.driver as unknown as { master: PgPool }).master.connect();
-    try {
-      return await client.query(config);
-    } finally {
-      client.release();
-    }
+    // Else on a pipelined connection (core/store/pg-pipeline.ts). A failed statement leaves it
+    // open: a unique violation (the audit chain's race for a seq, which is retried) is an answer.
+    return await pipelinedQuery(m.connection, config);
   } catch (e) {
     throw new QueryFailedError(st.text, params, e as Error);
   }

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { checkChain } from '../../core/audit/audit-chain.ts';
-import { DEFAULT_POOL_SIZE, openDataSource, withDb } from '../../core/store/data-source.ts';
+import pg from 'pg';
+import { DEFAULT_POOL_SIZE, inTransaction, openDataSource } from '../../core/store/data-source.ts';
+import { pipelinedConnections } from '../../core/store/pg-pipeline.ts';
 import { IssuerApiKeyTable } from '../../issuer/service.ts';
 import { issuerMigrations } from '../../issuer/store/migrations/0001-issuer.ts';
 import { IssuerStore } from '../../issuer/store/issuer-store.ts';
@@ -24,7 +26,7 @@ import { dropSchemas } from '../helpers/pg-schemas.ts';
  * status indices), so each flow prepared its statements anew and pushed the others out of its cache.
  * Counted on the better-sqlite3 connection itself. On PostgreSQL the same holds for the server's
  * parser and planner: the statements go out as named prepared statements, which a connection parses
- * once (checked on the driver's pool and in the server's pg_prepared_statements).
+ * once (checked on what node-postgres sends and in the server's pg_prepared_statements).
  */
 interface Db {
   prepare(sql: string): unknown;
@@ -110,31 +112,36 @@ const url = process.env.TEST_DATABASE_URL;
 if (process.env.CI && !url) throw new Error('TEST_DATABASE_URL is not set: .ci/run starts PostgreSQL for the store suites');
 
 /**
- * What goes to the connections of the driver's pool (statements outside a transaction). TypeORM takes
- * connections with a callback and sends text; ours takes a promise and sends a config. Both are recorded.
+ * What a data source sends to PostgreSQL: its hot-path statements over its pipelined connections
+ * (core/store/pg-pipeline.ts), TypeORM's over the pool's; all are node-postgres clients. Recorded
+ * until the test's data sources close.
  */
-type Client = { query(...args: unknown[]): unknown };
-type Connect = (cb?: (err: unknown, client: Client, release: unknown) => void) => Promise<Client> | undefined;
-function recordPoolQueries(ds: DataSource): { pool: { connect: Connect; totalCount: number }; sent: { name?: string; text: string; values?: unknown[] }[] } {
-  const pool = (ds.driver as unknown as { master: { connect: Connect; totalCount: number } }).master;
-  const sent: { name?: string; text: string; values?: unknown[] }[] = [];
-  const seen = new Set<Client>();
-  const watch = (client: Client) => {
-    if (seen.has(client)) return client;
-    seen.add(client);
-    const query = client.query.bind(client);
-    client.query = (...args: unknown[]) => (sent.push(typeof args[0] === 'string' ? { text: args[0] } : (args[0] as { text: string })), query(...args));
-    return client;
+type Sent = { name?: string; text: string; values?: unknown[] };
+function recordQueries(): Sent[] {
+  const sent: Sent[] = [];
+  const proto = pg.Client.prototype as unknown as { query(...args: unknown[]): unknown };
+  const query = proto.query;
+  proto.query = function (this: unknown, ...args: unknown[]) {
+    const q = args[0] as string | Sent;
+    sent.push(typeof q === 'string' ? { text: q } : { text: q.text, ...(q.name ? { name: q.name } : {}), ...(q.values ? { values: q.values } : {}) });
+    return query.apply(this, args);
   };
-  const connect = pool.connect.bind(pool);
-  pool.connect = (cb) => (cb ? connect((err, client, release) => cb(err, client && watch(client), release)) : connect()!.then(watch));
-  return { pool, sent };
+  restores.push(() => (proto.query = query));
+  return sent;
+}
+const restores: (() => void)[] = [];
+
+/** The names of the prepared statements each open pipelined connection of `ds` holds on the server. */
+async function heldByConnection(ds: DataSource): Promise<string[][]> {
+  const { read, write } = await pipelinedConnections(ds);
+  return Promise.all([...read, ...write].map(async (c) => (await c.query('SELECT name FROM pg_prepared_statements')).rows.map((r) => String(r.name))));
 }
 
 describe.skipIf(!url)('hot-path statements are named prepared statements (PostgreSQL)', () => {
   const prefix = `h${randomBytes(4).toString('hex')}_`;
   const open: DataSource[] = [];
   afterAll(async () => {
+    for (const restore of restores.splice(0)) restore();
     for (const ds of open) if (ds.isInitialized) await ds.destroy();
     await dropSchemas(url!, prefix);
   });
@@ -144,7 +151,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     open.push(ds);
     const store = new IssuerStore(ds);
     const list = await store.statusLists.openList('buergerbuero', 'tsl', 1, 1024, new Date().toISOString());
-    const { pool, sent } = recordPoolQueries(ds);
+    const sent = recordQueries();
     let idx = 0;
     const flow = async () => {
       const o = offer();
@@ -164,15 +171,25 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     expect(sent.filter((c) => !c.name)).toEqual([]);
     expect(new Set(sent.map((c) => c.name))).toEqual(names);
     expect(names.size).toBeGreaterThanOrEqual(6);
-    // One after the other, the pool hands out the connection used last; the server holds the statements there.
-    const held = await sqlAll<{ name: string }>(ds.manager, 'SELECT name FROM pg_prepared_statements');
-    expect([...names].filter((n) => !held.some((h) => h.name === n))).toEqual([]);
+    // One after the other, the statements go over the first pipelined connection of their kind (a
+    // read's, a write's), and the server holds them there, each prepared once.
+    const held = await heldByConnection(ds);
+    expect(held).toHaveLength(2);
+    expect([...names].filter((n) => !held.flat().includes(n!))).toEqual([]);
+    for (const one of held) expect(new Set(one).size).toBe(one.length);
     expect(checkChain(await store.auditEntries())).toEqual([]);
-    // A statement that fails (here a unique violation) leaves its connection in the pool, with its statements.
-    const before = pool.totalCount;
-    await expect(sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', ['n', 'buergerbuero', 1]).then(() => sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', ['n', 'buergerbuero', 1]))).rejects.toMatchObject({ name: 'QueryFailedError', driverError: { code: '23505' } });
-    expect(pool.totalCount).toBe(before);
-    expect((await sqlAll<{ name: string }>(ds.manager, 'SELECT name FROM pg_prepared_statements')).length).toBe(held.length + 1);
+    // A statement that fails (here a unique violation) fails alone: its connection stays open, with
+    // its statements, and the statements sent with it are answered.
+    const before = await pipelinedConnections(ds);
+    const insert = (value: string) => sqlAll(ds.manager, 'INSERT INTO issuer_nonces (value, office, expires_at) VALUES (?, ?, ?)', [value, 'buergerbuero', 1]);
+    await insert('n');
+    const [dup, fresh, read] = await Promise.allSettled([insert('n'), insert('m'), sqlAll<{ value: string }>(ds.manager, 'SELECT value FROM issuer_nonces WHERE value IN (?, ?) ORDER BY value', ['m', 'n'])]);
+    expect(dup).toMatchObject({ status: 'rejected', reason: { name: 'QueryFailedError', driverError: { code: '23505' } } });
+    expect(fresh.status).toBe('fulfilled');
+    expect(read.status).toBe('fulfilled');
+    expect(await pipelinedConnections(ds)).toEqual(before);
+    // Two new texts (the INSERT, the SELECT), each prepared once.
+    expect((await heldByConnection(ds)).flat().length).toBe(held.flat().length + 2);
   });
 
   it('looks an offer up and redeems its code by a unique index, also as planned on a small table without statistics', async () => {
@@ -184,7 +201,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     const store = new IssuerStore(ds);
     const offers = Array.from({ length: 40 }, offer);
     for (const o of offers) await store.insertOffer(o);
-    const { sent } = recordPoolQueries(ds);
+    const sent = recordQueries();
     const o = offers[7]!;
     expect((await store.getOffer('buergerbuero', o.id))?.id).toBe(o.id);
     expect(await store.redeemCodeWithTxCode('buergerbuero', o.pre_auth_code_hash, o.tx_code_hash, Date.now())).toMatchObject({ id: o.id });
@@ -213,7 +230,7 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     }
   });
 
-  it('keeps at most DATABASE_POOL_SIZE connections per data source (default DEFAULT_POOL_SIZE), statements beyond it wait their turn', async () => {
+  it('keeps at most DATABASE_POOL_SIZE connections per data source (default DEFAULT_POOL_SIZE) for transactions, which beyond it wait their turn', async () => {
     const opened = async (poolSize?: number) => {
       const ds = await openDataSource({ name: `${prefix}pool${poolSize ?? 'd'}`, dataDir: mkdtempSync(join(tmpdir(), 'idideal-pool-pg-')), databaseUrl: url, entities: verifierTables, migrations: verifierMigrations, poolSize });
       open.push(ds);
@@ -221,8 +238,8 @@ describe.skipIf(!url)('hot-path statements are named prepared statements (Postgr
     };
     for (const [size, ds] of [[2, await opened(2)], [DEFAULT_POOL_SIZE, await opened()]] as const) {
       const pool = (ds.driver as unknown as { master: { totalCount: number } }).master;
-      // 12 statements at once, each holding its connection for 20 ms.
-      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => withDb(ds, (m) => sqlAll<{ n: number }>(m, 'SELECT pg_sleep(0.02), CAST(? AS integer) AS n', [i]))));
+      // 12 transactions at once, each holding its connection for 20 ms.
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => inTransaction(ds, (m) => sqlAll<{ n: number }>(m, 'SELECT pg_sleep(0.02), CAST(? AS integer) AS n', [i]))));
       expect(answers.map((a) => a[0]!.n)).toEqual(Array.from({ length: 12 }, (_, i) => i));
       expect(pool.totalCount).toBe(size);
     }
