@@ -30,9 +30,10 @@ export interface DataSourceOptions {
 }
 
 /**
- * Connections a process keeps to PostgreSQL at most, by default (node-postgres's own default). Each
- * connection is a process on the server: instances × services × workers × this is what
- * `max_connections` must allow. Fewer (issue 16, PostgreSQL and two instances on the bench machine's
+ * Connections a process's pool keeps to PostgreSQL at most, by default (node-postgres's own
+ * default); transactions and TypeORM's queries use them, the hot path's single statements the
+ * pipelined connections of core/store/pg-pipeline.ts (up to six more). Each connection is a process
+ * on the server: instances × services × workers × (this + 6) is what `max_connections` must allow. Fewer (issue 16, PostgreSQL and two instances on the bench machine's
  * two cores): 2–4 per process took up to a sixth less of PostgreSQL's CPU per verification in some
  * runs, none in others, and issuance, whose completion holds its connection for a transaction, was
  * slower with 4; within the machine's noise, so the default stays.
