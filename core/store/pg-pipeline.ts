@@ -21,7 +21,7 @@ import type { DataSource } from 'typeorm';
  * Transactions keep the pool's connections (core/store/data-source.ts).
  */
 
-interface PgResult {
+export interface PgResult {
   rows: Record<string, unknown>[];
   rowCount: number | null;
 }
@@ -43,9 +43,9 @@ interface Lane {
   /** Takes the lane out of its place (a new one opens there on the next statement) and closes its connection. */
   drop(): void;
 }
-type Kind = 'read' | 'write';
+export type StatementKind = 'read' | 'write';
 interface Pipelines {
-  lanes: Record<Kind, (Lane | undefined)[]>;
+  lanes: Record<StatementKind, (Lane | undefined)[]>;
   closed: boolean;
 }
 
@@ -57,28 +57,25 @@ interface Pipelines {
  * its commits, each of which waits for its WAL flush (with `synchronous_commit` on, one flush after
  * another on one connection, where concurrent connections share one).
  */
-export const PIPELINED_CONNECTIONS: Record<Kind, number> = { read: 2, write: 4 };
+export const PIPELINED_CONNECTIONS: Record<StatementKind, number> = { read: 2, write: 4 };
 const SPILL_AT = 8;
 
 const pipelines = new WeakMap<DataSource, Pipelines>();
-const kinds = new Map<string, Kind>();
 
-/** A plain SELECT only reads and never waits for a row lock; anything else (WITH, RETURNING, FOR UPDATE) counts as a write. */
-function kindOf(text: string): Kind {
-  let kind = kinds.get(text);
-  if (kind === undefined) {
-    kind = /^\s*SELECT\b/i.test(text) && !/\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b/i.test(text) ? 'read' : 'write';
-    if (kinds.size < 1024) kinds.set(text, kind);
-  }
-  return kind;
+/**
+ * Which connections a statement text goes to: a plain SELECT only reads and never waits for a row
+ * lock; anything else (WITH, RETURNING, FOR UPDATE) counts as a write. Computed once per text by
+ * the caller's statement cache (core/store/prepared.ts).
+ */
+export function statementKind(text: string): StatementKind {
+  return /^\s*SELECT\b/i.test(text) && !/\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b/i.test(text) ? 'read' : 'write';
 }
 
 /** Runs one statement on a pipelined connection of `ds` (PostgreSQL). */
-export async function pipelinedQuery(ds: DataSource, config: PgStatementConfig): Promise<PgResult> {
+export async function pipelinedQuery(ds: DataSource, config: PgStatementConfig, kind: StatementKind): Promise<PgResult> {
   let p = pipelines.get(ds);
   if (!p) pipelines.set(ds, (p = { lanes: { read: [], write: [] }, closed: false }));
   if (p.closed) throw new Error('the data source is closed');
-  const kind = kindOf(config.text);
   const lanes = p.lanes[kind];
   let at = -1;
   for (let i = 0; i < PIPELINED_CONNECTIONS[kind]; i++) {
@@ -109,35 +106,35 @@ export async function pipelinedQuery(ds: DataSource, config: PgStatementConfig):
 
 /** A new connection with the pool's settings; dropped from its place when it fails or ends, so the next statement opens another. */
 function openLane(ds: DataSource, lanes: (Lane | undefined)[], at: number): Lane {
-  const lane: Lane = { inFlight: 0, client: undefined as unknown as Promise<PgClient>, drop: () => drop() };
   const drop = () => {
     if (lanes[at] !== lane) return;
     lanes[at] = undefined;
-    void lane.client.then((c) => c.end()).catch(() => undefined);
+    void client.then((c) => c.end()).catch(() => undefined);
   };
-  lane.client = (async () => {
+  const client = (async () => {
     const { default: pg } = await import('pg');
     // The pool's own settings (TypeORM built them from the data source's options); its password is
     // not enumerable, so it is named.
     const options = (ds.driver as unknown as { master: { options: Record<string, unknown> & { password?: unknown } } }).master.options;
-    const client = new pg.Client({ ...options, password: options.password, pipeline: true } as never) as unknown as PgClient;
+    const connection = new pg.Client({ ...options, password: options.password, pipeline: true } as never) as unknown as PgClient;
     // A connection error reaches the statements in flight; without a listener it would end the process.
-    client.on('error', drop);
-    client.on('end', drop);
+    connection.on('error', drop);
+    connection.on('end', drop);
     try {
-      await client.connect();
+      await connection.connect();
     } catch (e) {
       drop();
       throw e;
     }
-    return client;
+    return connection;
   })();
-  lane.client.catch(() => undefined);
+  client.catch(() => undefined);
+  const lane: Lane = { client, inFlight: 0, drop };
   return lane;
 }
 
 /** The pipelined connections of `ds` open now, by kind (tests and diagnostics). */
-export async function pipelinedConnections(ds: DataSource): Promise<Record<Kind, PgClient[]>> {
+export async function pipelinedConnections(ds: DataSource): Promise<Record<StatementKind, PgClient[]>> {
   const p = pipelines.get(ds);
   const open = async (lanes: (Lane | undefined)[] = []) => (await Promise.all(lanes.map((l) => l?.client.catch(() => undefined)))).filter((c): c is PgClient => c !== undefined);
   return { read: await open(p?.lanes.read), write: await open(p?.lanes.write) };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { QueryFailedError, type DataSource, type EntityManager, type EntitySchema } from 'typeorm';
-import { pipelinedQuery } from './pg-pipeline.ts';
+import { pipelinedQuery, statementKind, type PgResult, type StatementKind } from './pg-pipeline.ts';
 
 /**
  * Hot-path SQL without the ORM (issue 16: in the CPU profile of the issuer under load TypeORM took
@@ -55,10 +55,8 @@ function prepared(ds: DataSource, sql: string): Statement {
 interface PgStatement {
   text: string;
   name?: string;
-}
-interface PgResult {
-  rows: Record<string, unknown>[];
-  rowCount: number | null;
+  /** The pipelined connections it goes to outside a transaction. */
+  kind: StatementKind;
 }
 interface PgQueryable {
   query(config: { text: string; name?: string; values: unknown[] }): Promise<PgResult>;
@@ -71,20 +69,21 @@ const pgStatements = new Map<string, PgStatement>();
  */
 const MAX_NAMED = 512;
 
-/** `?` placeholders as `$1`, `$2`, … and the statement's name (a hash of the text), computed once per text. */
+/** `?` placeholders as `$1`, `$2`, …, the statement's name (a hash of the text) and kind, computed once per text. */
 function pgStatement(sql: string): PgStatement {
   let st = pgStatements.get(sql);
   if (st === undefined) {
     let n = 0;
     const text = sql.replace(/\?/g, () => `$${++n}`);
-    st = pgStatements.size < MAX_NAMED ? { text, name: `q${createHash('sha256').update(text).digest('base64url').slice(0, 22)}` } : { text };
+    const kind = statementKind(text);
+    st = pgStatements.size < MAX_NAMED ? { text, name: `q${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`, kind } : { text, kind };
     pgStatements.set(sql, st);
   }
   return st;
 }
 
 async function pgQuery(m: EntityManager, sql: string, params: unknown[]): Promise<PgResult> {
-  const st = pgStatement(sql);
+  const { kind, ...st } = pgStatement(sql);
   const config = { ...st, values: params };
   try {
     // In a transaction: its query runner's connection.
@@ -92,7 +91,7 @@ async function pgQuery(m: EntityManager, sql: string, params: unknown[]): Promis
     if (runner && !runner.isReleased) return await (await runner.connect()).query(config);
     // Else on a pipelined connection (core/store/pg-pipeline.ts). A failed statement leaves it
     // open: a unique violation (the audit chain's race for a seq, which is retried) is an answer.
-    return await pipelinedQuery(m.connection, config);
+    return await pipelinedQuery(m.connection, config, kind);
   } catch (e) {
     throw new QueryFailedError(st.text, params, e as Error);
   }
