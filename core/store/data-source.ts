@@ -27,6 +27,12 @@ export interface DataSourceOptions {
   inMemory?: boolean;
   /** PostgreSQL: connections this data source keeps at most (DATABASE_POOL_SIZE); default DEFAULT_POOL_SIZE. */
   poolSize?: number | undefined;
+  /**
+   * SQLite: sibling processes write the same file (cluster workers: ISSUER_WORKERS,
+   * VERIFIER_WORKERS), so a commit group waits for the write lock on the event loop, not in SQLite's
+   * busy handler (inGroupCommit). Default: whether this process is a cluster worker.
+   */
+  sharedWriteLock?: boolean;
 }
 
 /**
@@ -39,6 +45,9 @@ export interface DataSourceOptions {
  * slower with 4; within the machine's noise, so the default stays.
  */
 export const DEFAULT_POOL_SIZE = 10;
+
+/** How long a writer waits for a sibling's write lock: SQLite's busy timeout, and a commit group's wait on the event loop. */
+const BUSY_TIMEOUT_MS = 5000;
 
 export async function openDataSource(opts: DataSourceOptions): Promise<DataSource> {
   const entities = [...(opts.veramo ? (VeramoEntities as unknown[]) : []), ...(opts.entities as unknown[])] as MixedList<EntitySchema>;
@@ -77,7 +86,7 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
       database,
       enableWAL: !opts.inMemory,
       // Busy timeout (ms): a writer in another process (ISSUER_WORKERS) is waited for, not failed.
-      timeout: 5000,
+      timeout: BUSY_TIMEOUT_MS,
       entities,
       migrations,
       migrationsRun: false,
@@ -87,6 +96,7 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
     });
   }
   await ds.initialize();
+  if (!opts.databaseUrl && !opts.inMemory && (opts.sharedWriteLock ?? cluster.isWorker)) sharedWriteLocks.add(ds);
   if (opts.databaseUrl) {
     // The pipelined connections of the hot path (core/store/pg-pipeline.ts) end with the data source.
     const destroy = ds.destroy.bind(ds);
@@ -126,22 +136,19 @@ const lockOf = (ds: DataSource): Mutex => {
  * a statement issued while another request's transaction is open would silently join (and could be
  * rolled back with) that transaction. On SQLite every use therefore takes the connection in turn;
  * transactions begin IMMEDIATE, so across processes (ISSUER_WORKERS) a writer waits for the lock
- * (busy_timeout) instead of failing with SQLITE_BUSY on a stale snapshot. Both first commit an open
- * commit group (inGroupCommit). On PostgreSQL a transaction takes a connection of the pool; other
- * statements of core/store/prepared.ts go over pipelined connections (core/store/pg-pipeline.ts).
+ * (busy_timeout) instead of failing with SQLITE_BUSY on a stale snapshot. A commit group
+ * (inGroupCommit) holds the connection from its BEGIN to its COMMIT, so no other use meets it. On
+ * PostgreSQL a transaction takes a connection of the pool; other statements of
+ * core/store/prepared.ts go over pipelined connections (core/store/pg-pipeline.ts).
  */
 export function withDb<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
   if (ds.options.type === 'postgres') return fn(ds.manager);
-  return lockOf(ds).run(() => {
-    closeGroup(ds);
-    return fn(ds.manager);
-  });
+  return lockOf(ds).run(() => fn(ds.manager));
 }
 
 export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>): Promise<T> {
   if (ds.options.type === 'postgres') return ds.transaction(fn);
   return lockOf(ds).run(async () => {
-    closeGroup(ds);
     // BEGIN/COMMIT as prepared statements on the one connection (issue 16: the query runner's
     // per-statement overhead showed in the profile); TypeORM's manager shares that connection, so
     // its queries in `fn` run inside this transaction.
@@ -163,107 +170,155 @@ export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promi
 }
 
 /**
- * Group commit (SQLite): the hot path's statements of all requests the event loop serves in one
- * turn share one transaction and one COMMIT, and each request's answer waits for that COMMIT.
+ * Group commit (SQLite): the hot path's writes of all requests the event loop serves in one turn
+ * share one transaction and one COMMIT, and each request's answer waits for that COMMIT.
  *
  * Why (issue 16): on SQLite every commit writes each page the transaction changed to the WAL (a
  * frame header and the page, two writes each), with its checksum, and takes and drops the file
  * locks. An issuance made four commits and a verification two; the same pages (the tables' and
  * the audit chain's last pages) were written again by every request.
  *
- * How: the first member of a turn begins the transaction (BEGIN IMMEDIATE, so across processes a
- * writer waits as before) and schedules its COMMIT with setImmediate, after the turn's I/O
- * callbacks. Each member runs in a SAVEPOINT of its own: one that throws is rolled back alone and
- * the others go on. Nothing is answered before it is committed: a member's result, or its error,
- * is delivered only after the COMMIT; if the COMMIT fails, every member of the group gets that
- * error, and none of their writes was kept. Any other use of the connection (withDb,
- * inTransaction) commits the open group first, so TypeORM's own transactions never meet it.
+ * How: a member is queued; the first of a turn schedules the group with setImmediate, after the
+ * turn's I/O callbacks. The group then takes the connection, begins (BEGIN IMMEDIATE, so across
+ * processes a writer waits), runs its members one after another, each in a SAVEPOINT of its own
+ * (one that throws is rolled back alone, the others go on), and commits. Nothing is answered before
+ * it is committed: a member's result, or its error, is delivered only after the COMMIT; if the
+ * COMMIT fails, every member gets that error and none of their writes was kept. The group holds the
+ * connection (and the file's write lock) only while its statements run, not for the turn.
  *
- * A member's `fn` runs plain statements (core/store/prepared.ts) only: no TypeORM transaction API.
- * On PostgreSQL it runs as withDb: each statement commits by itself, over the pipelined connections
- * of core/store/pg-pipeline.ts (the hot path's multi-statement writes are single statements there).
+ * A member's `fn` runs plain statements (core/store/prepared.ts) only: no TypeORM transaction API,
+ * and nothing else it awaits (it runs while the group holds the write lock). A read (`read: true`)
+ * forms no group: it reads what is committed, as withDb. On PostgreSQL a member runs as withDb: each
+ * statement commits by itself, over the pipelined connections of core/store/pg-pipeline.ts (the hot
+ * path's multi-statement writes are single statements there).
+ *
+ * Sibling processes (cluster workers, `sharedWriteLock`) share the file's write lock. A BEGIN
+ * IMMEDIATE waiting in SQLite's busy handler would sleep in the worker's only thread (1, 2, 5, 10 …
+ * ms), serving nothing meanwhile. So there the group's BEGIN is tried without the busy handler, and
+ * while a sibling holds the lock the group waits on the event loop, the worker serving its other
+ * requests and the group taking in their writes: the next try after the loop's pending callbacks
+ * (three times), then after 1, 2, 2 … ms. After LOCK_WAIT_MS of tries its members get
+ * SQLITE_BUSY, as the busy timeout gave them before.
  */
 export function inGroupCommit<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>, opts: { read?: boolean } = {}): Promise<T> {
-  if (ds.options.type === 'postgres') return fn(ds.manager);
-  // A cluster worker (ISSUER_WORKERS, VERIFIER_WORKERS) shares the file's write lock with its
-  // siblings. A group holds it for a whole turn, and the next turn takes it again at once; a sibling
-  // waiting in SQLite's busy handler (sleeps of 1, 2, 5, 10 … ms) then finds it free too seldom.
-  // Measured with two issuer workers, half the rate: p99 27.9–122.2 ms grouped against 20.8–26.0 ms
-  // without. So workers keep one transaction per call.
-  if (cluster.isWorker) return opts.read ? withDb(ds, fn) : inTransaction(ds, fn);
-  let group: Group | undefined;
-  const outcome = lockOf(ds).run(async (): Promise<{ value: T } | { error: unknown }> => {
-    // A read (`read: true`) opens no group: alone it reads what is committed. Within an open group it
-    // may see the group's writes, so it waits for their COMMIT like a writer.
-    if (opts.read && !openGroups.has(ds)) return { value: await fn(ds.manager) };
-    const s = transactionStatements(ds);
-    group = openGroup(ds);
-    s.savepoint.run();
-    try {
-      const value = await fn(ds.manager);
-      s.release.run();
-      return { value };
-    } catch (error) {
-      try {
-        s.rollbackTo.run();
-        s.release.run();
-      } catch {
-        /* the transaction is gone (SQLite rolled it back itself): the group's COMMIT fails */
-      }
-      return { error };
+  if (ds.options.type === 'postgres' || opts.read) return withDb(ds, fn);
+  return new Promise<T>((resolve, reject) => {
+    let group = pendingGroups.get(ds);
+    if (!group) {
+      const g: Group = { members: [], since: 0, tries: 0 };
+      pendingGroups.set(ds, (group = g));
+      setImmediate(() => void runGroup(ds, g));
     }
-  });
-  return outcome.then(async (o) => {
-    if (group) await group.committed;
-    if ('error' in o) throw o.error;
-    return o.value;
+    group.members.push({ fn, settle: (o) => ('error' in o ? reject(o.error) : resolve(o.value as T)) });
   });
 }
 
+type Outcome = { value: unknown } | { error: unknown };
 interface Group {
-  committed: Promise<void>;
-  settle(error?: unknown): void;
+  members: { fn: (m: EntityManager) => Promise<unknown>; settle(o: Outcome): void }[];
+  /** When its first try of BEGIN found the write lock held by a sibling process (0: not yet). */
+  since: number;
+  tries: number;
 }
-const openGroups = new WeakMap<DataSource, Group>();
+/** The group taking members, per data source; it leaves this map when it begins. */
+const pendingGroups = new WeakMap<DataSource, Group>();
+/** SQLite files written by sibling processes (DataSourceOptions.sharedWriteLock). */
+const sharedWriteLocks = new WeakSet<DataSource>();
+const LOCK_WAIT_MS = BUSY_TIMEOUT_MS;
 
-/** Inside the lock: the open group, or a new one (its transaction begun, its COMMIT scheduled). */
-function openGroup(ds: DataSource): Group {
-  const open = openGroups.get(ds);
-  if (open && connectionOf(ds).inTransaction) return open;
-  // A group whose transaction SQLite ended under it (it rolls back by itself on some errors) has
-  // failed; its members learn it from their COMMIT, which finds no transaction.
-  if (open) closeGroup(ds);
-  let settle!: Group['settle'];
-  const committed = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
-  committed.catch(() => undefined); // each member awaits it; this only keeps a failure from counting as unhandled
-  const group: Group = { committed, settle };
-  transactionStatements(ds).begin.run();
-  openGroups.set(ds, group);
-  setImmediate(() => void lockOf(ds).run(async () => closeGroup(ds, group)));
-  return group;
-}
-
-/** Inside the lock: commits the open group (or `only` that one, if it is still open) and tells its members. */
-function closeGroup(ds: DataSource, only?: Group): void {
-  const group = openGroups.get(ds);
-  if (!group || (only && group !== only)) return;
-  openGroups.delete(ds);
-  try {
-    transactionStatements(ds).commit.run();
-    group.settle();
-  } catch (e) {
+async function runGroup(ds: DataSource, group: Group): Promise<void> {
+  const failAll = (error: unknown): Outcome[] => group.members.map(() => ({ error }));
+  const outcomes = await lockOf(ds).run(async (): Promise<Outcome[] | undefined> => {
+    let busy: unknown;
     try {
-      if (connectionOf(ds).inTransaction) transactionStatements(ds).rollback.run();
-    } catch {
-      /* nothing left to roll back */
+      busy = beginGroup(ds);
+    } catch (error) {
+      pendingGroups.delete(ds);
+      return failAll(error);
     }
-    group.settle(e ?? new Error('group commit failed'));
+    if (busy !== undefined) {
+      if (group.since === 0) group.since = Date.now();
+      if (Date.now() - group.since < LOCK_WAIT_MS) return void retryGroup(ds, group);
+      pendingGroups.delete(ds);
+      return failAll(busy);
+    }
+    // Begun: members that come from now on form the next group.
+    pendingGroups.delete(ds);
+    const s = transactionStatements(ds);
+    const results: Outcome[] = [];
+    // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR …): then
+    // every write of the group so far is gone, and the group fails with that member's error.
+    const ended = () => !connectionOf(ds).inTransaction;
+    const lastError = () => results.findLast((r): r is { error: unknown } => 'error' in r)?.error ?? new Error('the group\'s transaction ended');
+    for (const member of group.members) {
+      if (ended()) return failAll(lastError());
+      try {
+        s.savepoint.run();
+        const value = await member.fn(ds.manager);
+        s.release.run();
+        results.push({ value });
+      } catch (error) {
+        try {
+          s.rollbackTo.run();
+          s.release.run();
+        } catch {
+          /* the transaction is gone (SQLite rolled it back itself): the COMMIT below fails */
+        }
+        results.push({ error });
+      }
+    }
+    if (ended()) return failAll(lastError());
+    try {
+      s.commit.run();
+      return results;
+    } catch (e) {
+      try {
+        if (connectionOf(ds).inTransaction) s.rollback.run();
+      } catch {
+        /* nothing left to roll back */
+      }
+      return failAll(e ?? new Error('group commit failed'));
+    }
+  }).catch((e: unknown) => {
+    // Not expected (the statements above throw only where caught); still, no member may wait forever.
+    pendingGroups.delete(ds);
+    return failAll(e);
+  });
+  if (outcomes) group.members.forEach((m, i) => m.settle(outcomes[i]!));
+}
+
+/** A sibling holds the write lock: the next try, after the loop's pending callbacks three times, then after 1, 2, 2 … ms. */
+function retryGroup(ds: DataSource, group: Group): void {
+  const again = () => void runGroup(ds, group);
+  if (++group.tries <= 3) setImmediate(again);
+  else setTimeout(again, Math.min(group.tries - 3, 2));
+}
+
+/**
+ * BEGIN IMMEDIATE for a group. With sibling processes it is tried without the busy handler; the
+ * SQLITE_BUSY error is returned when a sibling holds the write lock. Any other failure throws.
+ */
+function beginGroup(ds: DataSource): unknown {
+  const s = transactionStatements(ds);
+  if (!sharedWriteLocks.has(ds)) return void s.begin.run();
+  // Set through pragma() each time: a prepared `PRAGMA busy_timeout` statement kept for reuse takes
+  // effect when it is prepared, not when it is run (tried).
+  const db = connectionOf(ds);
+  db.pragma('busy_timeout = 0', { simple: true });
+  try {
+    s.begin.run();
+    return undefined;
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'SQLITE_BUSY') throw e;
+    return e;
+  } finally {
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`, { simple: true });
   }
 }
 
 type Run = { run(): unknown };
 const txStatements = new WeakMap<object, { begin: Run; commit: Run; rollback: Run; savepoint: Run; release: Run; rollbackTo: Run }>();
-const connectionOf = (ds: DataSource) => sqliteConnection(ds) as unknown as { prepare(sql: string): Run; inTransaction: boolean };
+const connectionOf = (ds: DataSource) => sqliteConnection(ds) as unknown as { prepare(sql: string): Run; pragma(sql: string, o: { simple: true }): unknown; inTransaction: boolean };
 function transactionStatements(ds: DataSource) {
   const db = connectionOf(ds);
   let t = txStatements.get(db);

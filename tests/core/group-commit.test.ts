@@ -63,17 +63,18 @@ describe('group commit on SQLite', () => {
   });
 
   it('delivers a result only after its COMMIT', async () => {
-    let written = false;
     let delivered = false;
-    const p = inGroupCommit(ds, async (m) => {
+    const first = inGroupCommit(ds, async (m) => {
       await sqlRun(m, 'INSERT INTO g (v) VALUES (?)', ['late']);
-      written = true;
       return 'ok';
     }).then((v) => ((delivered = true), v));
-    while (!written) await Promise.resolve();
-    expect(committed()).toEqual([]);
-    expect(delivered).toBe(false);
-    expect(await p).toBe('ok');
+    // The next member of the same group runs after the first one's statement, before the COMMIT.
+    const second = inGroupCommit(ds, async () => {
+      for (let i = 0; i < 5; i++) await Promise.resolve(); // time for a delivery, had there been one
+      return { committed: committed(), delivered };
+    });
+    expect(await second).toEqual({ committed: [], delivered: false });
+    expect(await first).toBe('ok');
     expect(committed()).toEqual(['late']);
   });
 
@@ -107,18 +108,37 @@ describe('group commit on SQLite', () => {
     expect(committed()).toEqual(['y3']);
   });
 
-  it('commits an open group before any other use of the connection', async () => {
-    const member = insert('z1');
-    const seen = await withDb(ds, async () => committed());
-    expect(seen).toEqual(['z1']);
-    await member;
+  it('fails the whole group when SQLite ends its transaction under it, and keeps nothing', async () => {
+    const results = await Promise.allSettled([
+      insert('e1'),
+      // As SQLite does by itself on some errors (SQLITE_FULL, SQLITE_IOERR): the transaction is gone.
+      inGroupCommit(ds, async () => void sqliteConnection(ds).exec('ROLLBACK')),
+      insert('e3'),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(committed()).toEqual([]);
+    await insert('e4');
+    expect(committed()).toEqual(['e4']);
   });
 
-  it('a read alone opens no transaction; a read within a group waits for its COMMIT and sees its writes', async () => {
-    const alone = await inGroupCommit(ds, async (m) => ({ inTx: (sqliteConnection(ds) as unknown as { inTransaction: boolean }).inTransaction, rows: await sqlAll(m, 'SELECT v FROM g') }), { read: true });
+  it('keeps other uses of the connection out of a group: a write beside a group whose COMMIT fails is kept', async () => {
+    const group = Promise.allSettled([
+      insert('z1'),
+      inGroupCommit(ds, async (m) => sqlRun(m, 'INSERT INTO child (id, parent) VALUES (?, ?)', ['c2', 'missing'])),
+    ]);
+    const beside = withDb(ds, async (m) => sqlRun(m, 'INSERT INTO g (v) VALUES (?)', ['z2']));
+    expect((await group).map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    await beside;
+    expect(committed()).toEqual(['z2']);
+  });
+
+  it('a read forms no group: it runs outside any transaction and sees what is committed', async () => {
+    const inTx = () => (sqliteConnection(ds) as unknown as { inTransaction: boolean }).inTransaction;
+    const alone = await inGroupCommit(ds, async (m) => ({ inTx: inTx(), rows: await sqlAll(m, 'SELECT v FROM g') }), { read: true });
     expect(alone).toEqual({ inTx: false, rows: [] });
-    const [, read] = await Promise.all([insert('r1'), inGroupCommit(ds, async (m) => (await sqlAll<{ v: string }>(m, 'SELECT v FROM g')).map((r) => r.v), { read: true })]);
-    expect(read).toEqual(['r1']);
+    const [, read] = await Promise.all([insert('r1'), inGroupCommit(ds, async (m) => ({ inTx: inTx(), rows: (await sqlAll<{ v: string }>(m, 'SELECT v FROM g')).map((r) => r.v) }), { read: true })]);
+    expect(read).toEqual({ inTx: false, rows: [] }); // asked before the group's COMMIT: not its writes
+    expect(await inGroupCommit(ds, async (m) => sqlAll(m, 'SELECT v FROM g'), { read: true })).toEqual([{ v: 'r1' }]);
     expect(committed()).toEqual(['r1']);
   });
 });
