@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import cluster from 'node:cluster';
 import { chmodSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Entities as VeramoEntities, migrations as veramoMigrations } from '@veramo/data-store';
@@ -27,12 +26,6 @@ export interface DataSourceOptions {
   inMemory?: boolean;
   /** PostgreSQL: connections this data source keeps at most (DATABASE_POOL_SIZE); default DEFAULT_POOL_SIZE. */
   poolSize?: number | undefined;
-  /**
-   * SQLite: sibling processes write the same file (cluster workers: ISSUER_WORKERS,
-   * VERIFIER_WORKERS), so a commit group waits for the write lock on the event loop, not in SQLite's
-   * busy handler (inGroupCommit). Default: whether this process is a cluster worker.
-   */
-  sharedWriteLock?: boolean;
 }
 
 /**
@@ -45,9 +38,6 @@ export interface DataSourceOptions {
  * slower with 4; within the machine's noise, so the default stays.
  */
 export const DEFAULT_POOL_SIZE = 10;
-
-/** How long a writer waits for a sibling's write lock: SQLite's busy timeout, and a commit group's wait on the event loop. */
-const BUSY_TIMEOUT_MS = 5000;
 
 export async function openDataSource(opts: DataSourceOptions): Promise<DataSource> {
   const entities = [...(opts.veramo ? (VeramoEntities as unknown[]) : []), ...(opts.entities as unknown[])] as MixedList<EntitySchema>;
@@ -86,7 +76,7 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
       database,
       enableWAL: !opts.inMemory,
       // Busy timeout (ms): a writer in another process (ISSUER_WORKERS) is waited for, not failed.
-      timeout: BUSY_TIMEOUT_MS,
+      timeout: 5000,
       entities,
       migrations,
       migrationsRun: false,
@@ -96,7 +86,6 @@ export async function openDataSource(opts: DataSourceOptions): Promise<DataSourc
     });
   }
   await ds.initialize();
-  if (!opts.databaseUrl && !opts.inMemory && (opts.sharedWriteLock ?? cluster.isWorker)) sharedWriteLocks.add(ds);
   if (opts.databaseUrl) {
     // The pipelined connections of the hot path (core/store/pg-pipeline.ts) end with the data source.
     const destroy = ds.destroy.bind(ds);
@@ -192,20 +181,18 @@ export function inTransaction<T>(ds: DataSource, fn: (m: EntityManager) => Promi
  * statement commits by itself, over the pipelined connections of core/store/pg-pipeline.ts (the hot
  * path's multi-statement writes are single statements there).
  *
- * Sibling processes (cluster workers, `sharedWriteLock`) share the file's write lock. A BEGIN
- * IMMEDIATE waiting in SQLite's busy handler would sleep in the worker's only thread (1, 2, 5, 10 …
- * ms), serving nothing meanwhile. So there the group's BEGIN is tried without the busy handler, and
- * while a sibling holds the lock the group waits on the event loop, the worker serving its other
- * requests and the group taking in their writes: the next try after the loop's pending callbacks
- * (three times), then after 1, 2, 2 … ms. After LOCK_WAIT_MS of tries its members get
- * SQLITE_BUSY, as the busy timeout gave them before.
+ * Cluster workers (ISSUER_WORKERS, VERIFIER_WORKERS) group too: their groups share the file's write
+ * lock, and a BEGIN waits in SQLite's busy handler while the sibling's group runs, which is only for
+ * its statements (change 15's group held the lock for the whole turn, and workers did not group).
+ * Measured against waiting on the event loop instead (change 17 in docs/performance.md): rates
+ * alike within the noise, a shorter tail.
  */
 export function inGroupCommit<T>(ds: DataSource, fn: (m: EntityManager) => Promise<T>, opts: { read?: boolean } = {}): Promise<T> {
   if (ds.options.type === 'postgres' || opts.read) return withDb(ds, fn);
   return new Promise<T>((resolve, reject) => {
     let group = pendingGroups.get(ds);
     if (!group) {
-      const g: Group = { members: [], since: 0, tries: 0 };
+      const g: Group = { members: [] };
       pendingGroups.set(ds, (group = g));
       setImmediate(() => void runGroup(ds, g));
     }
@@ -216,35 +203,23 @@ export function inGroupCommit<T>(ds: DataSource, fn: (m: EntityManager) => Promi
 type Outcome = { value: unknown } | { error: unknown };
 interface Group {
   members: { fn: (m: EntityManager) => Promise<unknown>; settle(o: Outcome): void }[];
-  /** When its first try of BEGIN found the write lock held by a sibling process (0: not yet). */
-  since: number;
-  tries: number;
 }
 /** The group taking members, per data source; it leaves this map when it begins. */
 const pendingGroups = new WeakMap<DataSource, Group>();
-/** SQLite files written by sibling processes (DataSourceOptions.sharedWriteLock). */
-const sharedWriteLocks = new WeakSet<DataSource>();
-const LOCK_WAIT_MS = BUSY_TIMEOUT_MS;
 
 async function runGroup(ds: DataSource, group: Group): Promise<void> {
   const failAll = (error: unknown): Outcome[] => group.members.map(() => ({ error }));
-  const outcomes = await lockOf(ds).run(async (): Promise<Outcome[] | undefined> => {
-    let busy: unknown;
+  const outcomes = await lockOf(ds).run(async (): Promise<Outcome[]> => {
+    // BEGIN IMMEDIATE: with cluster workers it waits in SQLite's busy handler for the sibling's group.
+    const s = transactionStatements(ds);
     try {
-      busy = beginGroup(ds);
+      s.begin.run();
     } catch (error) {
       pendingGroups.delete(ds);
       return failAll(error);
     }
-    if (busy !== undefined) {
-      if (group.since === 0) group.since = Date.now();
-      if (Date.now() - group.since < LOCK_WAIT_MS) return void retryGroup(ds, group);
-      pendingGroups.delete(ds);
-      return failAll(busy);
-    }
     // Begun: members that come from now on form the next group.
     pendingGroups.delete(ds);
-    const s = transactionStatements(ds);
     const results: Outcome[] = [];
     // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR …): then
     // every write of the group so far is gone, and the group fails with that member's error.
@@ -262,7 +237,7 @@ async function runGroup(ds: DataSource, group: Group): Promise<void> {
           s.rollbackTo.run();
           s.release.run();
         } catch {
-          /* the transaction is gone (SQLite rolled it back itself): the COMMIT below fails */
+          /* the transaction is gone (SQLite rolled it back itself): the group fails below */
         }
         results.push({ error });
       }
@@ -281,44 +256,15 @@ async function runGroup(ds: DataSource, group: Group): Promise<void> {
     }
   }).catch((e: unknown) => {
     // Not expected (the statements above throw only where caught); still, no member may wait forever.
-    pendingGroups.delete(ds);
+    if (pendingGroups.get(ds) === group) pendingGroups.delete(ds);
     return failAll(e);
   });
-  if (outcomes) group.members.forEach((m, i) => m.settle(outcomes[i]!));
-}
-
-/** A sibling holds the write lock: the next try, after the loop's pending callbacks three times, then after 1, 2, 2 … ms. */
-function retryGroup(ds: DataSource, group: Group): void {
-  const again = () => void runGroup(ds, group);
-  if (++group.tries <= 3) setImmediate(again);
-  else setTimeout(again, Math.min(group.tries - 3, 2));
-}
-
-/**
- * BEGIN IMMEDIATE for a group. With sibling processes it is tried without the busy handler; the
- * SQLITE_BUSY error is returned when a sibling holds the write lock. Any other failure throws.
- */
-function beginGroup(ds: DataSource): unknown {
-  const s = transactionStatements(ds);
-  if (!sharedWriteLocks.has(ds)) return void s.begin.run();
-  // Set through pragma() each time: a prepared `PRAGMA busy_timeout` statement kept for reuse takes
-  // effect when it is prepared, not when it is run (tried).
-  const db = connectionOf(ds);
-  db.pragma('busy_timeout = 0', { simple: true });
-  try {
-    s.begin.run();
-    return undefined;
-  } catch (e) {
-    if ((e as { code?: unknown }).code !== 'SQLITE_BUSY') throw e;
-    return e;
-  } finally {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`, { simple: true });
-  }
+  group.members.forEach((m, i) => m.settle(outcomes[i]!));
 }
 
 type Run = { run(): unknown };
 const txStatements = new WeakMap<object, { begin: Run; commit: Run; rollback: Run; savepoint: Run; release: Run; rollbackTo: Run }>();
-const connectionOf = (ds: DataSource) => sqliteConnection(ds) as unknown as { prepare(sql: string): Run; pragma(sql: string, o: { simple: true }): unknown; inTransaction: boolean };
+const connectionOf = (ds: DataSource) => sqliteConnection(ds) as unknown as { prepare(sql: string): Run; inTransaction: boolean };
 function transactionStatements(ds: DataSource) {
   const db = connectionOf(ds);
   let t = txStatements.get(db);
