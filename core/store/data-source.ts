@@ -210,16 +210,15 @@ const pendingGroups = new WeakMap<DataSource, Group>();
 async function runGroup(ds: DataSource, group: Group): Promise<void> {
   const failAll = (error: unknown): Outcome[] => group.members.map(() => ({ error }));
   const outcomes = await lockOf(ds).run(async (): Promise<Outcome[]> => {
+    // The group closes when it has the connection: members that come from now on form the next group.
+    pendingGroups.delete(ds);
     // BEGIN IMMEDIATE: with cluster workers it waits in SQLite's busy handler for the sibling's group.
     const s = transactionStatements(ds);
     try {
       s.begin.run();
     } catch (error) {
-      pendingGroups.delete(ds);
       return failAll(error);
     }
-    // Begun: members that come from now on form the next group.
-    pendingGroups.delete(ds);
     const results: Outcome[] = [];
     // SQLite rolls a transaction back by itself on some errors (SQLITE_FULL, SQLITE_IOERR …): then
     // every write of the group so far is gone, and the group fails with that member's error.
@@ -255,7 +254,8 @@ async function runGroup(ds: DataSource, group: Group): Promise<void> {
       return failAll(e ?? new Error('group commit failed'));
     }
   }).catch((e: unknown) => {
-    // Not expected (the statements above throw only where caught); still, no member may wait forever.
+    // Not expected (the statements above throw only where caught); still, no member may wait forever,
+    // and no later member may join a group that will not run.
     if (pendingGroups.get(ds) === group) pendingGroups.delete(ds);
     return failAll(e);
   });
