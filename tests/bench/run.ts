@@ -74,6 +74,7 @@ if (part('floor')) {
     );
     console.log(`  flows/s           ${fmt(floors[0]!.perSecond)} (1 process), ${fmt(floors[1]!.perSecond)} (2 processes)   no real flow on this stack can be faster`);
     console.log(`  server CPU/flow   ${fmt(floors[0]!.cpuPerFlowMs, 2)} ms (1 process), ${fmt(floors[1]!.cpuPerFlowMs, 2)} ms (2 processes)`);
+    console.log(`  machine           steal ${fmt(100 * floors[0]!.machine.steal)} % (1 process), ${fmt(100 * floors[1]!.machine.steal)} % (2 processes) of the cores' time`);
   }
 }
 console.log('\nThe load generator runs on the same two cores; per flow it generates a holder key and signs one proof (issuance), or signs one KB-JWT (verification).');
@@ -88,6 +89,9 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   console.log(`  server CPU/flow   ${fmt(r.cpuPerFlowMs, 2)} ms (all service processes, measured window), of it main threads ${fmt(r.mainCpuPerFlowMs, 2)} ms, other threads (V8 compiler and GC helpers, libuv pool) ${fmt(r.cpuPerFlowMs - r.mainCpuPerFlowMs, 2)} ms`);
   if (r.dbCpuPerFlowMs > 0) console.log(`  PostgreSQL CPU    ${fmt(r.dbCpuPerFlowMs, 2)} ms per flow (the server's processes on this machine, same cores; not in server CPU/flow)`);
   console.log(`  load generator    ${fmt(r.loadCpuPerFlowMs, 2)} ms CPU per flow (this process, same cores)`);
+  // The host's other guests: with steal the cores gave this machine less than their time, and every
+  // figure of the run is lower for it (the slow phases of docs/performance.md).
+  console.log(`  machine           steal ${fmt(100 * r.machine.steal)} %, idle ${fmt(100 * r.machine.idle)} % of the cores' time in the measured window (steal: taken by the host for others)`);
   // What the machine allows at these costs: every core busy with the services, PostgreSQL and the load
   // generator, nothing else; the rate a target asks for needs its CPU per flow under cores * 1000 / rate.
   const perFlowMs = r.cpuPerFlowMs + r.dbCpuPerFlowMs + r.loadCpuPerFlowMs;

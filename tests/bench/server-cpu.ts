@@ -75,3 +75,41 @@ function statCpu(path: string): [number, number, string] {
   const rest = raw.slice(close + 2).split(' ');
   return [Number(rest[11]) + Number(rest[12]), Number(rest[1]), raw.slice(raw.indexOf('(') + 1, close)];
 }
+
+/** The cores' time so far (ticks of all cores, from the first line of /proc/stat), of it idle and stolen. */
+export interface MachineTicks {
+  total: number;
+  /** idle + iowait. */
+  idle: number;
+  /** Time the hypervisor gave the cores to someone else while this guest wanted them. */
+  steal: number;
+}
+
+/**
+ * The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal (guest and
+ * guest_nice are already inside user and nice, so they are left out of the total).
+ */
+export function parseProcStat(text: string): MachineTicks | undefined {
+  const line = text.split('\n', 1)[0] ?? '';
+  const f = line.trim().split(/\s+/);
+  if (f[0] !== 'cpu' || f.length < 9) return undefined;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f.slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
+  if (![user, nice, system, idle, iowait, irq, softirq, steal].every(Number.isFinite)) return undefined;
+  return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait, steal };
+}
+
+/** The machine's ticks now; undefined where /proc/stat is not there. */
+export function machineTicks(): MachineTicks | undefined {
+  try {
+    return parseProcStat(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Shares of the cores' time between two readings: stolen by the host, and idle (NaN without readings). */
+export function machineShares(a: MachineTicks | undefined, b: MachineTicks | undefined): { steal: number; idle: number } {
+  const total = a && b ? b.total - a.total : 0;
+  if (!a || !b || total <= 0) return { steal: NaN, idle: NaN };
+  return { steal: (b.steal - a.steal) / total, idle: (b.idle - a.idle) / total };
+}

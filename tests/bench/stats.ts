@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropSchemas } from '../helpers/pg-schemas.ts';
 import { SignJWT, generateKeyPair, jwtVerify } from 'jose';
-import { cpuSeconds, dbCpuBetween, type CpuReading } from './server-cpu.ts';
+import { cpuSeconds, dbCpuBetween, machineShares, machineTicks, type CpuReading } from './server-cpu.ts';
 
 // `timeout`: an idle kept-alive socket is closed by the services after Node's keepAliveTimeout (5 s),
 // which they announce as `Keep-Alive: timeout=5`. Node 20's agent honours that hint only when a
@@ -64,6 +64,11 @@ export interface BenchResult {
   dbCpuPerFlowMs: number;
   /** CPU of the load generator (this process: HTTP client, holder keys, proofs, KB-JWTs) per completed flow, ms; it shares the cores. */
   loadCpuPerFlowMs: number;
+  /**
+   * The whole machine in the measured window: the share of the cores' time the host gave to others
+   * (`steal`) and the share left idle. A run with much steal ran on less than two cores.
+   */
+  machine: { steal: number; idle: number };
   /** The measured window on the monotonic clock (µs, the clock of V8's CPU profiles): profiles are cut to it. */
   window: { startUs: number; endUs: number };
   /** Latency at half the measured rate (open loop: flows started on a fixed schedule, timed from their scheduled start). */
@@ -143,9 +148,11 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const none: CpuReading = { all: NaN, main: NaN, db: new Map() };
   const cpu0 = opts.cpu?.() ?? none;
   const own0 = process.cpuUsage();
+  const machine0 = machineTicks();
   const startUs = nowUs();
   const { latencies, errors, firstError } = await closedLoop(flow, opts.concurrency, opts.seconds);
   const endUs = nowUs();
+  const machine = machineShares(machine0, machineTicks());
   const elapsed = (endUs - startUs) / 1e6;
   const cpu1 = opts.cpu?.() ?? none;
   const own = process.cpuUsage(own0);
@@ -160,7 +167,7 @@ export async function runLoad(name: string, flow: () => Promise<void>, opts: { s
   const openHalf = await openLoop(flow, perSecond / 2, opts.seconds);
   const half = { ...openHalf, cpuPerFlowMs: ((opts.cpu?.() ?? none).all - cpuHalf0.all) * 1000 / Math.max(1, openHalf.count + openHalf.errors) };
   const ceiling = await ceilingSignVerify(3);
-  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, dbCpuPerFlowMs, loadCpuPerFlowMs, window: { startUs, endUs }, half };
+  return { name, count: latencies.length, errors, ...(firstError ? { firstError } : {}), perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), ceiling, ratio: perSecond / ceiling, cpuPerFlowMs, mainCpuPerFlowMs, dbCpuPerFlowMs, loadCpuPerFlowMs, machine, window: { startUs, endUs }, half };
 }
 
 /**
