@@ -90,7 +90,8 @@ function print(r: BenchResult, unit: string, noun: string, target: string): void
   if (r.dbCpuPerFlowMs > 0) console.log(`  PostgreSQL CPU    ${fmt(r.dbCpuPerFlowMs, 2)} ms per flow (the server's processes on this machine, same cores; not in server CPU/flow)`);
   console.log(`  load generator    ${fmt(r.loadCpuPerFlowMs, 2)} ms CPU per flow (this process, same cores)`);
   // The host's other guests: with steal the cores gave this machine less than their time, and every
-  // figure of the run is lower for it (the slow phases of docs/performance.md).
+  // figure of the run is lower for it. Slow phases without steal have another cause
+  // (docs/performance.md, measurement note of 2026-12-08).
   console.log(`  machine           steal ${fmt(100 * r.machine.steal)} %, idle ${fmt(100 * r.machine.idle)} % of the cores' time in the measured window (steal: taken by the host for others)`);
   // What the machine allows at these costs: every core busy with the services, PostgreSQL and the load
   // generator, nothing else; the rate a target asks for needs its CPU per flow under cores * 1000 / rate.

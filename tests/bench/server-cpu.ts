@@ -93,8 +93,9 @@ export function parseProcStat(text: string): MachineTicks | undefined {
   const line = text.split('\n', 1)[0] ?? '';
   const f = line.trim().split(/\s+/);
   if (f[0] !== 'cpu' || f.length < 9) return undefined;
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = f.slice(1, 9).map(Number) as [number, number, number, number, number, number, number, number];
-  if (![user, nice, system, idle, iowait, irq, softirq, steal].every(Number.isFinite)) return undefined;
+  const ticks = f.slice(1, 9).map(Number);
+  if (!ticks.every(Number.isFinite)) return undefined;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = ticks as [number, number, number, number, number, number, number, number];
   return { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait, steal };
 }
 
@@ -109,7 +110,7 @@ export function machineTicks(): MachineTicks | undefined {
 
 /** Shares of the cores' time between two readings: stolen by the host, and idle (NaN without readings). */
 export function machineShares(a: MachineTicks | undefined, b: MachineTicks | undefined): { steal: number; idle: number } {
-  const total = a && b ? b.total - a.total : 0;
-  if (!a || !b || total <= 0) return { steal: NaN, idle: NaN };
+  if (!a || !b || b.total <= a.total) return { steal: NaN, idle: NaN };
+  const total = b.total - a.total;
   return { steal: (b.steal - a.steal) / total, idle: (b.idle - a.idle) / total };
 }
